@@ -1,0 +1,18 @@
+# One image for every service and the gateway; the command decides which runs.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY services ./services
+COPY gateway ./gateway
+COPY scripts ./scripts
+
+RUN useradd --create-home --uid 10001 tsuhan && mkdir -p /app/var && chown tsuhan /app/var
+USER tsuhan
+
+EXPOSE 8000
+CMD ["gunicorn", "gateway.wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8"]

@@ -1,0 +1,40 @@
+# 通販CRM: `make run` starts the whole system with demo data; `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test migrate demo check-broker clean bench-search
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+check-broker: $(VENV)/.installed
+	@$(PY) -m services check-broker
+
+migrate: $(VENV)/.installed
+	$(PY) -m services migrate
+
+demo: migrate
+	$(PY) -m services demo
+
+run: check-broker demo
+	$(PY) scripts/run_all.py
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/*.db var/*.db-wal var/*.db-shm var/log
+
+# The search benchmark on the local PostgreSQL (BENCH_CUSTOMERS=100000 for a quicker run).
+BENCH_CUSTOMERS ?= 1000000
+bench-search: $(VENV)/.dev-installed
+	$(PY) -m bench.search_bench --customers $(BENCH_CUSTOMERS)

@@ -1,0 +1,226 @@
+"""make bench-search: the search index against straightforward SQL, at a chosen scale, on PostgreSQL.
+
+    python -m bench.search_bench --customers 1000000 [--seed 1] [--repeat 20] [--server postgresql://postgres@127.0.0.1:5432]
+
+Loads a generated company into a fresh index database through the indexer's own row mapping (in bulk) and into
+tables shaped like the owners' (customers, purchases, lines, mails, activities; keys and foreign-key indexes only),
+starts the search service on the index, and runs the same queries both ways: the index through RPC (count, and the
+first page of 50), the baseline as plain SQL. Prints p50/p95 of each and the ratio.
+"""
+import argparse
+import itertools
+import statistics
+import subprocess
+import sys
+import time
+
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import create_engine, text
+
+from bench.generate import generate
+from services.common.migrations import upgrade
+from services.search.indexer import load_bulk
+from tests.support import ROOT, private_vhost, wait_for
+
+COMPANY = 1
+SHOPS = [1, 2]
+
+BASELINE_SCHEMA = """
+CREATE TABLE b_customers (id integer PRIMARY KEY, company_id integer, shop_id integer, member_number varchar(50),
+  family_name varchar(50), given_name varchar(50), family_kana varchar(100), given_kana varchar(100),
+  gender varchar(10), birth_date date, mail_permission varchar(10), dm_permission boolean,
+  registered_at timestamptz);
+CREATE INDEX ON b_customers (company_id);
+CREATE TABLE b_purchases (id integer PRIMARY KEY, company_id integer, customer_id integer, shop_id integer,
+  order_code varchar(100), purchased_at timestamptz, shipped_at timestamptz, billed_amount integer, counted boolean);
+CREATE INDEX ON b_purchases (customer_id);
+CREATE TABLE b_lines (id serial PRIMARY KEY, purchase_id integer, product_code varchar(50), quantity integer);
+CREATE INDEX ON b_lines (purchase_id);
+CREATE TABLE b_mails (id integer PRIMARY KEY, company_id integer, family varchar(10));
+CREATE TABLE b_activities (id integer PRIMARY KEY, customer_id integer, mail_id integer, activity varchar(10),
+  occurred_at timestamptz);
+CREATE INDEX ON b_activities (customer_id);
+"""
+
+# name, condition document, the same question as straightforward SQL (returning customer ids)
+PURCHASES = "SELECT customer_id, COUNT(*) n, SUM(billed_amount) total, MAX(purchased_at) latest FROM b_purchases " \
+            "WHERE counted GROUP BY customer_id"
+QUERIES = [
+    ("all customers", {}, "SELECT id FROM b_customers WHERE company_id = 1"),
+    ("attr: female, age 30-49", {"attributes": {"genders": ["female"], "age": {"min": 30, "max": 49}}},
+     "SELECT id FROM b_customers WHERE company_id = 1 AND gender = 'female' AND birth_date <= CURRENT_DATE - "
+     "INTERVAL '30 years' AND birth_date > CURRENT_DATE - INTERVAL '50 years'"),
+    ("attr: name ヤマ", {"attributes": {"name": "ヤマ"}},
+     "SELECT id FROM b_customers WHERE company_id = 1 AND (family_kana || given_kana || family_name || given_name) "
+     "LIKE '%ヤマ%'"),
+    ("attr: PC mail, DM allowed", {"attributes": {"mail_permissions": ["pc"], "dm_permission": True}},
+     "SELECT id FROM b_customers WHERE company_id = 1 AND mail_permission = 'pc' AND dm_permission"),
+    ("attr: member numbers 1000-50000", {"attributes": {"member_numbers": "1000-50000"}},
+     "SELECT id FROM b_customers WHERE company_id = 1 AND member_number ~ '^[0-9]+$' "
+     "AND member_number::bigint BETWEEN 1000 AND 50000"),
+    ("rfm: never bought (0-0)", {"latest": {"purchase_count": {"min": 0, "max": 0}}},
+     f"SELECT c.id FROM b_customers c LEFT JOIN ({PURCHASES}) p ON p.customer_id = c.id "
+     "WHERE c.company_id = 1 AND COALESCE(p.n, 0) = 0"),
+    ("rfm: bought once (1-1)", {"latest": {"purchase_count": {"min": 1, "max": 1}}},
+     f"SELECT c.id FROM b_customers c JOIN ({PURCHASES}) p ON p.customer_id = c.id WHERE c.company_id = 1 AND p.n = 1"),
+    ("rfm: latest in 2025, total >= 10000",
+     {"latest": {"latest_purchase": {"from": "2025-01-01", "to": "2025-12-31"}, "purchase_total": {"min": 10000}}},
+     f"SELECT c.id FROM b_customers c JOIN ({PURCHASES}) p ON p.customer_id = c.id WHERE c.company_id = 1 "
+     "AND p.latest >= '2024-12-31T15:00:00Z' AND p.latest < '2025-12-31T15:00:00Z' AND p.total >= 10000"),
+    ("rfm: P0001 or P0002 bought 2+ times",
+     {"latest": {"shop_ids": SHOPS, "product_rows": [{"product_codes": ["P0001", "P0002"], "count": {"min": 2}}]}},
+     "SELECT c.id FROM b_customers c WHERE c.company_id = 1 AND c.id IN (SELECT p.customer_id FROM b_purchases p "
+     "JOIN b_lines l ON l.purchase_id = p.id WHERE p.counted AND l.product_code IN ('P0001', 'P0002') "
+     "GROUP BY p.customer_id HAVING COUNT(DISTINCT p.id) >= 2)"),
+    ("period: 2024 H1, 2+ purchases",
+     {"period": {"purchased": {"from": "2024-01-01", "to": "2024-06-30"}, "count": {"min": 2}}},
+     "SELECT c.id FROM b_customers c WHERE c.company_id = 1 AND c.id IN (SELECT customer_id FROM b_purchases "
+     "WHERE counted AND purchased_at >= '2023-12-31T15:00:00Z' AND purchased_at < '2024-06-30T15:00:00Z' "
+     "GROUP BY customer_id HAVING COUNT(*) >= 2)"),
+    ("mail: manual mails opened", {"mails": {"manual": {"opened": "include"}}},
+     "SELECT c.id FROM b_customers c WHERE c.company_id = 1 AND EXISTS (SELECT 1 FROM b_activities a JOIN b_mails m "
+     "ON m.id = a.mail_id WHERE a.customer_id = c.id AND a.activity = 'open' AND m.family = 'manual')"),
+    ("mail: automatic sent, not clicked", {"mails": {"automatic": {"sent": "include", "clicked": "exclude"}}},
+     "SELECT c.id FROM b_customers c WHERE c.company_id = 1 AND EXISTS (SELECT 1 FROM b_activities a JOIN b_mails m "
+     "ON m.id = a.mail_id WHERE a.customer_id = c.id AND a.activity = 'delivery' AND m.family = 'automatic') "
+     "AND NOT EXISTS (SELECT 1 FROM b_activities a JOIN b_mails m ON m.id = a.mail_id WHERE a.customer_id = c.id "
+     "AND a.activity = 'click' AND m.family = 'automatic')"),
+    ("combined: female, 2+ purchases, opened",
+     {"attributes": {"genders": ["female"]}, "latest": {"purchase_count": {"min": 2}},
+      "mails": {"manual": {"opened": "include"}}},
+     f"SELECT c.id FROM b_customers c JOIN ({PURCHASES}) p ON p.customer_id = c.id WHERE c.company_id = 1 "
+     "AND c.gender = 'female' AND p.n >= 2 AND EXISTS (SELECT 1 FROM b_activities a JOIN b_mails m ON "
+     "m.id = a.mail_id WHERE a.customer_id = c.id AND a.activity = 'open' AND m.family = 'manual')"),
+]
+
+
+def fresh_database(server, name):
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def baseline_rows(event):
+    d = event["data"]
+    if event["entity"] == "customer":
+        return "b_customers", [{k: d[k] for k in ("id", "shop_id", "member_number", "family_name", "given_name",
+                                                  "family_kana", "given_kana", "gender", "birth_date",
+                                                  "mail_permission", "dm_permission", "registered_at")}
+                               | {"company_id": event["company_id"]}]
+    if event["entity"] == "purchase":
+        return "b_purchases", [{k: d[k] for k in ("id", "customer_id", "shop_id", "order_code", "purchased_at",
+                                                  "shipped_at", "billed_amount", "counted")}
+                               | {"company_id": event["company_id"], "lines": d["lines"]}]
+    if event["entity"] == "mail":
+        return "b_mails", [{"id": d["id"], "company_id": event["company_id"], "family": d["family"]}]
+    return "b_activities", [{k: d[k] for k in ("id", "customer_id", "mail_id", "activity", "occurred_at")}]
+
+
+def load(index_url, baseline_url, customers, seed):
+    index, baseline = create_engine(index_url), create_engine(baseline_url)
+    with baseline.begin() as connection:
+        for statement in BASELINE_SCHEMA.split(";"):
+            if statement.strip():
+                connection.execute(text(statement))
+    started, total = time.time(), 0
+    events = generate(COMPANY, SHOPS, customers, seed)
+    while True:
+        chunk = list(itertools.islice(events, 50000))
+        if not chunk:
+            break
+        with index.begin() as connection:
+            load_bulk(connection, chunk)
+        grouped = {}
+        for event in chunk:
+            table, rows = baseline_rows(event)
+            grouped.setdefault(table, []).extend(rows)
+        with baseline.begin() as connection:
+            for table, rows in grouped.items():
+                if table == "b_purchases":
+                    lines = [{"purchase_id": r["id"], "product_code": line["product_code"], "quantity": line["quantity"]}
+                             for r in rows for line in r["lines"]]
+                    rows = [{k: v for k, v in r.items() if k != "lines"} for r in rows]
+                    if lines:
+                        connection.execute(text("INSERT INTO b_lines (purchase_id, product_code, quantity) VALUES "
+                                                "(:purchase_id, :product_code, :quantity)"), lines)
+                columns = list(rows[0])
+                connection.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                        f"({', '.join(':' + c for c in columns)})"), rows)
+        total += len(chunk)
+        print(f"  loaded {total:,} events ({time.time() - started:.0f} s)", flush=True)
+    with index.begin() as connection:  # summaries over the whole company, now that every purchase is in
+        from services.search.indexer import summarise_company
+
+        summarise_company(connection, COMPANY)
+    for engine in (index, baseline):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+        engine.dispose()
+    return total, time.time() - started
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(round(0.95 * len(ordered))) - 1)] * 1000
+
+
+def timed(fn, repeat):
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - started)
+    return result, percentiles(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--reuse", action="store_true", help="query the databases a previous run loaded")
+    args = parser.parse_args()
+    if args.reuse:
+        index_url, baseline_url = f"{args.server}/tsuhan_bench_index", f"{args.server}/tsuhan_bench_baseline"
+    else:
+        index_url = fresh_database(args.server, "tsuhan_bench_index")
+        baseline_url = fresh_database(args.server, "tsuhan_bench_baseline")
+        upgrade("search", index_url)
+        print(f"generating and loading {args.customers:,} customers (seed {args.seed})")
+        events, seconds = load(index_url, baseline_url, args.customers, args.seed)
+        print(f"loaded {events:,} events into both in {seconds:.0f} s")
+    baseline = create_engine(baseline_url)
+    with private_vhost() as amqp_uri:
+        env = {"AMQP_URI": amqp_uri, "SEARCH_DATABASE_URL": index_url, "PATH": "/usr/bin:/bin",
+               "TSUHAN_VAR_DIR": "/tmp/tsuhan-bench", "LOG_LEVEL": "WARNING"}
+        service = subprocess.Popen([sys.executable, "-m", "services", "run", "search"], cwd=ROOT, env=env)
+        try:
+            scope = {"company_id": COMPANY, "role": "operator"}
+            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
+                wait_for(lambda: rpc.search.health()["status"] == "ok", timeout=60, message="the search service")
+                print(f"\n{'query':<40} {'matches':>9} {'count p50/p95 ms':>18} {'page p50/p95 ms':>17} "
+                      f"{'SQL count p50/p95':>18} {'ratio p95':>9}")
+                for name, conditions, sql in QUERIES:
+                    result, (c50, c95) = timed(lambda: rpc.search.count(scope, conditions, False)["total"],
+                                       args.repeat)
+                    _page, (p50, p95) = timed(lambda: rpc.search.search(scope, conditions, {"per_page": 50}),
+                                              args.repeat)
+                    with baseline.connect() as connection:
+                        expected, (b50, b95) = timed(
+                            lambda: connection.execute(text(f"SELECT COUNT(*) FROM ({sql}) q")).scalar(),
+                            max(3, args.repeat // 4))
+                    flag = "" if expected == result else f"  (SQL says {expected:,})"
+                    print(f"{name:<40} {result:>9,} {c50:>8.1f} /{c95:>7.1f} {p50:>8.1f} /{p95:>6.1f} "
+                          f"{b50:>8.1f} /{b95:>7.1f} {b95 / c95:>8.1f}x{flag}", flush=True)
+        finally:
+            service.terminate()
+            service.wait(30)
+            baseline.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Turning HTML form posts into RPC payloads, and service errors back into messages by field."""
+from .messages import field_messages
+
+
+def joined(form, *names, sep="-"):
+    """Split inputs as the manual draws them ('03' '0000' '0000') → '03-0000-0000'; empty when all are empty."""
+    parts = [form.get(name, "").strip() for name in names]
+    return sep.join(parts) if any(parts) else ""
+
+
+def checked(form, name):
+    return form.get(name) in ("1", "on", "true", "yes")
+
+
+def errors_of(validation_failed):
+    return field_messages(validation_failed.fields)

@@ -1,0 +1,138 @@
+"""A customer's 購入履歴: the tab, 購入履歴登録 by hand, edit, delete, 集計対象, and the CSV download."""
+import csv
+import io
+import logging
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+
+from services.common.errors import ValidationFailed
+
+from ..auth import client_ip, permission_required, services
+from ..forms import checked, errors_of
+from .customers import TABS
+
+log = logging.getLogger(__name__)
+bp = Blueprint("purchases", __name__, url_prefix="/customers/<int:customer_id>/purchases")
+
+LINE_ROWS = 5
+ENCODINGS = {"cp932": "cp932", "utf8bom": "utf-8-sig"}
+
+
+def _scope():
+    return g.scope.as_dict()
+
+
+def _purchase_payload(form, customer_id, groups):
+    lines = []
+    for i in range(int(form.get("line_count", LINE_ROWS))):
+        code = form.get(f"line_{i}_product_code", "").strip()
+        if not code:
+            continue
+        price = form.get(f"line_{i}_unit_price", "").strip()
+        lines.append({"product_code": code, "line_remark": form.get(f"line_{i}_line_remark", "").strip(),
+                      "quantity": form.get(f"line_{i}_quantity", "").strip() or 1,
+                      "unit_price": price if price != "" else None})
+    billed = form.get("billed_amount", "").strip()
+    return {
+        "customer_id": customer_id,
+        "shop_id": int(form["shop_id"]) if form.get("shop_id", "").isdigit() else None,
+        "purchased_at": form.get("purchased_at") or None,
+        "shipped_at": form.get("shipped_at") or None,
+        "billed_amount": billed if billed != "" else None,
+        "counted": checked(form, "counted"),
+        "answers": {str(grp["id"]): int(form[f"answer_{grp['id']}"]) for grp in groups
+                    if form.get(f"answer_{grp['id']}", "").isdigit()},
+        "lines": lines,
+    }
+
+
+@bp.route("/")
+def index(customer_id):
+    customer = services().customers.get_customer(_scope(), customer_id)
+    purchases = services().purchases.customer_purchases(_scope(), customer_id)
+    return render_template("customers/purchases.html", customer=customer, purchases=purchases, tab="purchases",
+                           tabs=TABS, may_export=g.scope.may("may_export_purchases"))
+
+
+def _form(customer, purchase=None):
+    groups = [grp for grp in services().purchases.list_history_groups(_scope()) if grp["in_use"]]
+    if request.method == "POST":
+        shop_id = request.form.get("shop_id", type=int)
+    else:
+        shop_id = request.args.get("shop_id", type=int) or (purchase or customer)["shop_id"]
+    shop_ids = {shop["id"] for shop in g.shops}
+    if shop_id not in shop_ids:
+        shop_id = customer["shop_id"] if customer["shop_id"] in shop_ids else g.current_shop["id"]
+    products = services().purchases.list_products(_scope(), shop_id)
+    return groups, shop_id, products
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:purchase_id>/edit", methods=["GET", "POST"])
+def edit(customer_id, purchase_id=None):
+    """購入履歴登録 (the manual's section 4) and its edit."""
+    customer = services().customers.get_customer(_scope(), customer_id)
+    purchase = services().purchases.get_purchase(_scope(), purchase_id) if purchase_id else None
+    groups, shop_id, products = _form(customer, purchase)
+    errors = {}
+    values = dict(purchase) if purchase else {"counted": True, "answers": {}, "lines": []}
+    values["shop_id"] = shop_id
+    if request.method == "POST":
+        payload = _purchase_payload(request.form, customer_id, groups)
+        try:
+            if purchase_id:
+                services().purchases.update_purchase(_scope(), purchase_id, payload)
+            else:
+                services().purchases.create_purchase(_scope(), payload)
+        except ValidationFailed as failure:
+            errors = errors_of(failure)
+            values = dict(payload, lines=payload["lines"])
+        else:
+            flash("購入履歴を登録しました。", "info")
+            return redirect(url_for(".index", customer_id=customer_id))
+    rows = max(LINE_ROWS, len(values.get("lines") or []) + 1)
+    return render_template("customers/purchase_form.html", customer=customer, purchase=purchase, groups=groups,
+                           products=products, values=values, errors=errors, rows=rows, tab="purchases",
+                           tabs=TABS), (400 if errors else 200)
+
+
+@bp.route("/<int:purchase_id>/counted", methods=["POST"])
+def counted(customer_id, purchase_id):
+    """集計対象 on or off from the 購入履歴 tab."""
+    services().purchases.set_counted(_scope(), purchase_id, checked(request.form, "counted"))
+    flash("集計対象を変更しました。", "info")
+    return redirect(url_for(".index", customer_id=customer_id))
+
+
+@bp.route("/<int:purchase_id>/delete", methods=["POST"])
+def delete(customer_id, purchase_id):
+    services().purchases.delete_purchase(_scope(), purchase_id)
+    flash("購入履歴を削除しました。", "info")
+    return redirect(url_for(".index", customer_id=customer_id))
+
+
+@bp.route("/export.csv")
+@permission_required("may_export_purchases")
+def export(customer_id):
+    """購入情報 download: allowed to shop accounts only with 購入情報 出力許可; every download is logged."""
+    encoding = ENCODINGS.get(request.args.get("encoding", "cp932"), "cp932")
+    customer = services().customers.get_customer(_scope(), customer_id)
+    purchases = services().purchases.customer_purchases(_scope(), customer_id)
+    shops = {shop["id"]: shop["shop_number"] for shop in g.shops}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["会員番号", "受注コード", "購入店舗", "購入日時", "発送日時", "商品番号", "商品名称", "商品備考",
+                     "商品数", "単価", "売上", "請求金額", "割引", "集計対象"])
+    rows = 0
+    for p in purchases:
+        for line in p["lines"]:
+            writer.writerow([customer["member_number"], p["order_code"], shops.get(p["shop_id"], p["shop_id"]),
+                             p["purchased_at"], p["shipped_at"] or "", line["product_code"], line["product_name"],
+                             line["line_remark"], line["quantity"], line["unit_price"], p["sales"], p["billed_amount"],
+                             p["discount"], "1" if p["counted"] else "0"])
+            rows += 1
+    log.info("personal data export: purchases of customer %s by account %s from %s, %d rows",
+             customer_id, g.scope.account_id, client_ip(), rows)
+    response = Response(buffer.getvalue().encode(encoding, errors="replace"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=purchases_{customer['member_number']}.csv"
+    return response

@@ -1,0 +1,228 @@
+"""顧客管理 > 検索: the manual's condition panels, the count (and each panel's own count), the sorted, paged list."""
+import csv
+import io
+import logging
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.datastructures import MultiDict
+
+from services.common.errors import ValidationFailed
+
+from ..auth import client_ip, permission_required, services
+from ..messages import field_message
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("search", __name__, url_prefix="/customers/search")
+
+SECTION_LABELS = {"attributes": "属性検索", "latest": "最新購入情報 RFM分析", "period": "期間設定",
+                  "mails": "メール履歴"}
+FAMILIES = (("manual", "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴"),
+            ("automatic", "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴"))
+SORTS = (("member_number", "会員番号"), ("registered_at", "登録日時"), ("latest_purchase_at", "最新購入日"),
+         ("purchase_count", "累計購入回数"), ("purchase_total", "累計購入金額"), ("name", "フリガナ"))
+
+
+def _text(args, name):
+    return args.get(name, "").strip()
+
+
+def _number(args, name):
+    value = _text(args, name)
+    return int(value) if value.lstrip("-").isdigit() else (value or None)
+
+
+def _range(args, prefix):
+    low, high = _number(args, f"{prefix}_min"), _number(args, f"{prefix}_max")
+    return {"min": low, "max": high} if low is not None or high is not None else None
+
+
+def _days(args, prefix):
+    start, end = _text(args, f"{prefix}_from"), _text(args, f"{prefix}_to")
+    return {"from": start or None, "to": end or None} if start or end else None
+
+
+def _ids(args, name):
+    return [int(v) for v in args.getlist(name) if v.isdigit()]
+
+
+def _codes(args, name):
+    return [c.strip() for c in _text(args, name).replace("、", ",").split(",") if c.strip()]
+
+
+def _rows(args, prefix):
+    rows = []
+    for n in (1, 2, 3):
+        codes = _codes(args, f"{prefix}_row{n}_codes")
+        if codes:
+            rows.append({"product_codes": codes, "count": _range(args, f"{prefix}_row{n}") or {"min": 1}})
+    return rows
+
+
+def _flag(args, name):
+    value = _text(args, name)
+    return None if value == "" else value == "1"
+
+
+def _attributes(args, groups):
+    section = {
+        "name": _text(args, "name"), "member_numbers": _text(args, "member_numbers") or None,
+        "genders": args.getlist("genders"), "birth_date": _days(args, "birth"), "age": _range(args, "age"),
+        "mail_permissions": args.getlist("mail_permissions"), "dm_permission": _flag(args, "dm_permission"),
+        "address_error": _flag(args, "address_error"), "email": _text(args, "email"), "phone": _text(args, "phone"),
+        "choices": {str(grp["id"]): [int(v) if v.isdigit() else v for v in args.getlist(f"choice_{grp['id']}")]
+                    for grp in groups if args.getlist(f"choice_{grp['id']}")},
+        "remarks": {str(i): _text(args, f"remark{i}") for i in range(1, 11) if _text(args, f"remark{i}")},
+        "fax": _text(args, "fax"),
+        "extras": {str(i): _text(args, f"extra{i}") for i in range(1, 5) if _text(args, f"extra{i}")},
+        "points_held": _range(args, "points_held"), "valid_points": _range(args, "valid_points"),
+        "points_expiry": _days(args, "points_expiry"), "earliest_expiry": _days(args, "earliest_expiry"),
+        "last_login": _days(args, "last_login"), "shop_ids": _ids(args, "shop_ids"),
+        "registered": _days(args, "registered"),
+    }
+    return section if any(section.values()) else None
+
+
+def _purchases(args, prefix, period):
+    section = {"shop_ids": _ids(args, f"{prefix}_shop_ids"), "order_code": _text(args, f"{prefix}_order_code"),
+               "order_attributes": ({_text(args, f"{prefix}_attr_key"): _text(args, f"{prefix}_attr_value")}
+                                    if _text(args, f"{prefix}_attr_key") else {}),
+               "product_rows": _rows(args, prefix)}
+    if period:
+        section.update(purchased=_days(args, "p_purchased"), shipped=_days(args, "p_shipped"),
+                       count=_range(args, "p_count"), total=_range(args, "p_total"), media=_text(args, "p_media"),
+                       bought_products=_codes(args, "p_products"), bought=_text(args, "p_bought") != "0")
+        meaningful = {k: v for k, v in section.items() if k not in ("shop_ids", "bought")}
+    else:
+        section.update(first_purchase=_days(args, "l_first"), latest_purchase=_days(args, "l_latest"),
+                       latest_shipped=_days(args, "l_shipped"), purchase_count=_range(args, "l_count"),
+                       purchase_total=_range(args, "l_total"))
+        meaningful = {k: v for k, v in section.items() if k != "shop_ids"}
+    return section if any(meaningful.values()) else None
+
+
+def _mails(args):
+    section = {}
+    for family, _label in FAMILIES:
+        f = {"mail_ids": _ids(args, f"m_{family}_ids"), "period": _days(args, f"m_{family}"),
+             **{flag: _text(args, f"m_{family}_{flag}") or None for flag in ("sent", "opened", "clicked", "qr_read")}}
+        if any(f[flag] for flag in ("sent", "opened", "clicked", "qr_read")):
+            section[family] = f
+    return section or None
+
+
+def conditions_from(args, groups):
+    """The query string of the search form → the search service's condition document."""
+    conditions = {"attributes": _attributes(args, groups), "latest": _purchases(args, "l", period=False),
+                  "period": _purchases(args, "p", period=True), "mails": _mails(args)}
+    conditions = {k: v for k, v in conditions.items() if v}
+    if args.get("saved", "").isdigit():
+        conditions["saved_search_id"] = int(args["saved"])
+    return conditions
+
+
+EXPORT_COLUMNS = (("member_number", "会員番号"), ("family_name", "姓"), ("given_name", "名"), ("family_kana", "セイ"),
+                  ("given_kana", "メイ"), ("gender", "性別"), ("birth_date", "生年月日"), ("mail_permission", "送信許可"),
+                  ("mobile_email", "携帯メールアドレス"), ("pc_email", "PCメールアドレス"),
+                  ("mobile_phone", "携帯電話番号"), ("home_phone", "自宅電話番号"), ("registered_at", "登録日時"),
+                  ("points_held", "保有ポイント"), ("purchase_count", "累計購入回数"), ("purchase_total", "累計購入金額"),
+                  ("first_purchase_at", "初回購入日"), ("latest_purchase_at", "最新購入日"))
+ENCODINGS = {"cp932": "cp932", "utf8bom": "utf-8-sig"}
+
+
+def _groups(scope):
+    return [grp for grp in services().customers.list_groups(scope) if grp["in_use"]]
+
+
+@bp.route("/export.csv")
+@permission_required("may_export_customers")
+def export():
+    """The list as CSV, streamed slice by slice (a 500,000-row list is never held at once), and logged."""
+    scope = g.scope.as_dict()
+    conditions = conditions_from(request.args, _groups(scope))
+    columns = [c for c in request.args.getlist("columns") if c in dict(EXPORT_COLUMNS)] or None
+    codec = ENCODINGS.get(request.args.get("encoding", "cp932"), "cp932")
+    rpc = services().search
+    first = rpc.export_rows(scope, conditions, columns, 0, 5000)  # errors surface before the download starts
+    ip = client_ip()
+
+    def generate():
+        sent, page, completed = 0, first, False
+        try:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow(page["headers"])
+            yield buffer.getvalue().encode(codec, errors="replace")
+            while page["rows"]:
+                buffer = io.StringIO()
+                writer = csv.writer(buffer, lineterminator="\r\n")
+                writer.writerows(page["rows"])
+                yield buffer.getvalue().encode(codec.replace("-sig", ""), errors="replace")
+                sent += len(page["rows"])
+                page = rpc.export_rows(scope, conditions, columns, page["last_id"], 5000)
+            completed = True
+        finally:
+            rpc.log_export(scope, conditions, columns, sent, ip, completed)
+            log.info("personal data export: customer list by account %s from %s, %d rows%s", scope["account_id"], ip,
+                     sent, "" if completed else " (interrupted)")
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=customers.csv"
+    response.headers["Content-Type"] = f"text/csv; charset={'Shift_JIS' if codec == 'cp932' else 'UTF-8'}"
+    return response
+
+
+@bp.route("/saved", methods=["POST"])
+def save():
+    """この条件を保存: live (re-evaluated) or frozen (today's customers)."""
+    scope = g.scope.as_dict()
+    query = MultiDict(parse_qsl(request.form.get("query", ""), keep_blank_values=True))
+    conditions = conditions_from(query, _groups(scope))
+    try:
+        saved = services().search.save_search(scope, request.form.get("name", ""), conditions,
+                                              request.form.get("frozen") == "1")
+    except ValidationFailed as failure:
+        flash("保存できませんでした: " + " ".join(field_message(c) for codes in failure.fields.values() for c in codes),
+              "error")
+    else:
+        flash(f"検索条件を保存しました（{'固定リスト ' + str(saved['customer_count']) + '人' if request.form.get('frozen') == '1' else '条件を保存'}）。", "info")
+    return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+
+
+@bp.route("/saved/<int:saved_id>/delete", methods=["POST"])
+def delete_saved(saved_id):
+    services().search.delete_saved_search(g.scope.as_dict(), saved_id)
+    flash("保存した検索を削除しました。", "info")
+    return redirect(url_for(".index"))
+
+
+def _error_lines(failure):
+    lines = []
+    for path, codes in failure.fields.items():
+        section = SECTION_LABELS.get(path.split(".")[0], "")
+        lines += [f"{section}（{path.split('.', 1)[-1]}）: {field_message(code)}" for code in codes]
+    return lines
+
+
+@bp.route("/")
+def index():
+    scope = g.scope.as_dict()
+    groups = [grp for grp in services().customers.list_groups(scope) if grp["in_use"]]
+    remarks = [r for r in services().customers.get_remark_settings(scope) if r["shown"]]
+    mails = {family: services().mailhistory.find_mails(scope, "", None, family) for family, _label in FAMILIES}
+    context = {"groups": groups, "remarks": remarks, "mails": mails, "families": FAMILIES, "sorts": SORTS,
+               "args": request.args, "labels": SECTION_LABELS, "result": None, "counts": None, "errors": [],
+               "saved": services().search.list_saved_searches(scope), "columns": EXPORT_COLUMNS,
+               "may_export": g.scope.may("may_export_customers")}
+    if request.args.get("search"):
+        conditions = conditions_from(request.args, groups)
+        paging = {"page": request.args.get("page", 1, type=int), "per_page": 50,
+                  "sort": request.args.get("sort", "member_number"), "descending": request.args.get("desc") == "1"}
+        try:
+            context["counts"] = services().search.count(scope, conditions)
+            context["result"] = services().search.search(scope, conditions, paging)
+        except ValidationFailed as failure:
+            context["errors"] = _error_lines(failure)
+            return render_template("customers/search.html", **context), 400
+    return render_template("customers/search.html", **context)

@@ -1,0 +1,59 @@
+"""Command line: ``python -m services <command>``.
+
+  run <service>           run one service (Nameko) in this process
+  migrate [service ...]   bring databases to the newest migration (all services by default)
+  check-broker            exit 1 with advice when no RabbitMQ answers
+  health <service>        exit 0 when the service's health RPC answers ok (container health checks)
+  demo                    load the demo company into empty databases
+"""
+import sys
+
+if len(sys.argv) > 1 and sys.argv[1] == "run":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+
+def main(argv):
+    from services.common.config import SERVICE_NAMES, amqp_uri
+
+    if len(argv) < 1:
+        print(__doc__)
+        return 2
+    command, args = argv[0], argv[1:]
+    if command == "run" and len(args) == 1 and args[0] in SERVICE_NAMES:
+        from services.common.runner import run_service
+
+        run_service(args[0])
+        return 0
+    if command == "migrate":
+        from services.common.migrations import upgrade
+
+        for name in args or SERVICE_NAMES:
+            upgrade(name)
+            print(f"migrated {name}")
+        return 0
+    if command == "check-broker":
+        from services.common.broker import HOW_TO_GET_ONE, broker_answers, masked
+
+        if broker_answers(amqp_uri()):
+            return 0
+        print(HOW_TO_GET_ONE.format(uri=masked(amqp_uri())), file=sys.stderr)
+        return 1
+    if command == "health" and len(args) == 1 and args[0] in SERVICE_NAMES:
+        from services.common.health import probe
+
+        ok, detail = probe(args[0], amqp_uri())
+        print(detail, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 1
+    if command == "demo":
+        from services.demo import load_demo
+
+        load_demo()
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

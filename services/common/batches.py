@@ -1,0 +1,18 @@
+"""Batches where each record stands alone: a bad record changes nothing and is reported by its index."""
+from .errors import ValidationFailed
+
+
+def apply_each(session, records, apply):
+    """Call ``apply(record)`` for each record inside its own savepoint.
+
+    Returns ``(applied, errors)``: ``applied`` a list of ``(index, result)``, ``errors`` a list of
+    ``{"index": i, "fields": {...}}`` for the records refused with ValidationFailed (their changes rolled back).
+    """
+    applied, errors = [], []
+    for index, record in enumerate(records or []):
+        try:
+            with session.begin_nested():
+                applied.append((index, apply(record)))
+        except ValidationFailed as failure:
+            errors.append({"index": index, "fields": failure.fields})
+    return applied, errors

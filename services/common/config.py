@@ -1,0 +1,77 @@
+"""Settings read from the environment, with defaults that run the quick start on one machine.
+
+Every setting is documented in README.md ("Configuration").
+"""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SERVICE_NAMES = ("shops", "customers", "purchases", "mailhistory", "search")
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_int(name, default):
+    return int(env(name, default))
+
+
+def var_dir():
+    path = Path(env("TSUHAN_VAR_DIR", ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret(name):
+    """A secret from the environment or, for the quick start, a random one kept (mode 600) under var/."""
+    import secrets
+
+    value = env(name)
+    if value:
+        return value
+    path = var_dir() / name.lower()
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def amqp_uri():
+    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def database_url(service):
+    """The database URL of one service: ``<SERVICE>_DATABASE_URL`` or a SQLite file under var/."""
+    return env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{var_dir() / (service + '.db')}")
+
+
+def rpc_timeout():
+    return float(env("RPC_TIMEOUT", "10"))
+
+
+def _quiet_loggers():
+    from .logsafety import LOGGING_OVERRIDES
+
+    return dict(LOGGING_OVERRIDES)
+
+
+def nameko_config(service):
+    """The Nameko configuration dict of one service."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "max_workers": env_int("MAX_WORKERS", 10),
+        "parent_calls_tracked": 10,
+        "DATABASE_URL": database_url(service),
+        "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS", "1")),
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"level": env("LOG_LEVEL", "INFO"), "handlers": ["console"]},
+            "loggers": _quiet_loggers(),
+        },
+    }

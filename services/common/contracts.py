@@ -1,0 +1,120 @@
+"""Base for the marshmallow schemas at RPC and event boundaries.
+
+Errors leave a service as English codes per field path (``{"phone": ["required"]}``, ``"max_length:50"``),
+never as prose, so that each caller words them in its own language.
+"""
+import datetime as dt
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .errors import ValidationFailed
+
+_CODES = {
+    "required": "required",
+    "null": "required",
+    "invalid": "invalid",
+    "validator_failed": "invalid",
+    "type": "invalid",
+    "format": "invalid",
+    "too_large": "too_large",
+    "too_small": "too_small",
+    "invalid_utf8": "invalid",
+}
+_FIELD_CODES = {fields.Email: {"invalid": "invalid_email"}, fields.Integer: {"invalid": "not_integer"}}
+
+
+class Contract(Schema):
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": "unknown_field", "type": "invalid"}
+
+    def on_bind_field(self, field_name, field_obj):
+        messages = dict(field_obj.error_messages)
+        for key in messages:
+            if key in _CODES:
+                messages[key] = _CODES[key]
+        for cls, codes in _FIELD_CODES.items():
+            if isinstance(field_obj, cls):
+                messages.update(codes)
+        field_obj.error_messages = messages
+        # Email and URL fields build their validator before binding; give it the code too.
+        for validator in field_obj.validators:
+            if isinstance(validator, (validate.Email, validate.URL)):
+                validator.error = messages["invalid"]
+
+
+JST = dt.timezone(dt.timedelta(hours=9), "Asia/Tokyo")
+
+
+class Timestamp(fields.DateTime):
+    """A moment in time, unambiguous at the boundary.
+
+    In: ISO 8601; without an offset it is Japan time (operators and carts speak Asia/Tokyo). Loaded as UTC.
+    Out: ISO 8601 with the +09:00 offset. A naive value from the database is UTC (SQLite keeps no zone).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=JST)
+        return moment.astimezone(dt.timezone.utc)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(JST).isoformat()
+
+
+def max_length(n):
+    return validate.Length(max=n, error="max_length:{max}")
+
+
+def length_between(lo, hi):
+    return validate.Length(min=lo, max=hi, error="length:{min}:{max}")
+
+
+def not_blank():
+    return validate.Length(min=1, error="required")
+
+
+def one_of(choices):
+    return validate.OneOf(choices, error="one_of")
+
+
+def number_range(lo=None, hi=None):
+    return validate.Range(min=lo, max=hi, error="range")
+
+
+def regexp(pattern, code):
+    return validate.Regexp(pattern, error=code)
+
+
+def _flatten(messages, prefix=""):
+    out = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, path))
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        out[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            out.update(_flatten(value, f"{prefix}.{i}" if prefix else str(i)))
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+def load(schema, data, partial=False):
+    """Validate and deserialise ``data``; raise ValidationFailed with codes by field path."""
+    try:
+        return schema.load(data if data is not None else {}, partial=partial)
+    except ValidationError as exc:
+        raise ValidationFailed("invalid input", _flatten(exc.messages)) from None
+
+
+def field_error(path, code):
+    return ValidationFailed("invalid input", {path: [code]})

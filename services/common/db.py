@@ -1,0 +1,97 @@
+"""Database access for a service: engine set-up, a unit of work, and the Nameko dependency that ties them to the outbox relay."""
+import contextlib
+import logging
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import sessionmaker
+
+from .outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url, **kwargs):
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout so that several processes can share a file."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+
+
+class Store:
+    """What a worker gets: sessions, and a unit of work that wakes the outbox relay after it commits."""
+
+    def __init__(self, session_factory, relay=None):
+        self.session_factory = session_factory
+        self.relay = relay
+
+    @contextlib.contextmanager
+    def unit_of_work(self):
+        """A session whose changes (and the events recorded in it) commit together, or not at all."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if self.relay is not None:
+            self.relay.wake()
+
+    @contextlib.contextmanager
+    def read(self):
+        """A session for reading; anything left pending in it is discarded."""
+        session = self.session_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def ping(self):
+        with self.read() as session:
+            session.execute(text("SELECT 1"))
+
+
+class Database(DependencyProvider):
+    """The service's own database, with its outbox relayed to the service's event exchange."""
+
+    def __init__(self, outbox_model):
+        self.outbox_model = outbox_model
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(config["DATABASE_URL"])
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            self.session_factory,
+            self.outbox_model,
+            service_name=self.container.service_name,
+            amqp_uri=config["AMQP_URI"],
+            poll_seconds=config.get("OUTBOX_POLL_SECONDS", 1.0),
+        )
+
+    def start(self):
+        self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+
+    def stop(self):
+        self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx):
+        return Store(self.session_factory, self.relay)

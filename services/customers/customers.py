@@ -1,0 +1,216 @@
+"""The customer master: create, update, delete, read, batch upsert by member number, member-number issue."""
+import datetime as dt
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.common.batches import apply_each
+from services.common.contracts import JST, field_error, load
+from services.common.errors import NotFound
+
+from . import events, groups, schemas
+from .japanese import fold
+from .models import Customer, CustomerChoice, MemberSequence
+
+_input = schemas.CustomerInput()
+
+DEFAULTS = {"given_name": "", "family_kana": "", "given_kana": "", "gender": "unknown", "mail_permission": "refused",
+            "mobile_email": "", "pc_email": "", "dm_permission": True, "customer_class": "new"}
+
+
+def age_on(birth_date, day):
+    """Age in whole years on ``day`` (derived, never stored)."""
+    if birth_date is None:
+        return None
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _scoped(scope):
+    query = select(Customer).where(Customer.company_id == scope.company_id)
+    if scope.is_shop:
+        query = query.where(Customer.shop_id == scope.shop_id)
+    return query
+
+
+def get_customer(session, scope, customer_id):
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer not found")
+    scope.ensure_shop(customer.company_id, customer.shop_id)
+    return customer
+
+
+def get_by_member_number(session, scope, member_number):
+    customer = session.scalar(_scoped(scope).where(Customer.member_number == member_number))
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+def resolve_member_numbers(session, scope, member_numbers):
+    """``{member_number: {"id", "member_number", "shop_id"}}`` for the numbers that exist in scope."""
+    numbers = sorted({str(n) for n in member_numbers or [] if n})
+    found = {}
+    for start in range(0, len(numbers), 500):
+        rows = session.execute(_scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
+                               .where(Customer.member_number.in_(numbers[start:start + 500]))).all()
+        found.update({row.member_number: {"id": row.id, "member_number": row.member_number, "shop_id": row.shop_id}
+                      for row in rows})
+    return found
+
+
+def customers_after(session, company_id, after_id, limit):
+    return list(session.scalars(select(Customer).where(Customer.company_id == company_id, Customer.id > after_id)
+                                .order_by(Customer.id).limit(limit)))
+
+
+def list_customers(session, scope, page=1, per_page=50, text=""):
+    """A plain list, newest first (the search service offers the real conditions)."""
+    query = _scoped(scope)
+    if text.strip():
+        # Matching folds width, kana and spaces: "やまだ たろう" finds ヤマダ タロウ and 山田 too when typed so.
+        key = fold(text)
+        query = query.where(or_(Customer.member_number == text.strip(),
+                                func.replace(Customer.name_key, " ", "").like(f"%{key}%")))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, int(page))
+    rows = session.scalars(query.order_by(Customer.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    return {"total": total, "page": page, "per_page": per_page, "customers": rows}
+
+
+def issue_member_number(session, company_id):
+    """The next free number of the company's sequence. The sequence row stays locked until commit."""
+    while True:
+        value = session.execute(
+            update(MemberSequence).where(MemberSequence.company_id == company_id)
+            .values(next_value=MemberSequence.next_value + 1).returning(MemberSequence.next_value)
+        ).scalar()
+        if value is None:
+            try:
+                with session.begin_nested():
+                    session.add(MemberSequence(company_id=company_id, next_value=1))
+            except IntegrityError:
+                pass  # created meanwhile by a concurrent registration
+            continue
+        number = str(value - 1)
+        if not _member_number_taken(session, company_id, number):  # skip numbers given by hand
+            return number
+
+
+def _member_number_taken(session, company_id, number, except_id=None):
+    query = select(Customer.id).where(Customer.company_id == company_id, Customer.member_number == number)
+    if except_id is not None:
+        query = query.where(Customer.id != except_id)
+    return session.scalar(query) is not None
+
+
+def validate(session, scope, data, customer=None, shop_ids=None):
+    """Check a customer payload as create (or update of ``customer``) would, changing nothing; returns clean values.
+
+    ``shop_ids``: the company's shops (from the shops service); a shop outside them is refused.
+    """
+    values = load(_input, data, partial=customer is not None)
+    shop_id = values.get("shop_id", customer.shop_id if customer else None)
+    scope.ensure_shop(scope.company_id, shop_id)
+    if shop_ids is not None and shop_id not in shop_ids:
+        raise field_error("shop_id", "unknown_shop")
+    number = values.get("member_number")
+    if number and _member_number_taken(session, scope.company_id, number, customer.id if customer else None):
+        raise field_error("member_number", "taken")
+    if "choices" in values:
+        values["choices"] = groups.check_choices(session, scope.company_id, values["choices"])
+    return values
+
+
+def _apply(customer, values):
+    choices = values.pop("choices", None)
+    for key, value in values.items():
+        setattr(customer, key, value)
+    customer.name_key = " ".join(fold(part) for part in (customer.family_name, customer.given_name,
+                                                          customer.family_kana, customer.given_kana))
+    if choices is not None:
+        existing = {c.group_id: c for c in customer.choices}
+        for group_id, choice_id in choices.items():
+            if choice_id is None:
+                if group_id in existing:
+                    customer.choices.remove(existing[group_id])
+            elif group_id in existing:
+                existing[group_id].choice_id = choice_id
+            else:
+                customer.choices.append(CustomerChoice(group_id=group_id, choice_id=choice_id))
+
+
+def create_customer(session, scope, data, shop_ids=None, event_type=events.CUSTOMER_CREATED):
+    values = validate(session, scope, data, shop_ids=shop_ids)
+    if not values.get("member_number"):
+        values["member_number"] = issue_member_number(session, scope.company_id)
+    customer = Customer(company_id=scope.company_id, version=1, **DEFAULTS)
+    _apply(customer, values)
+    session.add(customer)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise field_error("member_number", "taken") from None
+    events.customer_changed(session, customer, event_type)
+    return customer
+
+
+def update_customer(session, scope, customer_id, data, shop_ids=None):
+    customer = get_customer(session, scope, customer_id)
+    values = validate(session, scope, data, customer, shop_ids)
+    if values.get("member_number") is None:
+        values.pop("member_number", None)
+    _apply(customer, values)
+    customer.version += 1
+    session.flush()
+    events.customer_changed(session, customer)
+    return customer
+
+
+def delete_customer(session, scope, customer_id):
+    customer = get_customer(session, scope, customer_id)
+    customer.version += 1
+    events.customer_deleted(session, customer)
+    session.delete(customer)
+    session.flush()
+
+
+def batch_upsert(session, scope, records, shop_ids=None):
+    """Create or update customers by member number; each record stands alone.
+
+    Returns ``{"created": n, "updated": n, "errors": [{"index": i, "fields": {...}}], "customers": [{"index",
+    "id", "member_number", "version"}]}``. A bad record changes nothing; the good ones are applied.
+    """
+    def upsert(record):
+        if not isinstance(record, dict) or not record.get("member_number"):
+            raise field_error("member_number", "required")
+        existing = session.scalar(select(Customer).where(
+            Customer.company_id == scope.company_id, Customer.member_number == record["member_number"]))
+        if existing is None:
+            return create_customer(session, scope, record, shop_ids), True
+        return update_customer(session, scope, existing.id, record, shop_ids), False
+
+    applied, errors = apply_each(session, records, upsert)
+    return {"created": sum(1 for _, (_c, created) in applied if created),
+            "updated": sum(1 for _, (_c, created) in applied if not created), "errors": errors,
+            "customers": [{"index": index, "id": c.id, "member_number": c.member_number, "version": c.version}
+                          for index, (c, _created) in applied]}
+
+
+def shop_counts(session, scope, shop_id):
+    """The shop page's 登録顧客数, アドレス登録数 (PC, 携帯) and 送信拒否."""
+    scope.ensure_shop(scope.company_id, shop_id)
+    base = select(func.count()).select_from(Customer).where(Customer.company_id == scope.company_id,
+                                                             Customer.shop_id == shop_id)
+    registered = session.scalar(base)
+    pc = session.scalar(base.where(Customer.mail_permission == "pc", Customer.pc_email != ""))
+    mobile = session.scalar(base.where(Customer.mail_permission == "mobile", Customer.mobile_email != ""))
+    return {"registered": registered, "with_address": pc + mobile, "pc": pc, "mobile": mobile,
+            "refused": registered - pc - mobile}
+
+
+def today_jst():
+    """Operators work in Japan: ages and "today" are reckoned in Asia/Tokyo."""
+    return dt.datetime.now(JST).date()

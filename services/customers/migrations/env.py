@@ -1,0 +1,7 @@
+"""Alembic environment of the customers service (its own database, its own history)."""
+from alembic import context
+
+from services.common.migrations import run_env
+from services.customers.models import Base
+
+run_env(context, Base.metadata)

@@ -1,0 +1,1 @@
+"""Mail-history service: mails, deliveries, opens, clicks, QR reads, bounces, address-error state."""

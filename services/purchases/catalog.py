@@ -1,0 +1,165 @@
+"""商品: categories per shop (``default`` always there) and products."""
+from sqlalchemy import func, select
+
+from services.common.contracts import field_error, load
+from services.common.errors import Conflict, NotFound
+
+from . import events, schemas
+from .models import DEFAULT_CATEGORY, Category, Product
+
+_category_input = schemas.CategoryInput()
+_product_input = schemas.ProductInput()
+
+
+def default_category(session, company_id, shop_id):
+    """The shop's ``default`` category, created the first time it is needed."""
+    category = session.scalar(select(Category).where(Category.shop_id == shop_id, Category.name == DEFAULT_CATEGORY))
+    if category is None:
+        category = Category(company_id=company_id, shop_id=shop_id, name=DEFAULT_CATEGORY, version=1)
+        session.add(category)
+        session.flush()
+        events.category_changed(session, category, 0)
+    return category
+
+
+def _count(session, category_id):
+    return session.scalar(select(func.count()).select_from(Product).where(Product.category_id == category_id))
+
+
+def list_categories(session, scope, shop_id):
+    """Categories of a shop with their product counts (数量), ``default`` first."""
+    scope.ensure_shop(scope.company_id, shop_id)
+    default_category(session, scope.company_id, shop_id)
+    counts = dict(session.execute(select(Product.category_id, func.count()).where(Product.shop_id == shop_id)
+                                  .group_by(Product.category_id)).all())
+    categories = session.scalars(select(Category).where(Category.shop_id == shop_id, Category.company_id ==
+                                                        scope.company_id).order_by(Category.id)).all()
+    ordered = sorted(categories, key=lambda c: (c.name != DEFAULT_CATEGORY, c.id))
+    return [dict(id=c.id, shop_id=c.shop_id, name=c.name, product_count=counts.get(c.id, 0), version=c.version)
+            for c in ordered]
+
+
+def get_category(session, scope, category_id):
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound("category not found")
+    scope.ensure_shop(category.company_id, category.shop_id)
+    return category
+
+
+def _name_taken(session, shop_id, name, except_id=None):
+    query = select(Category.id).where(Category.shop_id == shop_id, Category.name == name)
+    if except_id:
+        query = query.where(Category.id != except_id)
+    return session.scalar(query) is not None
+
+
+def add_category(session, scope, shop_id, data):
+    scope.ensure_shop(scope.company_id, shop_id)
+    name = load(_category_input, data)["name"]
+    default_category(session, scope.company_id, shop_id)
+    if _name_taken(session, shop_id, name):
+        raise field_error("name", "taken")
+    category = Category(company_id=scope.company_id, shop_id=shop_id, name=name, version=1)
+    session.add(category)
+    session.flush()
+    events.category_changed(session, category, 0)
+    return category
+
+
+def rename_category(session, scope, category_id, data):
+    category = get_category(session, scope, category_id)
+    name = load(_category_input, data)["name"]
+    if category.name == DEFAULT_CATEGORY:
+        raise Conflict("default_category")
+    if _name_taken(session, category.shop_id, name, category.id):
+        raise field_error("name", "taken")
+    category.name = name
+    category.version += 1
+    session.flush()
+    events.category_changed(session, category, _count(session, category.id))
+    return category
+
+
+def delete_category(session, scope, category_id):
+    """Only an empty category other than ``default`` can go."""
+    category = get_category(session, scope, category_id)
+    if category.name == DEFAULT_CATEGORY:
+        raise Conflict("default_category")
+    if _count(session, category.id):
+        raise Conflict("category_not_empty")
+    category.version += 1
+    events.category_changed(session, category, 0, deleted=True)
+    session.delete(category)
+    session.flush()
+
+
+def list_products(session, scope, shop_id, category_id=None, text=""):
+    scope.ensure_shop(scope.company_id, shop_id)
+    query = select(Product).where(Product.shop_id == shop_id, Product.company_id == scope.company_id)
+    if category_id:
+        query = query.where(Product.category_id == category_id)
+    if text:
+        query = query.where((Product.code.like(f"%{text}%")) | (Product.name.like(f"%{text}%")))
+    return list(session.scalars(query.order_by(Product.code).limit(1000)))
+
+
+def get_product(session, scope, product_id):
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("product not found")
+    scope.ensure_shop(product.company_id, product.shop_id)
+    return product
+
+
+def _category_for(session, scope, shop_id, category_id):
+    if not category_id:
+        return default_category(session, scope.company_id, shop_id)
+    category = get_category(session, scope, category_id)
+    if category.shop_id != shop_id:
+        raise field_error("category_id", "unknown_category")
+    return category
+
+
+def add_product(session, scope, shop_id, data):
+    """商品追加; a blank name copies the product code, as the manual says."""
+    scope.ensure_shop(scope.company_id, shop_id)
+    values = load(_product_input, data)
+    if session.scalar(select(Product.id).where(Product.shop_id == shop_id, Product.code == values["code"])):
+        raise field_error("code", "taken")
+    category = _category_for(session, scope, shop_id, values["category_id"])
+    product = Product(company_id=scope.company_id, shop_id=shop_id, code=values["code"],
+                      name=values["name"] or values["code"], category_id=category.id, price=values["price"], version=1)
+    session.add(product)
+    session.flush()
+    events.product_changed(session, product)
+    return product
+
+
+def update_product(session, scope, product_id, data):
+    product = get_product(session, scope, product_id)
+    values = load(_product_input, data)
+    if values["code"] != product.code and session.scalar(
+            select(Product.id).where(Product.shop_id == product.shop_id, Product.code == values["code"])):
+        raise field_error("code", "taken")
+    category = _category_for(session, scope, product.shop_id, values["category_id"])
+    product.code, product.name, product.price = values["code"], values["name"] or values["code"], values["price"]
+    product.category_id = category.id
+    product.version += 1
+    session.flush()
+    session.expire(product, ["category"])
+    events.product_changed(session, product)
+    return product
+
+
+def product_for_line(session, company_id, shop_id, code, name, price):
+    """The shop's product with this code; an unknown code creates it in ``default`` (name copied from the code)."""
+    product = session.scalar(select(Product).where(Product.shop_id == shop_id, Product.code == code))
+    if product is None:
+        category = default_category(session, company_id, shop_id)
+        product = Product(company_id=company_id, shop_id=shop_id, code=code, name=name or code,
+                          category_id=category.id, price=price or 0, version=1)
+        session.add(product)
+        session.flush()
+        events.product_changed(session, product)
+    return product

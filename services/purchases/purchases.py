@@ -1,0 +1,146 @@
+"""購入履歴: recording orders (idempotent by shop + order code), manual registration, edits, a customer's history."""
+import json
+import uuid
+
+from sqlalchemy import select
+
+from services.common.batches import apply_each
+from services.common.contracts import field_error, load
+from services.common.errors import NotFound
+
+from . import catalog, events, history_groups, schemas
+from .models import Purchase, PurchaseAnswer, PurchaseLine
+
+_input = schemas.PurchaseInput()
+
+
+def get_purchase(session, scope, purchase_id):
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound("purchase not found")
+    scope.ensure_shop(purchase.company_id, purchase.shop_id)
+    return purchase
+
+
+def purchases_after(session, company_id, after_id, limit):
+    return list(session.scalars(select(Purchase).where(Purchase.company_id == company_id, Purchase.id > after_id)
+                                .order_by(Purchase.id).limit(limit)))
+
+
+def customer_purchases(session, scope, customer_id):
+    """A customer's purchases, newest first (a shop account sees those at its shop)."""
+    query = select(Purchase).where(Purchase.company_id == scope.company_id, Purchase.customer_id == customer_id)
+    if scope.is_shop:
+        query = query.where(Purchase.shop_id == scope.shop_id)
+    return list(session.scalars(query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc())))
+
+
+def _apply(session, purchase, values, customer):
+    purchase.customer_id = customer["id"]
+    purchase.member_number = customer["member_number"]
+    purchase.purchased_at = values["purchased_at"]
+    purchase.shipped_at = values["shipped_at"]
+    purchase.media = values["media"]
+    purchase.order_attributes = json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True)
+    purchase.counted = values["counted"]
+    purchase.lines.clear()
+    session.flush()
+    sales = 0
+    for line_no, line in enumerate(values["lines"], start=1):
+        product = catalog.product_for_line(session, purchase.company_id, purchase.shop_id, line["product_code"],
+                                           line["product_name"], line["unit_price"])
+        unit_price = product.price if line["unit_price"] is None else line["unit_price"]
+        purchase.lines.append(PurchaseLine(line_no=line_no, product_id=product.id, product_code=product.code,
+                                           product_name=product.name, line_remark=line["line_remark"],
+                                           quantity=line["quantity"], unit_price=unit_price))
+        sales += unit_price * line["quantity"]
+    purchase.sales = sales
+    # 請求金額 defaults to the sales; a lower amount records a discount (割引 = 売上 − 請求金額).
+    purchase.billed_amount = sales if values["billed_amount"] is None else values["billed_amount"]
+    purchase.answers.clear()
+    session.flush()
+    for group_id, choice_id in values["answers"].items():
+        if choice_id is not None:
+            purchase.answers.append(PurchaseAnswer(group_id=group_id, choice_id=choice_id))
+
+
+def validate(session, scope, data, shop_ids=None, enforce_survey=False):
+    values = load(_input, data)
+    scope.ensure_shop(scope.company_id, values["shop_id"])
+    if shop_ids is not None and values["shop_id"] not in shop_ids:
+        raise field_error("shop_id", "unknown_shop")
+    if not values["lines"]:
+        raise field_error("lines", "required")
+    values["answers"] = history_groups.check_answers(session, scope.company_id, values["answers"], enforce_survey)
+    return values
+
+
+def record(session, scope, values, customer):
+    """Create the purchase, or update the one with the same shop and order code. Returns (purchase, created)."""
+    if not values.get("order_code"):
+        values["order_code"] = f"M-{uuid.uuid4().hex[:12].upper()}"  # 手動登録: the CRM issues the code
+    purchase = session.scalar(select(Purchase).where(Purchase.shop_id == values["shop_id"],
+                                                     Purchase.order_code == values["order_code"]))
+    created = purchase is None
+    if created:
+        purchase = Purchase(company_id=scope.company_id, shop_id=values["shop_id"], order_code=values["order_code"],
+                            version=1)
+        session.add(purchase)
+    else:
+        purchase.version += 1
+    _apply(session, purchase, values, customer)
+    session.flush()
+    events.purchase_recorded(session, purchase)
+    return purchase, created
+
+
+def record_orders(session, scope, orders, customers_by_number, shop_ids):
+    """Record a batch of orders from a cart; each stands alone (idempotent by shop + order code).
+
+    ``customers_by_number``: ``{member_number: {"id", "member_number"}}`` resolved by the customers service.
+    Returns ``{"created", "updated", "errors": [{"index", "fields"}], "purchases": [{"index", "id", "version"}]}``.
+    """
+    def record_one(order):
+        values = validate(session, scope, order, shop_ids)
+        if not values.get("order_code"):
+            raise field_error("order_code", "required")
+        customer = customers_by_number.get(values.get("member_number") or "")
+        if customer is None:
+            raise field_error("member_number", "unknown_customer")
+        return record(session, scope, values, customer)
+
+    applied, errors = apply_each(session, orders, record_one)
+    return {"created": sum(1 for _, (_p, created) in applied if created),
+            "updated": sum(1 for _, (_p, created) in applied if not created), "errors": errors,
+            "purchases": [{"index": index, "id": p.id, "version": p.version} for index, (p, _created) in applied]}
+
+
+def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
+    purchase = get_purchase(session, scope, purchase_id)
+    values = validate(session, scope, data, shop_ids, enforce_survey=True)
+    if values["shop_id"] != purchase.shop_id:
+        raise field_error("shop_id", "cannot_change")
+    values["order_code"] = purchase.order_code
+    purchase.version += 1
+    _apply(session, purchase, values, customer)
+    session.flush()
+    events.purchase_recorded(session, purchase)
+    return purchase
+
+
+def set_counted(session, scope, purchase_id, counted):
+    """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports."""
+    purchase = get_purchase(session, scope, purchase_id)
+    purchase.counted = bool(counted)
+    purchase.version += 1
+    session.flush()
+    events.purchase_recorded(session, purchase)
+    return purchase
+
+
+def delete_purchase(session, scope, purchase_id):
+    purchase = get_purchase(session, scope, purchase_id)
+    purchase.version += 1
+    events.purchase_deleted(session, purchase)
+    session.delete(purchase)
+    session.flush()

@@ -1,0 +1,142 @@
+"""RPC contract of the purchases service. Amounts are yen integers, quantities integers."""
+import json
+
+from marshmallow import fields, pre_load
+
+from services.common.contracts import Contract, Timestamp, max_length, not_blank, number_range, regexp
+from services.common.text import fold_width
+
+HALF_WIDTH = r"^[\x21-\x7E]*$"  # printable half-width characters, no spaces
+
+
+class _Normalised(Contract):
+    @pre_load
+    def fold_codes(self, data, **_kwargs):
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("code", "product_code", "order_code"):
+                if isinstance(data.get(key), str):
+                    data[key] = fold_width(data[key])
+        return data
+
+
+# --- categories and products -----------------------------------------------------------------
+
+class CategoryInput(Contract):
+    name = fields.String(required=True, validate=[not_blank(), max_length(100)])
+
+
+class Category(Contract):
+    id = fields.Integer()
+    shop_id = fields.Integer()
+    name = fields.String()
+    product_count = fields.Integer()
+    version = fields.Integer()
+
+
+class ProductInput(_Normalised):
+    code = fields.String(required=True, validate=[not_blank(), max_length(50),
+                                                  regexp(HALF_WIDTH, "half_width_only")])
+    name = fields.String(load_default="", validate=max_length(300))
+    category_id = fields.Integer(load_default=None, allow_none=True)
+    price = fields.Integer(load_default=0, validate=number_range(0))
+
+
+class Product(Contract):
+    id = fields.Integer()
+    shop_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    category_id = fields.Integer()
+    category_name = fields.Function(lambda p: p.category.name)
+    price = fields.Integer()
+    version = fields.Integer()
+
+
+# --- purchases -------------------------------------------------------------------------------
+
+class LineInput(_Normalised):
+    product_code = fields.String(required=True, validate=[not_blank(), max_length(50),
+                                                          regexp(HALF_WIDTH, "half_width_only")])
+    product_name = fields.String(load_default="", validate=max_length(300))
+    line_remark = fields.String(load_default="", validate=max_length(300))
+    quantity = fields.Integer(required=True, validate=number_range(1))
+    unit_price = fields.Integer(load_default=None, allow_none=True, validate=number_range(0))
+
+
+class PurchaseInput(_Normalised):
+    """An order as a cart connector or the 購入履歴登録 form sends it."""
+
+    shop_id = fields.Integer(required=True)
+    order_code = fields.String(load_default=None, allow_none=True, validate=[max_length(100), regexp(HALF_WIDTH, "half_width_only")])
+    customer_id = fields.Integer(load_default=None, allow_none=True)
+    member_number = fields.String(load_default=None, allow_none=True, validate=max_length(50))
+    purchased_at = Timestamp(required=True)
+    shipped_at = Timestamp(load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(LineInput), required=True)
+    billed_amount = fields.Integer(load_default=None, allow_none=True, validate=number_range(0))
+    media = fields.String(load_default="", validate=max_length(100))
+    order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)), values=fields.String(validate=max_length(1000)),
+                                   load_default=dict)
+    answers = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True), load_default=dict)
+    counted = fields.Boolean(load_default=True)
+
+    @pre_load
+    def blanks(self, data, **kwargs):
+        data = self.fold_codes(data, **kwargs)
+        if isinstance(data, dict):
+            for key in ("shipped_at", "billed_amount", "order_code", "member_number"):
+                if data.get(key) == "":
+                    data[key] = None
+        return data
+
+
+class Line(Contract):
+    line_no = fields.Integer()
+    product_id = fields.Integer()
+    product_code = fields.String()
+    product_name = fields.String()
+    line_remark = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    amount = fields.Function(lambda line: line.quantity * line.unit_price)
+
+
+class Purchase(Contract):
+    id = fields.Integer()
+    company_id = fields.Integer()
+    shop_id = fields.Integer()
+    customer_id = fields.Integer()
+    member_number = fields.String()
+    order_code = fields.String()
+    purchased_at = Timestamp()
+    shipped_at = Timestamp(allow_none=True)
+    lines = fields.List(fields.Nested(Line))
+    sales = fields.Integer()
+    billed_amount = fields.Integer()
+    discount = fields.Function(lambda p: p.sales - p.billed_amount)
+    media = fields.String()
+    order_attributes = fields.Function(lambda p: json.loads(p.order_attributes or "{}"))
+    answers = fields.Function(lambda p: {str(a.group_id): a.choice_id for a in p.answers})
+    counted = fields.Boolean()
+    version = fields.Integer()
+
+
+# --- history groups (履歴グループ) ------------------------------------------------------------
+
+class HistoryChoice(Contract):
+    id = fields.Integer(dump_only=True)
+    label = fields.String(required=True, validate=[not_blank(), max_length(125)])
+    position = fields.Integer(dump_only=True)
+    retired = fields.Boolean(dump_only=True)
+
+
+class HistoryGroup(Contract):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=[not_blank(), max_length(125)])
+    in_use = fields.Boolean(load_default=True)
+    required = fields.Boolean(load_default=False)
+    position = fields.Integer(dump_only=True)
+    retired = fields.Boolean(dump_only=True)
+    choices = fields.List(fields.Nested(HistoryChoice), dump_only=True)
+    version = fields.Integer(dump_only=True)

@@ -1,0 +1,220 @@
+"""Nameko wiring of the purchases service: RPC entrypoints and the database."""
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED_ERRORS
+from services.common.health import health_report
+from services.common.scope import Scope
+
+from . import catalog, history_groups, purchases, schemas
+from .models import OutboxEvent
+
+rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
+
+_purchase = schemas.Purchase()
+_purchases = schemas.Purchase(many=True)
+_product = schemas.Product()
+_products = schemas.Product(many=True)
+_category = schemas.Category()
+_group = schemas.HistoryGroup()
+_groups = schemas.HistoryGroup(many=True)
+
+
+class PurchasesService:
+    name = "purchases"
+
+    db = Database(OutboxEvent)
+    shops = RpcProxy("shops")
+    customers = RpcProxy("customers")
+
+    def _shop_ids(self, scope):
+        return {shop["id"] for shop in self.shops.list_shops(scope.as_dict())}
+
+    def _customer(self, scope, customer_id):
+        customer = self.customers.get_customer(scope.as_dict(), customer_id)
+        return {"id": customer["id"], "member_number": customer["member_number"]}
+
+    @rpc_method
+    def health(self):
+        """Returns {service, status, database, outbox_pending, uptime_seconds}."""
+        return health_report(self.name, self.db)
+
+    # --- purchases ---------------------------------------------------------------------------
+
+    @rpc_method
+    def record_orders(self, scope, orders):
+        """Record orders from a cart in a batch (idempotent by shop + order code). Returns {created, updated, errors,
+        purchases}."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
+        numbers = [o.get("member_number") for o in orders or [] if isinstance(o, dict)]
+        known = self.customers.resolve_member_numbers(scope.as_dict(), numbers)
+        with self.db.unit_of_work() as session:
+            return purchases.record_orders(session, scope, orders, known, shop_ids)
+
+    @rpc_method
+    def create_purchase(self, scope, purchase):
+        """購入履歴登録 by hand for purchase["customer_id"]; required surveys enforced. Raises ValidationFailed, NotFound,
+        Forbidden."""
+        scope = Scope.parse(scope)
+        customer = self._customer(scope, (purchase or {}).get("customer_id"))
+        shop_ids = self._shop_ids(scope)
+        with self.db.unit_of_work() as session:
+            values = purchases.validate(session, scope, purchase, shop_ids, enforce_survey=True)
+            values["order_code"] = values.get("order_code") or None
+            created, _ = purchases.record(session, scope, values, customer)
+            return _purchase.dump(created)
+
+    @rpc_method
+    def get_purchase(self, scope, purchase_id):
+        """One purchase with its lines. Raises NotFound, Forbidden."""
+        with self.db.read() as session:
+            return _purchase.dump(purchases.get_purchase(session, Scope.parse(scope), purchase_id))
+
+    @rpc_method
+    def update_purchase(self, scope, purchase_id, purchase):
+        """Edit a purchase (same shop and order code). Raises ValidationFailed, NotFound, Forbidden."""
+        scope = Scope.parse(scope)
+        with self.db.read() as session:
+            customer_id = purchases.get_purchase(session, scope, purchase_id).customer_id
+        customer = self._customer(scope, customer_id)
+        shop_ids = self._shop_ids(scope)
+        with self.db.unit_of_work() as session:
+            return _purchase.dump(purchases.update_purchase(session, scope, purchase_id, purchase, customer, shop_ids))
+
+    @rpc_method
+    def set_counted(self, scope, purchase_id, counted):
+        """集計対象 on/off. Returns the purchase."""
+        with self.db.unit_of_work() as session:
+            return _purchase.dump(purchases.set_counted(session, Scope.parse(scope), purchase_id, counted))
+
+    @rpc_method
+    def delete_purchase(self, scope, purchase_id):
+        """Delete a purchase. Raises NotFound, Forbidden."""
+        with self.db.unit_of_work() as session:
+            purchases.delete_purchase(session, Scope.parse(scope), purchase_id)
+        return {"deleted": purchase_id}
+
+    @rpc_method
+    def customer_purchases(self, scope, customer_id):
+        """A customer's purchases with lines, newest first."""
+        with self.db.read() as session:
+            return _purchases.dump(purchases.customer_purchases(session, Scope.parse(scope), customer_id))
+
+    @rpc_method
+    def export_for_index(self, scope, after_id=0, limit=1000):
+        """For the search index rebuild: purchases of the company with id > after_id as event envelopes, by id."""
+        scope = Scope.parse(scope)
+        scope.ensure_company_wide()
+        with self.db.read() as session:
+            rows = purchases.purchases_after(session, scope.company_id, after_id, min(int(limit), 5000))
+            return [{"entity": "purchase", "entity_id": str(p.id), "version": p.version,
+                     "event_type": "purchase_recorded", "company_id": p.company_id, "data": _purchase.dump(p)}
+                    for p in rows]
+
+    # --- categories and products -------------------------------------------------------------
+
+    @rpc_method
+    def list_categories(self, scope, shop_id):
+        """Categories of a shop with product counts; `default` first."""
+        with self.db.unit_of_work() as session:
+            return catalog.list_categories(session, Scope.parse(scope), shop_id)
+
+    @rpc_method
+    def add_category(self, scope, shop_id, category):
+        """Add {name}. Raises ValidationFailed (name taken), Forbidden."""
+        with self.db.unit_of_work() as session:
+            created = catalog.add_category(session, Scope.parse(scope), shop_id, category)
+            return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
+                                       version=created.version))
+
+    @rpc_method
+    def rename_category(self, scope, category_id, category):
+        """Rename. Raises ValidationFailed, Conflict (default), NotFound."""
+        with self.db.unit_of_work() as session:
+            renamed = catalog.rename_category(session, Scope.parse(scope), category_id, category)
+            return {"id": renamed.id, "name": renamed.name, "version": renamed.version}
+
+    @rpc_method
+    def delete_category(self, scope, category_id):
+        """Delete an empty category. Raises Conflict (default, category_not_empty), NotFound."""
+        with self.db.unit_of_work() as session:
+            catalog.delete_category(session, Scope.parse(scope), category_id)
+        return {"deleted": category_id}
+
+    @rpc_method
+    def list_products(self, scope, shop_id, category_id=None, text=""):
+        """Products of a shop (optionally of one category, or matching text), by code."""
+        with self.db.read() as session:
+            return _products.dump(catalog.list_products(session, Scope.parse(scope), shop_id, category_id, text))
+
+    @rpc_method
+    def add_product(self, scope, shop_id, product):
+        """商品追加 {code, name, category_id, price}. Raises ValidationFailed, Forbidden."""
+        with self.db.unit_of_work() as session:
+            return _product.dump(catalog.add_product(session, Scope.parse(scope), shop_id, product))
+
+    @rpc_method
+    def update_product(self, scope, product_id, product):
+        """Edit a product. Raises ValidationFailed, NotFound, Forbidden."""
+        with self.db.unit_of_work() as session:
+            return _product.dump(catalog.update_product(session, Scope.parse(scope), product_id, product))
+
+    # --- history groups (履歴グループ) --------------------------------------------------------
+
+    @rpc_method
+    def list_history_groups(self, scope, include_retired=False):
+        """履歴グループ with their choices, in order."""
+        with self.db.read() as session:
+            return _groups.dump(history_groups.list_groups(session, Scope.parse(scope).company_id, include_retired))
+
+    @rpc_method
+    def add_history_group(self, scope, group):
+        """Add {name, in_use, required}."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.add_group(session, Scope.parse(scope), group))
+
+    @rpc_method
+    def update_history_group(self, scope, group_id, group):
+        """Change {name, in_use, required}."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.update_group(session, Scope.parse(scope), group_id, group))
+
+    @rpc_method
+    def retire_history_group(self, scope, group_id):
+        """Retire a group; answers already given are kept."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.retire_group(session, Scope.parse(scope), group_id))
+
+    @rpc_method
+    def reorder_history_groups(self, scope, group_ids):
+        """Set the order of every group."""
+        with self.db.unit_of_work() as session:
+            return _groups.dump(history_groups.reorder_groups(session, Scope.parse(scope), group_ids))
+
+    @rpc_method
+    def add_history_choice(self, scope, group_id, choice):
+        """Add a choice {label}. Returns the group."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.add_choice(session, Scope.parse(scope), group_id, choice))
+
+    @rpc_method
+    def update_history_choice(self, scope, group_id, choice_id, choice):
+        """Change a choice's label. Returns the group."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.update_choice(session, Scope.parse(scope), group_id, choice_id, choice))
+
+    @rpc_method
+    def retire_history_choice(self, scope, group_id, choice_id):
+        """Retire a choice. Returns the group."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.retire_choice(session, Scope.parse(scope), group_id, choice_id))
+
+    @rpc_method
+    def reorder_history_choices(self, scope, group_id, choice_ids):
+        """Set the order of every choice of a group. Returns the group."""
+        with self.db.unit_of_work() as session:
+            return _group.dump(history_groups.reorder_choices(session, Scope.parse(scope), group_id, choice_ids))
+
+
+SERVICE = PurchasesService

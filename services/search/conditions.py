@@ -1,0 +1,153 @@
+"""The condition language of 顧客管理 > 検索: a JSON document, validated here, every error reported by path.
+
+Sections combine with AND: ``attributes`` (属性検索), ``latest`` (最新購入情報 RFM分析), ``period`` (期間設定),
+``mails`` (メール履歴, ``manual`` and ``automatic`` families). An empty document matches every customer in scope.
+"""
+import re
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from services.common.contracts import Contract, max_length, one_of
+
+SECTIONS = ("attributes", "latest", "period", "mails")
+INCLUDE = ("include", "exclude")
+UNSELECTED = "unselected"
+
+
+class Range(Contract):
+    min = fields.Integer(load_default=None, allow_none=True)
+    max = fields.Integer(load_default=None, allow_none=True)
+
+    @validates_schema
+    def check_order(self, data, **_kwargs):
+        if data.get("min") is not None and data.get("max") is not None and data["min"] > data["max"]:
+            raise ValidationError("min_above_max", field_name="max")
+
+
+class DateRange(Contract):
+    """Days (inclusive); a date or a time may be given, the day is what counts (Japan time)."""
+
+    start = fields.Date(data_key="from", load_default=None, allow_none=True)
+    end = fields.Date(data_key="to", load_default=None, allow_none=True)
+
+    @validates_schema
+    def check_order(self, data, **_kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("from_after_to", field_name="to")
+
+
+def member_numbers(value):
+    """'1-100, 5,8' → [("range", 1, 100), ("one", "5"), ("one", "8")]."""
+    parts = []
+    for piece in re.split(r"[,、，\s]+", value.strip()):
+        if not piece:
+            continue
+        match = re.fullmatch(r"(\d+)\s*[-〜~]\s*(\d+)", piece)
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+            if low > high:
+                raise ValidationError("invalid_range")
+            parts.append(("range", low, high))
+        else:
+            parts.append(("one", piece))
+    return parts
+
+
+class MemberNumbers(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return member_numbers(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Attributes(Contract):
+    name = fields.String(load_default="", validate=max_length(100))
+    member_numbers = MemberNumbers(load_default=None, allow_none=True)
+    genders = fields.List(fields.String(validate=one_of(("female", "male", "unknown"))), load_default=list)
+    birth_date = fields.Nested(DateRange, load_default=None, allow_none=True)
+    age = fields.Nested(Range, load_default=None, allow_none=True)
+    mail_permissions = fields.List(fields.String(validate=one_of(("mobile", "pc", "refused"))), load_default=list)
+    dm_permission = fields.Boolean(load_default=None, allow_none=True)
+    address_error = fields.Boolean(load_default=None, allow_none=True)
+    email = fields.String(load_default="", validate=max_length(254))
+    phone = fields.String(load_default="", validate=max_length(20))
+    choices = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()), load_default=dict)
+    remarks = fields.Dict(keys=fields.String(validate=one_of([str(i) for i in range(1, 11)])),
+                          values=fields.String(validate=max_length(200)), load_default=dict)
+    fax = fields.String(load_default="", validate=max_length(20))
+    extras = fields.Dict(keys=fields.String(validate=one_of(["1", "2", "3", "4"])),
+                         values=fields.String(validate=max_length(200)), load_default=dict)
+    points_held = fields.Nested(Range, load_default=None, allow_none=True)
+    valid_points = fields.Nested(Range, load_default=None, allow_none=True)
+    points_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
+    earliest_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
+    last_login = fields.Nested(DateRange, load_default=None, allow_none=True)
+    shop_ids = fields.List(fields.Integer(), load_default=list)
+    registered = fields.Nested(DateRange, load_default=None, allow_none=True)
+
+
+class ProductRow(Contract):
+    product_codes = fields.List(fields.String(validate=max_length(50)), required=True)
+    count = fields.Nested(Range, load_default=None, allow_none=True)
+
+
+class Latest(Contract):
+    shop_ids = fields.List(fields.Integer(), load_default=list)
+    first_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
+    latest_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
+    latest_shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
+    purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
+    order_code = fields.String(load_default="", validate=max_length(100))
+    order_attributes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    product_rows = fields.List(fields.Nested(ProductRow), load_default=list)
+
+    @validates_schema
+    def products_need_shops(self, data, **_kwargs):
+        if len(data.get("product_rows") or []) > 3:
+            raise ValidationError("at_most_three_rows", field_name="product_rows")
+        if any(r["product_codes"] for r in data.get("product_rows") or []) and not data.get("shop_ids"):
+            raise ValidationError("required_with_products", field_name="shop_ids")
+
+
+class Period(Latest):
+    purchased = fields.Nested(DateRange, load_default=None, allow_none=True)
+    shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
+    count = fields.Nested(Range, load_default=None, allow_none=True)
+    total = fields.Nested(Range, load_default=None, allow_none=True)
+    media = fields.String(load_default="", validate=max_length(100))
+    bought_products = fields.List(fields.String(validate=max_length(50)), load_default=list)
+    bought = fields.Boolean(load_default=True)
+
+
+class MailFamily(Contract):
+    mail_ids = fields.List(fields.Integer(), load_default=list)
+    kinds = fields.List(fields.String(), load_default=list)
+    period = fields.Nested(DateRange, load_default=None, allow_none=True)
+    sent = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
+    opened = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
+    clicked = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
+    qr_read = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
+
+
+class Mails(Contract):
+    manual = fields.Nested(MailFamily, load_default=None, allow_none=True)
+    automatic = fields.Nested(MailFamily, load_default=None, allow_none=True)
+
+
+class Conditions(Contract):
+    saved_search_id = fields.Integer(load_default=None, allow_none=True)  # within a saved search's customers
+    attributes = fields.Nested(Attributes, load_default=None, allow_none=True)
+    latest = fields.Nested(Latest, load_default=None, allow_none=True)
+    period = fields.Nested(Period, load_default=None, allow_none=True)
+    mails = fields.Nested(Mails, load_default=None, allow_none=True)
+
+
+SORTS = ("member_number", "registered_at", "latest_purchase_at", "purchase_count", "purchase_total", "name")
+
+
+class Page(Contract):
+    page = fields.Integer(load_default=1)
+    per_page = fields.Integer(load_default=50)
+    sort = fields.String(load_default="member_number", validate=one_of(SORTS))
+    descending = fields.Boolean(load_default=False)
+
+

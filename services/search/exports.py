@@ -1,0 +1,135 @@
+"""List downloads (permission-gated and logged) and saved searches (live or frozen)."""
+import datetime as dt
+import json
+
+from sqlalchemy import delete, select
+
+from services.common.contracts import Timestamp, field_error, load
+from services.common.errors import NotFound
+
+from . import conditions as contract
+from .models import CustomerSummary, ExportLog, IndexedCustomer, SavedSearch, SavedSearchMember
+from .query import section_clauses
+from .searching import today_jst
+
+C, S = IndexedCustomer, CustomerSummary
+_conditions = contract.Conditions()
+_moment = Timestamp()
+
+# column name → (Japanese header, SQL expression)
+COLUMNS = {
+    "member_number": ("会員番号", C.member_number), "family_name": ("姓", C.family_name),
+    "given_name": ("名", C.given_name), "family_kana": ("セイ", C.family_kana), "given_kana": ("メイ", C.given_kana),
+    "gender": ("性別", C.gender), "birth_date": ("生年月日", C.birth_date),
+    "mail_permission": ("送信許可", C.mail_permission), "mobile_email": ("携帯メールアドレス", C.mobile_email),
+    "pc_email": ("PCメールアドレス", C.pc_email), "mobile_phone": ("携帯電話番号", C.mobile_phone),
+    "home_phone": ("自宅電話番号", C.home_phone), "registered_at": ("登録日時", C.registered_at),
+    "points_held": ("保有ポイント", C.points_held), "purchase_count": ("累計購入回数", S.purchase_count),
+    "purchase_total": ("累計購入金額", S.purchase_total), "first_purchase_at": ("初回購入日", S.first_purchase_at),
+    "latest_purchase_at": ("最新購入日", S.latest_purchase_at),
+}
+DEFAULT_COLUMNS = ("member_number", "family_name", "given_name", "family_kana", "given_kana", "mail_permission",
+                   "pc_email", "mobile_email", "purchase_count", "purchase_total", "latest_purchase_at")
+
+
+def _clauses(session, scope, conditions):
+    from .searching import _base
+
+    parsed = load(_conditions, conditions or {})
+    sections = section_clauses(parsed, scope.company_id, today_jst())
+    return _base(session, scope, parsed) + [c for group in sections.values() for c in group]
+
+
+def check_columns(columns):
+    columns = list(columns or DEFAULT_COLUMNS)
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown or not columns:
+        raise field_error("columns", "one_of")
+    return columns
+
+
+def _cell(value):
+    if isinstance(value, dt.datetime):
+        return _moment._serialize(value, None, None)[:19].replace("T", " ")
+    return "" if value is None else value
+
+
+def export_rows(session, scope, conditions, columns, after_id=0, limit=5000):
+    """One slice of the download, by customer id (keyset paging, so a huge list is never held at once)."""
+    scope.ensure_permitted("may_export_customers")
+    columns = check_columns(columns)
+    query = (select(C.id, *[COLUMNS[c][1] for c in columns]).outerjoin(S, S.customer_id == C.id)
+             .where(*_clauses(session, scope, conditions), C.id > after_id).order_by(C.id).limit(limit))
+    rows = session.execute(query).all()
+    return {"headers": [COLUMNS[c][0] for c in columns], "rows": [[_cell(v) for v in row[1:]] for row in rows],
+            "last_id": rows[-1][0] if rows else None}
+
+
+def log_export(session, scope, conditions, columns, rows, client_ip="", completed=True):
+    scope.ensure_permitted("may_export_customers")
+    session.add(ExportLog(company_id=scope.company_id, shop_id=scope.shop_id, account_id=scope.account_id,
+                          client_ip=client_ip or "", conditions=json.dumps(conditions or {}, ensure_ascii=False),
+                          columns=json.dumps(list(columns or DEFAULT_COLUMNS)), rows=rows, completed=completed,
+                          exported_at=dt.datetime.now(dt.timezone.utc)))
+
+
+def export_logs(session, scope, limit=100):
+    scope.ensure_company_wide()
+    rows = session.scalars(select(ExportLog).where(ExportLog.company_id == scope.company_id)
+                           .order_by(ExportLog.id.desc()).limit(limit))
+    return [{"id": r.id, "account_id": r.account_id, "shop_id": r.shop_id, "client_ip": r.client_ip,
+             "conditions": json.loads(r.conditions), "columns": json.loads(r.columns), "rows": r.rows,
+             "completed": r.completed, "exported_at": _moment._serialize(r.exported_at, None, None)} for r in rows]
+
+
+# --- saved searches ----------------------------------------------------------------------------
+
+def _saved(session, scope, saved_id):
+    saved = session.get(SavedSearch, saved_id)
+    if saved is None or saved.company_id != scope.company_id or (scope.is_shop and saved.shop_id != scope.shop_id):
+        raise NotFound("saved search not found")
+    return saved
+
+
+def saved_members_clause(session, scope, saved_id):
+    saved = _saved(session, scope, saved_id)
+    if saved.frozen:
+        return C.id.in_(select(SavedSearchMember.customer_id).where(SavedSearchMember.saved_search_id == saved.id))
+    parsed = load(_conditions, json.loads(saved.conditions))
+    sections = section_clauses(parsed, scope.company_id, today_jst())
+    from sqlalchemy import and_, true
+
+    clauses = [c for group in sections.values() for c in group]
+    return and_(*clauses) if clauses else true()
+
+
+def save_search(session, scope, name, conditions, frozen):
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise field_error("name", "required" if not name else "max_length:100")
+    load(_conditions, conditions or {})  # refuse what would not run
+    saved = SavedSearch(company_id=scope.company_id, shop_id=scope.shop_id if scope.is_shop else None, name=name,
+                        conditions=json.dumps(conditions or {}, ensure_ascii=False), frozen=bool(frozen),
+                        created_by=scope.account_id, created_at=dt.datetime.now(dt.timezone.utc))
+    session.add(saved)
+    session.flush()
+    if frozen:
+        ids = session.scalars(select(C.id).where(*_clauses(session, scope, conditions))).all()
+        session.add_all([SavedSearchMember(saved_search_id=saved.id, customer_id=i) for i in ids])
+        saved.customer_count = len(ids)
+    return saved
+
+
+def list_saved(session, scope):
+    query = select(SavedSearch).where(SavedSearch.company_id == scope.company_id)
+    if scope.is_shop:
+        query = query.where(SavedSearch.shop_id == scope.shop_id)
+    return [{"id": s.id, "name": s.name, "frozen": s.frozen, "conditions": json.loads(s.conditions),
+             "customer_count": s.customer_count, "created_at": _moment._serialize(s.created_at, None, None)}
+            for s in session.scalars(query.order_by(SavedSearch.id.desc()))]
+
+
+def delete_saved(session, scope, saved_id):
+    saved = _saved(session, scope, saved_id)
+    session.execute(delete(SavedSearchMember).where(SavedSearchMember.saved_search_id == saved.id))
+    session.delete(saved)

@@ -1,0 +1,237 @@
+"""Applying the owners' events to the index, idempotently: an event older than (or as old as) what was applied for
+its entity changes nothing."""
+import datetime as dt
+import json
+
+from sqlalchemy import delete, func, select
+
+from services.common.contracts import Timestamp
+from services.common.text import fold_for_matching
+
+from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
+                     IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
+
+_time = Timestamp()
+
+
+def _moment(value):
+    return _time.deserialize(value) if value else None
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if value else None
+
+
+def fresh(session, entity, entity_id, version):
+    """True (and the version noted) when this version is newer than the one applied for the entity."""
+    applied = session.get(AppliedVersion, (entity, str(entity_id)))
+    if applied is not None and applied.version >= version:
+        return False
+    if applied is None:
+        session.add(AppliedVersion(entity=entity, entity_id=str(entity_id), version=version))
+    else:
+        applied.version = version
+    return True
+
+
+def customer_row(event):
+    """The index row of a customer event, and its choices."""
+    data = event["data"]
+    number = data["member_number"]
+    row = {"id": int(event["entity_id"]), "company_id": event["company_id"], "shop_id": data["shop_id"],
+           "member_number": number,
+           "member_number_value": int(number) if number.isdigit() and len(number) < 18 else None,
+           "name_key": "".join(fold_for_matching(data[k]) for k in ("family_name", "given_name", "family_kana",
+                                                                   "given_kana")),
+           "birth_date": _date(data["birth_date"]), "points_expiry": _date(data["points_expiry"]),
+           "earliest_expiry": _date(data["earliest_expiry"]), "last_login_at": _moment(data["last_login_at"]),
+           "registered_at": _moment(data["registered_at"])}
+    for key in ("family_name", "given_name", "family_kana", "given_kana", "gender", "mail_permission", "mobile_email",
+                "pc_email", "dm_permission", "mobile_phone", "home_phone", "fax", "points_held", "valid_points"):
+        row[key] = data[key]
+    for i, text in enumerate(data["remarks"], start=1):
+        row[f"remark{i}"] = text
+    for i, text in enumerate(data["extras"], start=1):
+        row[f"extra{i}"] = text
+    choices = [{"customer_id": row["id"], "group_id": int(g), "choice_id": c} for g, c in data["choices"].items()]
+    return row, choices
+
+
+def purchase_row(event):
+    """The index row of a purchase event, and its lines."""
+    data = event["data"]
+    row = {"id": int(event["entity_id"]), "company_id": event["company_id"], "customer_id": data["customer_id"],
+           "shop_id": data["shop_id"], "order_code": data["order_code"],
+           "purchased_at": _moment(data["purchased_at"]), "shipped_at": _moment(data["shipped_at"]),
+           "billed_amount": data["billed_amount"], "media": data["media"],
+           "order_attributes": json.dumps(data["order_attributes"], ensure_ascii=False), "counted": data["counted"]}
+    lines = [{"purchase_id": row["id"], "customer_id": data["customer_id"], "product_code": line["product_code"],
+              "quantity": line["quantity"]} for line in data["lines"]]
+    return row, lines
+
+
+def mail_row(event):
+    data = event["data"]
+    return {"id": data["id"], "company_id": event["company_id"], "mail_number": data["mail_number"],
+            "kind": data["kind"], "family": data["family"], "scenario_number": data["scenario_number"],
+            "step": data["step"], "name": data["name"]}
+
+
+def activity_row(event):
+    data = event["data"]
+    return {"id": data["id"], "company_id": event["company_id"], "customer_id": data["customer_id"],
+            "mail_id": data["mail_id"], "activity": data["activity"], "result": data["result"],
+            "occurred_at": _moment(data["occurred_at"])}
+
+
+def apply_customer(session, event):
+    if not fresh(session, "customer", event["entity_id"], event["version"]):
+        return False
+    customer_id = int(event["entity_id"])
+    session.execute(delete(IndexedChoice).where(IndexedChoice.customer_id == customer_id))
+    if event["event_type"] == "customer_deleted":
+        session.execute(delete(IndexedCustomer).where(IndexedCustomer.id == customer_id))
+        return True
+    row, choices = customer_row(event)
+    session.merge(IndexedCustomer(**row))
+    session.add_all(IndexedChoice(**choice) for choice in choices)
+    return True
+
+
+def refresh_summary(session, company_id, customer_id):
+    """Recompute a customer's RFM figures over counted purchases at every shop."""
+    counted = (IndexedPurchase.customer_id == customer_id, IndexedPurchase.counted.is_(True))
+    first, count, total = session.execute(
+        select(func.min(IndexedPurchase.purchased_at), func.count(), func.coalesce(func.sum(IndexedPurchase.billed_amount), 0))
+        .where(*counted)).one()
+    latest = session.scalars(select(IndexedPurchase).where(*counted)
+                             .order_by(IndexedPurchase.purchased_at.desc(), IndexedPurchase.id.desc()).limit(1)).first()
+    summary = session.get(CustomerSummary, customer_id) or CustomerSummary(customer_id=customer_id, company_id=company_id,
+                                                                          address_errors=0)
+    summary.first_purchase_at, summary.purchase_count, summary.purchase_total = first, count, total
+    summary.latest_purchase_at = latest.purchased_at if latest else None
+    summary.latest_shipped_at = latest.shipped_at if latest else None
+    summary.latest_order_code = latest.order_code if latest else ""
+    summary.latest_purchase_id = latest.id if latest else None
+    session.merge(summary)
+
+
+def apply_purchase(session, event):
+    data = event["data"]
+    if not fresh(session, "purchase", event["entity_id"], event["version"]):
+        return False
+    purchase_id = int(event["entity_id"])
+    session.execute(delete(IndexedLine).where(IndexedLine.purchase_id == purchase_id))
+    if event["event_type"] == "purchase_deleted":
+        session.execute(delete(IndexedPurchase).where(IndexedPurchase.id == purchase_id))
+    else:
+        row, lines = purchase_row(event)
+        session.merge(IndexedPurchase(**row))
+        session.add_all(IndexedLine(**line) for line in lines)
+    session.flush()
+    refresh_summary(session, event["company_id"], data["customer_id"])
+    return True
+
+
+def apply_mail(session, event):
+    if not fresh(session, "mail", event["entity_id"], event["version"]):
+        return False
+    session.merge(IndexedMail(**mail_row(event)))
+    return True
+
+
+def apply_mail_activity(session, event):
+    if not fresh(session, "mail_activity", event["entity_id"], event["version"]):
+        return False
+    session.merge(IndexedMailActivity(**activity_row(event)))
+    return True
+
+
+def apply_address_state(session, event):
+    data = event["data"]
+    if not fresh(session, "address_state", event["entity_id"], event["version"]):
+        return False
+    session.merge(IndexedAddressState(customer_id=data["customer_id"], address=data["address"],
+                                      address_error=data["address_error"]))
+    session.flush()
+    errors = session.scalar(select(func.count()).select_from(IndexedAddressState).where(
+        IndexedAddressState.customer_id == data["customer_id"], IndexedAddressState.address_error.is_(True)))
+    summary = session.get(CustomerSummary, data["customer_id"]) or CustomerSummary(
+        customer_id=data["customer_id"], company_id=event["company_id"], purchase_count=0, purchase_total=0)
+    summary.address_errors = errors
+    session.merge(summary)
+    return True
+
+
+HANDLERS = {
+    "customer_created": apply_customer, "customer_updated": apply_customer, "customer_deleted": apply_customer,
+    "purchase_recorded": apply_purchase, "purchase_deleted": apply_purchase,
+    "mail_updated": apply_mail, "mail_activity_recorded": apply_mail_activity,
+    "address_error_changed": apply_address_state,
+}
+
+
+def apply(session, event):
+    """Apply one event envelope; returns True when it changed the index."""
+    return HANDLERS[event["event_type"]](session, event)
+
+
+def load_bulk(connection, envelopes, chunk=20000):
+    """Load a batch of events into an index that holds none of their entities yet (a first load or a benchmark):
+    the same row mapping as the event handlers, written with multi-row inserts, summaries computed once at the end.
+    """
+    tables = {"customer": [], "choice": [], "purchase": [], "line": [], "mail": [], "mail_activity": [],
+              "version": []}
+    targets = {"customer": IndexedCustomer, "choice": IndexedChoice, "purchase": IndexedPurchase,
+               "line": IndexedLine, "mail": IndexedMail, "mail_activity": IndexedMailActivity,
+               "version": AppliedVersion}
+    counts = dict.fromkeys(targets, 0)
+
+    def flush(name):
+        if tables[name]:
+            connection.execute(targets[name].__table__.insert(), tables[name])
+            counts[name] += len(tables[name])
+            tables[name] = []
+
+    companies = set()
+    for event in envelopes:
+        entity = event["entity"]
+        companies.add(event["company_id"])
+        if entity == "customer":
+            row, choices = customer_row(event)
+            tables["customer"].append(row)
+            tables["choice"].extend(choices)
+        elif entity == "purchase":
+            row, lines = purchase_row(event)
+            tables["purchase"].append(row)
+            tables["line"].extend(lines)
+        elif entity == "mail":
+            tables["mail"].append(mail_row(event))
+        elif entity == "mail_activity":
+            tables["mail_activity"].append(activity_row(event))
+        tables["version"].append({"entity": entity, "entity_id": str(event["entity_id"]), "version": event["version"]})
+        for name in tables:
+            if len(tables[name]) >= chunk:
+                flush(name)
+    for name in tables:
+        flush(name)
+    for company_id in companies:
+        summarise_company(connection, company_id)
+    return counts
+
+
+def summarise_company(connection, company_id):
+    """Every customer summary of a company in one pass (what refresh_summary does one customer at a time)."""
+    from sqlalchemy import text
+
+    connection.execute(delete(CustomerSummary).where(CustomerSummary.company_id == company_id))
+    connection.execute(text("""
+        INSERT INTO ix_customer_summaries (customer_id, company_id, first_purchase_at, latest_purchase_at,
+               latest_shipped_at, latest_order_code, latest_purchase_id, purchase_count, purchase_total, address_errors)
+        SELECT customer_id, company_id, first_at, purchased_at, shipped_at, order_code, id, n, total, 0
+        FROM (SELECT id, customer_id, company_id, purchased_at, shipped_at, order_code,
+                     MIN(purchased_at) OVER w AS first_at, COUNT(*) OVER w AS n, SUM(billed_amount) OVER w AS total,
+                     ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY purchased_at DESC, id DESC) AS rn
+              FROM ix_purchases WHERE company_id = :company AND counted
+              WINDOW w AS (PARTITION BY customer_id)) ranked
+        WHERE rn = 1"""), {"company": company_id})

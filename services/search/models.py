@@ -1,0 +1,197 @@
+"""The search index: a denormalised, query-shaped copy of what the owners publish.
+
+Nothing here is authoritative: every row is rebuilt from the owners' events (or a full rebuild by RPC), applied only
+when its version is newer than the one already applied.
+"""
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.outbox import OutboxRecord
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OutboxEvent(OutboxRecord, Base):
+    __tablename__ = "outbox"
+
+
+class AppliedVersion(Base):
+    """The newest version of each owner entity applied to the index (consumers are idempotent by it)."""
+
+    __tablename__ = "applied_versions"
+
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class IndexedCustomer(Base):
+    __tablename__ = "ix_customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int] = mapped_column(Integer, index=True)
+    member_number: Mapped[str] = mapped_column(String(50), index=True)
+    member_number_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    family_name: Mapped[str] = mapped_column(String(50))
+    given_name: Mapped[str] = mapped_column(String(50))
+    family_kana: Mapped[str] = mapped_column(String(100))
+    given_kana: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    gender: Mapped[str] = mapped_column(String(10), index=True)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
+    mail_permission: Mapped[str] = mapped_column(String(10), index=True)
+    mobile_email: Mapped[str] = mapped_column(String(254))
+    pc_email: Mapped[str] = mapped_column(String(254))
+    dm_permission: Mapped[bool] = mapped_column(Boolean)
+    mobile_phone: Mapped[str] = mapped_column(String(20))
+    home_phone: Mapped[str] = mapped_column(String(20))
+    fax: Mapped[str] = mapped_column(String(20))
+    remark1: Mapped[str] = mapped_column(Text, default="")
+    remark2: Mapped[str] = mapped_column(Text, default="")
+    remark3: Mapped[str] = mapped_column(Text, default="")
+    remark4: Mapped[str] = mapped_column(Text, default="")
+    remark5: Mapped[str] = mapped_column(Text, default="")
+    remark6: Mapped[str] = mapped_column(Text, default="")
+    remark7: Mapped[str] = mapped_column(Text, default="")
+    remark8: Mapped[str] = mapped_column(Text, default="")
+    remark9: Mapped[str] = mapped_column(Text, default="")
+    remark10: Mapped[str] = mapped_column(Text, default="")
+    extra1: Mapped[str] = mapped_column(Text, default="")
+    extra2: Mapped[str] = mapped_column(Text, default="")
+    extra3: Mapped[str] = mapped_column(Text, default="")
+    extra4: Mapped[str] = mapped_column(Text, default="")
+    points_held: Mapped[int] = mapped_column(Integer, default=0)
+    valid_points: Mapped[int] = mapped_column(Integer, default=0)
+    points_expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    earliest_expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IndexedChoice(Base):
+    __tablename__ = "ix_customer_choices"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    choice_id: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class CustomerSummary(Base):
+    """Per customer, over counted purchases at every shop of the company: the RFM figures and address error."""
+
+    __tablename__ = "ix_customer_summaries"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    first_purchase_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    latest_purchase_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    latest_shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    latest_order_code: Mapped[str] = mapped_column(String(100), default="")
+    latest_purchase_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    purchase_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    purchase_total: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    address_errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndexedPurchase(Base):
+    __tablename__ = "ix_purchases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int] = mapped_column(Integer, index=True)
+    order_code: Mapped[str] = mapped_column(String(100))
+    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    billed_amount: Mapped[int] = mapped_column(Integer)
+    media: Mapped[str] = mapped_column(String(100), default="")
+    order_attributes: Mapped[str] = mapped_column(Text, default="{}")
+    counted: Mapped[bool] = mapped_column(Boolean, index=True)
+
+
+class IndexedLine(Base):
+    __tablename__ = "ix_purchase_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    product_code: Mapped[str] = mapped_column(String(50), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class IndexedMail(Base):
+    __tablename__ = "ix_mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    mail_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    family: Mapped[str] = mapped_column(String(10), index=True)
+    scenario_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class IndexedMailActivity(Base):
+    __tablename__ = "ix_mail_activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    mail_id: Mapped[int] = mapped_column(Integer, index=True)
+    activity: Mapped[str] = mapped_column(String(10))
+    result: Mapped[str] = mapped_column(String(10), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IndexedAddressState(Base):
+    __tablename__ = "ix_address_states"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address_error: Mapped[bool] = mapped_column(Boolean)
+
+
+class ExportLog(Base):
+    """Every personal-data download: who, when, which conditions, which columns, how many rows."""
+
+    __tablename__ = "export_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    client_ip: Mapped[str] = mapped_column(String(64), default="")
+    conditions: Mapped[str] = mapped_column(Text)
+    columns: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[bool] = mapped_column(Boolean, default=True)
+    exported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedSearch(Base):
+    """A named condition set: live (re-evaluated each time) or frozen (the customers it matched when saved)."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    conditions: Mapped[str] = mapped_column(Text)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedSearchMember(Base):
+    __tablename__ = "saved_search_members"
+
+    saved_search_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

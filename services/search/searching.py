@@ -1,0 +1,67 @@
+"""Counting and listing the customers that match a condition document."""
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from services.common.contracts import JST, load
+
+from . import conditions as contract
+from .models import CustomerSummary, IndexedCustomer
+from .query import SORT_COLUMNS, scope_clauses, section_clauses
+
+C, S = IndexedCustomer, CustomerSummary
+_conditions = contract.Conditions()
+_page = contract.Page()
+
+
+def today_jst():
+    return dt.datetime.now(JST).date()
+
+
+def _count(session, clauses):
+    return session.scalar(select(func.count()).select_from(C).where(*clauses))
+
+
+def _base(session, scope, parsed):
+    base = scope_clauses(scope)
+    if parsed.get("saved_search_id"):
+        from .exports import saved_members_clause
+
+        base.append(saved_members_clause(session, scope, parsed["saved_search_id"]))
+    return base
+
+
+def count(session, scope, conditions, with_sections=True):
+    """{"total": n, "sections": {"attributes": n, ...}} — each section's count on its own, for the operator to see
+    which one narrows the list."""
+    parsed = load(_conditions, conditions or {})
+    sections = section_clauses(parsed, scope.company_id, today_jst())
+    base = _base(session, scope, parsed)
+    result = {"total": _count(session, base + [c for clauses in sections.values() for c in clauses]),
+              "sections": {}}
+    if with_sections:
+        for name, clauses in sections.items():
+            result["sections"][name] = _count(session, base + clauses)
+    return result
+
+
+def page(session, scope, conditions, paging=None):
+    """One page of matching customers with their RFM figures, sorted as asked."""
+    parsed = load(_conditions, conditions or {})
+    options = load(_page, paging or {})
+    per_page = max(1, min(options["per_page"], 500))
+    number = max(1, options["page"])
+    sections = section_clauses(parsed, scope.company_id, today_jst())
+    clauses = _base(session, scope, parsed) + [c for group in sections.values() for c in group]
+    order = [(col.desc() if options["descending"] else col.asc()) for col in SORT_COLUMNS[options["sort"]]]
+    rows = session.execute(
+        select(C.id, C.member_number, C.family_name, C.given_name, C.family_kana, C.given_kana, C.gender, C.shop_id,
+               C.mail_permission, C.registered_at, S.purchase_count, S.purchase_total, S.latest_purchase_at)
+        .outerjoin(S, S.customer_id == C.id).where(*clauses)
+        .order_by(*order, C.id).offset((number - 1) * per_page).limit(per_page)).all()
+    return {"page": number, "per_page": per_page, "customers": [
+        {"id": r.id, "member_number": r.member_number, "family_name": r.family_name, "given_name": r.given_name,
+         "family_kana": r.family_kana, "given_kana": r.given_kana, "gender": r.gender, "shop_id": r.shop_id,
+         "mail_permission": r.mail_permission, "registered_at": r.registered_at,
+         "purchase_count": r.purchase_count or 0, "purchase_total": r.purchase_total or 0,
+         "latest_purchase_at": r.latest_purchase_at} for r in rows]}

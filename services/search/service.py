@@ -1,0 +1,126 @@
+"""Nameko wiring of the search service: event handlers that keep the index, and the search RPC."""
+import logging
+
+from nameko.events import SERVICE_POOL, event_handler
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED_ERRORS
+from services.common.health import health_report
+from services.common.scope import Scope
+
+from . import exports, indexer, rebuild, schemas, searching
+from .models import OutboxEvent
+
+log = logging.getLogger(__name__)
+rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
+_page = schemas.SearchPage()
+
+
+def _indexing(source, event_type):
+    """An event handler applying ``event_type`` from ``source`` to the index. Replicas share the queue; a failure
+    puts the event back, and applying it twice changes nothing (versions)."""
+
+    @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
+    def handle(self, event):
+        with self.db.unit_of_work() as session:
+            indexer.apply(session, event)
+
+    handle.__name__ = f"on_{source}_{event_type}"
+    return handle
+
+
+INDEXED = {"customers": ("customer_created", "customer_updated", "customer_deleted"),
+           "purchases": ("purchase_recorded", "purchase_deleted"),
+           "mailhistory": ("mail_updated", "mail_activity_recorded", "address_error_changed")}
+
+
+class SearchService:
+    name = "search"
+
+    db = Database(OutboxEvent)
+    customers = RpcProxy("customers")
+    purchases = RpcProxy("purchases")
+    mailhistory = RpcProxy("mailhistory")
+
+    def _owners(self):
+        return {"customers": self.customers, "purchases": self.purchases, "mailhistory": self.mailhistory}
+
+    @rpc_method
+    def rebuild(self, scope):
+        """Reload the company's index from the owners (safe at any time). Returns how many of each were applied."""
+        parsed = Scope.parse(scope)
+        parsed.ensure_company_wide()
+        return rebuild.rebuild(self.db.unit_of_work, self._owners(), parsed.as_dict())
+
+    @rpc_method
+    def reconcile(self, scope):
+        """Do index and owners agree? {in_agreement, entities: {entity: {owner, index, stale, extra}}}."""
+        parsed = Scope.parse(scope)
+        parsed.ensure_company_wide()
+        return rebuild.reconcile(self.db.read, self._owners(), parsed.as_dict())
+
+    @rpc_method
+    def export_rows(self, scope, conditions, columns=None, after_id=0, limit=5000):
+        """A slice of a list download (顧客情報 出力許可 needed): {headers, rows, last_id}; page on with last_id."""
+        with self.db.read() as session:
+            return exports.export_rows(session, Scope.parse(scope), conditions, columns, after_id,
+                                       max(1, min(int(limit), 10000)))
+
+    @rpc_method
+    def log_export(self, scope, conditions, columns, rows, client_ip="", completed=True):
+        """Record a download: who, when, conditions, columns, rows."""
+        with self.db.unit_of_work() as session:
+            exports.log_export(session, Scope.parse(scope), conditions, columns, rows, client_ip, completed)
+        return {"logged": True}
+
+    @rpc_method
+    def export_logs(self, scope, limit=100):
+        """The company's downloads, newest first (operators only)."""
+        with self.db.read() as session:
+            return exports.export_logs(session, Scope.parse(scope), limit)
+
+    @rpc_method
+    def save_search(self, scope, name, conditions, frozen=False):
+        """Save a condition set: live, or frozen as the customers it matches now. Returns {id, customer_count}."""
+        with self.db.unit_of_work() as session:
+            saved = exports.save_search(session, Scope.parse(scope), name, conditions, frozen)
+            return {"id": saved.id, "customer_count": saved.customer_count}
+
+    @rpc_method
+    def list_saved_searches(self, scope):
+        """Saved searches in scope, newest first."""
+        with self.db.read() as session:
+            return exports.list_saved(session, Scope.parse(scope))
+
+    @rpc_method
+    def delete_saved_search(self, scope, saved_search_id):
+        """Delete a saved search. Raises NotFound."""
+        with self.db.unit_of_work() as session:
+            exports.delete_saved(session, Scope.parse(scope), saved_search_id)
+        return {"deleted": saved_search_id}
+
+    @rpc_method
+    def health(self):
+        """Returns {service, status, database, outbox_pending, uptime_seconds}."""
+        return health_report(self.name, self.db)
+
+    @rpc_method
+    def count(self, scope, conditions, sections=True):
+        """How many customers match, and (with sections) each section's count on its own: {total, sections}."""
+        with self.db.read() as session:
+            return searching.count(session, Scope.parse(scope), conditions, bool(sections))
+
+    @rpc_method
+    def search(self, scope, conditions, paging=None):
+        """One page of matching customers: {page, per_page, customers}; paging {page, per_page, sort, descending}."""
+        with self.db.read() as session:
+            return _page.dump(searching.page(session, Scope.parse(scope), conditions, paging))
+
+
+for _source, _types in INDEXED.items():
+    for _type in _types:
+        _handler = _indexing(_source, _type)
+        setattr(SearchService, _handler.__name__, _handler)
+
+SERVICE = SearchService

@@ -1,0 +1,1 @@
+"""Shops service: companies, shops, accounts and credentials, permission flags, IP allowlists, shop QR codes."""

@@ -1,0 +1,64 @@
+"""Fixtures shared by the whole suite. See tests/support.py for how the real stack is started."""
+import os
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.config import SERVICE_NAMES
+from tests.support import Databases, MailSink, ServiceProcesses, make_tenant, private_vhost, wait_for
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    with private_vhost() as uri:
+        yield uri
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, amqp_uri):
+    """Every service running as its own process on the real broker and fresh databases."""
+    tmp = tmp_path_factory.mktemp("stack")
+    databases = Databases(tmp)
+    urls = databases.create_services()
+    mail_sink = MailSink(tmp / "mail")
+    env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=str(tmp), LOG_LEVEL="INFO",
+               OUTBOX_POLL_SECONDS="0.5", PUBLIC_BASE_URL="https://crm.example.jp",
+               SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port))
+    for service, url in urls.items():
+        env[f"{service.upper()}_DATABASE_URL"] = url
+    processes = ServiceProcesses(env, tmp)
+    for service in SERVICE_NAMES:
+        processes.start(service)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        for service in SERVICE_NAMES:
+            wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", timeout=60,
+                     message=f"{service} health")
+    stack = type("Stack", (), {})()
+    stack.env, stack.urls, stack.amqp_uri, stack.processes, stack.databases, stack.tmp, stack.mail = (
+        env, urls, amqp_uri, processes, databases, tmp, mail_sink)
+    yield stack
+    processes.stop_all()
+    mail_sink.stop()
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def rpc(stack):
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=15) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def tenant(stack):
+    """A fresh company with an operator and shops 103 and 5019, so tests never share state."""
+    return make_tenant(stack.urls["shops"])
+
+
+@pytest.fixture(scope="session")
+def app(stack):
+    """The gateway's Flask app talking to the running stack (use ``app.test_client()``)."""
+    from gateway import create_app
+
+    app = create_app({"AMQP_URI": stack.amqp_uri, "RPC_TIMEOUT": 15})
+    yield app
+    app.extensions["rpc_pool"].close()

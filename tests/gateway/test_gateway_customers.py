@@ -1,0 +1,156 @@
+"""顧客管理 and its settings through the gateway (Flask's client, real services)."""
+import re
+
+from services.customers.fields import FORM_FIELDS
+from tests.gateway.conftest import csrf_token, log_in
+from tests.support import wait_for
+
+
+def post(client, path, data, token_from=None):
+    return client.post(path, data=dict(data, csrf_token=csrf_token(client, token_from or path)))
+
+
+def customer_form(tenant, **overrides):
+    form = {"shop_id": str(tenant.shops[0]["id"]), "family_name": "山田", "given_name": "太郎",
+            "family_kana": "やまだ", "given_kana": "たろう", "gender": "male", "birth_date": "1991-01-01",
+            "mail_permission": "pc", "pc_email": "yttest@example.jp", "dm_permission": "1",
+            "postal_code1": "105", "postal_code2": "0001", "address": "東京都港区虎ノ門", "customer_class": "new"}
+    form.update(overrides)
+    return form
+
+
+def test_register_a_customer_with_confirmation(operator, tenant):
+    confirm = post(operator, "/customers/new", dict(customer_form(tenant), action="confirm"))
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "顧客登録 確認" in page
+    assert "ヤマダ タロウ" in page and "（自動発番）" in page
+    saved = post(operator, "/customers/new", dict(customer_form(tenant), action="save"), token_from="/customers/new")
+    assert saved.status_code == 302
+    detail = operator.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "顧客を登録しました" in detail and "山田 太郎" in detail and "yttest@example.jp" in detail
+    for tab in ("属性情報", "購入履歴", "メール送信履歴", "行動履歴", "対応履歴"):
+        assert tab in detail
+
+
+def test_bad_input_shows_messages_by_the_fields_and_registers_nothing(operator, tenant):
+    before = operator.get("/customers/").get_data(as_text=True)
+    response = post(operator, "/customers/new", dict(customer_form(
+        tenant, family_name="", family_kana="yamada", pc_email="broken", home_phone1="1"), action="confirm"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "必須項目です。" in page and "フリガナはカタカナまたはひらがなで入力してください。" in page
+    assert "メールアドレスの形式が正しくありません。" in page and "電話番号の形式が正しくありません" in page
+    assert re.search(r"(\d+)件", before).group(1) == re.search(r"(\d+)件", operator.get("/customers/").get_data(
+        as_text=True)).group(1)
+
+
+def test_remark_names_set_in_settings_appear_on_the_form(operator):
+    form = {f"name{i}": f"備考{i}" for i in range(1, 11)}
+    form.update({f"shown{i}": "1" if i <= 8 else "0" for i in range(1, 11)})
+    form["name1"] = "好きな色"
+    form["shown9"] = "1"
+    assert post(operator, "/settings/remarks", form).status_code == 302
+    page = operator.get("/customers/new").get_data(as_text=True)
+    assert ">好きな色</label>" in page and ">備考9</label>" in page and ">備考10</label>" not in page
+    form["name2"] = ""
+    refused = post(operator, "/settings/remarks", form)
+    assert refused.status_code == 400 and "必須項目です。" in refused.get_data(as_text=True)
+
+
+def test_support_history_tab(operator, tenant):
+    saved = post(operator, "/customers/new", dict(customer_form(tenant), action="save"))
+    customer_url = saved.headers["Location"]
+    support_url = customer_url + "/support"
+    added = post(operator, support_url, {"staff": "LTV-X", "entered_at": "2022-09-28T18:00", "content": "対応済み。"},
+                 token_from=support_url + "?new=1")
+    assert added.status_code == 302
+    page = operator.get(support_url).get_data(as_text=True)
+    assert "2022-09-28 18:00" in page and "対応済み。" in page and "LTV-X" in page
+    assert "対応済み。" not in operator.get(support_url + "?from=2022-09-29&to=2022-10-31").get_data(as_text=True)
+    refused = post(operator, support_url, {"staff": "", "entered_at": "", "content": ""}, token_from=support_url)
+    assert refused.status_code == 400 and refused.get_data(as_text=True).count("必須項目です。") == 3
+    entry_id = re.search(r"/support/(\d+)/delete", page).group(1)
+    deleted = post(operator, f"{support_url}/{entry_id}/delete", {}, token_from=support_url)
+    assert deleted.status_code == 302
+    assert "対応履歴はありません。" in operator.get(support_url).get_data(as_text=True)
+
+
+def test_shop_account_sees_only_its_shops_customers(app, tenant, operator):
+    other = post(operator, "/customers/new", dict(customer_form(tenant, shop_id=str(tenant.shops[1]["id"]),
+                                                                family_name="支店客"), action="save"))
+    own = post(operator, "/customers/new", dict(customer_form(tenant, family_name="本店客"), action="save"),
+               token_from="/customers/new")
+    shop = app.test_client()
+    log_in(shop, tenant.shops[0]["login_id"], tenant.password)
+    listed = shop.get("/customers/").get_data(as_text=True)
+    assert "本店客" in listed and "支店客" not in listed
+    assert shop.get(other.headers["Location"]).status_code == 403
+    assert shop.get(own.headers["Location"]).status_code == 200
+    assert shop.get("/settings/remarks").status_code == 403
+
+
+def test_customer_groups_settings_and_their_use_on_the_form(operator, tenant):
+    created = post(operator, "/settings/groups/attribute/new", {"name": "会員ステータス", "in_use": "1"})
+    assert created.status_code == 302
+    group_url = created.headers["Location"]
+    assert post(operator, group_url + "/choices", {"label": "プラチナ"}, token_from=group_url).status_code == 302
+    too_long = post(operator, group_url + "/choices", {"label": "あ" * 126}, token_from=group_url)
+    assert too_long.status_code == 400 and "125文字以内で入力してください。" in too_long.get_data(as_text=True)
+    page = operator.get("/customers/new").get_data(as_text=True)
+    assert "会員ステータス" in page and "プラチナ" in page and "[クリア]" in page
+    listing = operator.get("/settings/groups").get_data(as_text=True)
+    assert "会員ステータス" in listing and "使用する" in listing
+
+
+def test_basic_settings_drive_the_public_form(operator, tenant, client, stack):
+    form = {f"field_{name}": "shown" for name, _label in FORM_FIELDS}
+    form.update({"field_phone": "required", "field_mail_permission": "required", "field_remarks": "hidden",
+                 "notification_subject": "【{shop_name}】ご登録ありがとうございます",
+                 "notification_body": "{family_name} 様\n会員番号 {member_number}"})
+    assert post(operator, "/settings/basic", form).status_code == 302
+    bad = post(operator, "/settings/basic", dict(form, notification_subject="{oops}"))
+    assert bad.status_code == 400 and "差し込み項目が正しくありません" in bad.get_data(as_text=True)
+
+    path = f"/register/{tenant.company_id}/103"
+    public = client.get(path)
+    page = public.get_data(as_text=True)
+    assert public.status_code == 200 and "テスト本店" in page and "利用規約に同意する" in page
+    assert "■電話番号:<span class=\"req\">※</span>" in page and "■備考" not in page
+    missing = post(client, path, {"family_name": "鈴木", "given_name": "花子"})
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 400
+    assert "利用規約に同意してください。" in text and text.count("必須項目です。") >= 2
+    address = f"gw{tenant.company_id}@example.jp"
+    done = post(client, path, {"agreed_to_terms": "1", "family_name": "鈴木", "given_name": "花子",
+                               "family_kana": "スズキ", "given_kana": "ハナコ", "phone": "09012345678",
+                               "mail_permission": "mobile", "email": address})
+    assert done.status_code == 200 and "会員登録が完了しました" in done.get_data(as_text=True)
+    mail = wait_for(lambda: stack.mail.messages_to(address), timeout=15, message="the notification mail")[0]
+    assert mail["Subject"] == "【テスト本店】ご登録ありがとうございます"
+    assert "鈴木 様" in mail.get_content()
+    assert client.get(f"/register/{tenant.company_id}/4242").status_code == 404
+
+
+def test_address_lookup_button(operator):
+    found = operator.get("/customers/address-lookup?postal_code=1050001")
+    assert found.get_json()["address"] == "東京都港区虎ノ門"
+    missing = operator.get("/customers/address-lookup?postal_code=9999999")
+    assert missing.status_code == 400 and missing.get_json()["error"] == "該当する住所が見つかりません。"
+
+
+def test_the_shop_page_counts_its_registered_customers(operator, tenant):
+    shop_id = tenant.shops[1]["id"]
+    for i, (permission, field) in enumerate((("pc", "pc_email"), ("mobile", "mobile_email"), ("refused", None))):
+        form = customer_form(tenant, shop_id=str(shop_id), mail_permission=permission, pc_email="")
+        if field:
+            form[field] = f"c{i}@example.jp"
+        assert post(operator, "/customers/new", dict(form, action="save")).status_code == 302
+    page = operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
+    assert "登録顧客数: 3件" in page and "アドレス登録数: 2件（PC: 1件　携帯: 1件）" in page and "送信拒否: 1件" in page
+
+
+def test_history_groups_have_the_required_choice(operator):
+    created = post(operator, "/settings/groups/history/new", {"name": "管理ステイタス", "in_use": "1", "required": "1"})
+    assert created.status_code == 302
+    listing = operator.get("/settings/groups/history").get_data(as_text=True)
+    assert "管理ステイタス" in listing and "必須選択" in listing and "<td>はい</td>" in listing

@@ -1,0 +1,72 @@
+"""顧客管理 > 検索 through the gateway (Flask's client, real services and index)."""
+import re
+
+from tests.support import wait_for
+
+
+def test_search_page_counts_and_lists(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    for number, (name, gender) in enumerate((("検索 花子", "female"), ("検索 太郎", "male")), start=1):
+        family, given = name.split()
+        rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": family,
+                                              "given_name": given, "gender": gender, "member_number": f"Q{number}"})
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, timeout=20, message="the index")
+    page = operator.get("/customers/search/").get_data(as_text=True)
+    for word in ("属性検索", "最新購入情報 RFM分析", "期間設定", "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴",
+                 "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴", "検索", "クリア"):
+        assert word in page
+    everyone = operator.get("/customers/search/?search=1").get_data(as_text=True)
+    assert re.search(r'data-testid="total">2<', everyone)
+    women = operator.get("/customers/search/?search=1&genders=female&l_count_min=0&l_count_max=0")
+    text = women.get_data(as_text=True)
+    assert re.search(r'data-testid="total">1<', text) and "検索 花子" in text and "検索 太郎" not in text
+    assert re.search(r'data-testid="count-attributes">1<', text) and re.search(r'data-testid="count-latest">2<', text)
+    bad = operator.get("/customers/search/?search=1&age_min=50&age_max=20")
+    assert bad.status_code == 400 and "下限が上限を超えています。" in bad.get_data(as_text=True)
+
+
+def test_list_download_is_permission_gated_streamed_and_logged(operator, tenant, rpc, app, stack):
+    from services.shops.permissions import DEFAULTS
+    from tests.gateway.conftest import log_in
+
+    scope = tenant.operator_scope()
+    rpc.customers.upsert_customers(scope, [{"member_number": f"DL{i}", "shop_id": tenant.shops[0]["id"],
+                                            "family_name": "出力", "given_name": f"{i}番"} for i in range(12)])
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 12, timeout=20, message="the index")
+    download = operator.get("/customers/search/export.csv?search=1&name=出力&columns=member_number&columns=family_name"
+                            "&encoding=cp932")
+    assert download.status_code == 200 and download.is_streamed
+    lines = download.get_data().decode("cp932").strip().split("\r\n")
+    assert lines[0] == "会員番号,姓" and len(lines) == 13 and "DL0,出力" in lines
+    logs = rpc.search.export_logs(scope)
+    assert logs[0]["rows"] == 12 and logs[0]["columns"] == ["member_number", "family_name"]
+    assert logs[0]["conditions"]["attributes"]["name"] == "出力" and logs[0]["completed"]
+
+    shop = app.test_client()
+    log_in(shop, tenant.shops[0]["login_id"], tenant.password)
+    assert shop.get("/customers/search/export.csv?search=1").status_code == 403
+    rpc.shops.update_permissions(scope, tenant.shops[0]["id"], dict(DEFAULTS, may_export_customers=True))
+    allowed = shop.get("/customers/search/export.csv?search=1&encoding=utf8bom")
+    assert allowed.status_code == 200 and allowed.get_data().startswith(b"\xef\xbb\xbf")
+
+
+def test_saved_searches_live_and_frozen(operator, tenant, rpc):
+    from tests.gateway.conftest import csrf_token
+
+    scope = tenant.operator_scope()
+    rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": "保存", "gender": "female"})
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 1, timeout=20, message="the index")
+    query = "search=1&genders=female"
+    for frozen, name in (("0", "女性（都度）"), ("1", "女性（固定）")):
+        response = operator.post("/customers/search/saved", data={
+            "query": query, "name": name, "frozen": frozen, "csrf_token": csrf_token(operator, "/customers/search/")})
+        assert response.status_code == 302
+    saved = {s["name"]: s for s in rpc.search.list_saved_searches(scope)}
+    assert saved["女性（固定）"]["customer_count"] == 1 and not saved["女性（都度）"]["frozen"]
+    rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": "追加", "gender": "female"})
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, timeout=20, message="the index")
+    live = rpc.search.count(scope, {"saved_search_id": saved["女性（都度）"]["id"]})["total"]
+    frozen = rpc.search.count(scope, {"saved_search_id": saved["女性（固定）"]["id"]})["total"]
+    assert (live, frozen) == (2, 1)
+    page = operator.get(f"/customers/search/?search=1&saved={saved['女性（固定）']['id']}").get_data(as_text=True)
+    assert "保存した検索「女性（固定）」" in page and re.search(r'data-testid="total">1<', page)

@@ -1,0 +1,240 @@
+"""The admin gateway through Flask's test client, with the real services behind it."""
+import logging
+
+import pytest
+
+from tests.gateway.conftest import csrf_token, log_in
+
+
+def post(client, path, data, token_from=None):
+    return client.post(path, data=dict(data, csrf_token=csrf_token(client, token_from or path)))
+
+
+def shop_form(**overrides):
+    form = {"name": "LTV-Innovation Shop", "manager_name": "", "postal_code1": "105", "postal_code2": "0001",
+            "address": "東京都港区虎ノ門", "phone1": "03", "phone2": "0000", "phone3": "0000", "sender_name": "",
+            "sender_address": "", "status": "active"}
+    form.update(overrides)
+    return form
+
+
+def test_login_page_speaks_the_manuals_words(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "ログインID" in page and "パスワード" in page and "ログイン" in page
+
+
+def test_pages_need_a_login(client):
+    response = client.get("/settings/shops/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_password_gets_a_japanese_message(client, tenant):
+    response = client.post("/login", data={"login_id": tenant.operator_login, "password": "wrong",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert "ログインIDまたはパスワードが正しくありません。" in response.get_data(as_text=True)
+
+
+def test_operator_sees_the_shop_list_with_the_manuals_columns(operator, tenant):
+    page = operator.get("/settings/shops/").get_data(as_text=True)
+    for word in ("店舗番号", "店舗名", "企業", "店長名", "登録日", "ステータス", "店舗情報", "QRコード", "権限設定",
+                 "全店PW出力", "全店PW再生成", "IP設定", "企業情報", "テスト本店", "テスト支店"):
+        assert word in page
+
+
+def test_the_top_menu_shows_unbuilt_areas_as_not_working(operator):
+    page = operator.get("/").get_data(as_text=True)
+    for word in ("顧客管理", "配信管理", "集計", "各種設定"):
+        assert word in page
+    assert 'class="menu-item disabled" title="準備中">集計' in page
+    assert 'class="menu-item disabled" title="準備中">顧客管理' not in page, "顧客管理 works now"
+
+
+def test_operator_edits_shop_info(operator, tenant):
+    shop_id = tenant.shops[0]["id"]
+    response = post(operator, f"/settings/shops/{shop_id}",
+                    shop_form(manager_name="山田 太郎", phone1="０３", phone2="１２３４", phone3="５６７８", felica="1"))
+    assert response.status_code == 302
+    page = operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
+    assert 'value="山田 太郎"' in page and 'value="1234"' in page and "店舗情報を登録しました。" in page
+
+
+def test_bad_shop_input_shows_a_message_by_the_field_and_changes_nothing(operator, tenant):
+    shop_id = tenant.shops[0]["id"]
+    response = post(operator, f"/settings/shops/{shop_id}", shop_form(name="", phone1="1", phone2="", phone3="",
+                                                                      sender_address="not-mail"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "必須項目です。" in page
+    assert "電話番号の形式が正しくありません" in page
+    assert "メールアドレスの形式が正しくありません。" in page
+    assert "テスト本店" in operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
+
+
+def test_operator_changes_a_permission(operator, tenant):
+    shop_id = tenant.shops[1]["id"]
+    form = {name: "0" for name in __import__("services.shops.permissions", fromlist=["NAMES"]).NAMES}
+    form["may_export_customers"] = "1"
+    assert post(operator, f"/settings/shops/{shop_id}/permissions", form).status_code == 302
+    page = operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
+    assert "顧客情報 出力許可: <strong class=\"yes\">許可</strong>" in page
+    assert "集計:売上 利用許可: <strong class=\"no\">不可</strong>" in page
+
+
+def test_shop_account_sees_only_its_shop_and_is_refused_the_rest(shop_account, tenant):
+    own, other = tenant.shops[0]["id"], tenant.shops[1]["id"]
+    page = shop_account.get("/settings/shops/").get_data(as_text=True)
+    assert "テスト本店" in page and "テスト支店" not in page and "全店PW出力" not in page
+    assert shop_account.get(f"/settings/shops/{other}").status_code == 403
+    assert shop_account.get(f"/settings/shops/{other}/qr.png").status_code == 403
+    refused = shop_account.get(f"/settings/shops/{own}/permissions")
+    assert refused.status_code == 403 and "権限がありません" in refused.get_data(as_text=True)
+    for path in ("/settings/shops/passwords/export", "/settings/shops/ip", "/settings/shops/company"):
+        assert shop_account.get(path).status_code == 403
+    assert post(shop_account, f"/settings/shops/{own}", shop_form(name="改ざん"),
+                token_from="/settings/shops/").status_code == 403
+
+
+def test_posts_without_csrf_token_are_refused(client, app, tenant):
+    log_in(client, tenant.operator_login, tenant.password)
+    shop_id = tenant.shops[0]["id"]
+    for path in ("/login", "/logout", "/shop-picker", f"/settings/shops/{shop_id}",
+                 f"/settings/shops/{shop_id}/permissions", f"/settings/shops/{shop_id}/password",
+                 "/settings/shops/passwords/regenerate", "/settings/shops/passwords/export", "/settings/shops/ip",
+                 "/settings/shops/company"):
+        response = client.post(path, data={"name": "x"})
+        assert response.status_code == 400, path
+        assert "不正な送信" in response.get_data(as_text=True)
+    posting_rules = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    assert {r for r in posting_rules if r.startswith("/settings/shops") or r in ("/login", "/logout", "/shop-picker")} \
+        and len(posting_rules) >= 10
+
+
+def test_regenerate_shows_the_new_password_once_and_never_logs_it(operator, tenant, client, caplog):
+    shop_id = tenant.shops[0]["id"]
+    caplog.set_level(logging.DEBUG)
+    response = post(operator, f"/settings/shops/{shop_id}/password", {}, token_from=f"/settings/shops/{shop_id}")
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    password = page.split('data-testid="new-password">')[1].split("<")[0]
+    assert len(password) >= 12
+    assert password not in operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
+    assert password not in caplog.text
+    operator.post("/logout", data={"csrf_token": csrf_token(operator, "/")})
+    log_in(client, tenant.shops[0]["login_id"], password)
+
+
+@pytest.mark.parametrize("encoding, codec", [("cp932", "cp932"), ("utf8bom", "utf-8-sig")])
+def test_export_all_passwords_downloads_a_one_time_csv(operator, tenant, encoding, codec, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = post(operator, "/settings/shops/passwords/export", {"encoding": encoding})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_data()
+    if codec == "utf-8-sig":
+        assert body.startswith(b"\xef\xbb\xbf")
+    rows = [line.split(",") for line in body.decode(codec).strip().split("\r\n")]
+    assert rows[0] == ["店舗番号", "店舗名", "ログインID", "パスワード"]
+    assert [r[2] for r in rows[1:]] == [s["login_id"] for s in tenant.shops]
+    assert rows[1][1] == "テスト本店"
+    for row in rows[1:]:
+        assert row[3] not in caplog.text
+    operator.post("/logout", data={"csrf_token": csrf_token(operator, "/")})
+    log_in(operator, rows[2][2], rows[2][3])
+
+
+def test_ip_allowlist_is_enforced_at_login_and_on_every_request(app, tenant):
+    inside = app.test_client()
+    log_in(inside, tenant.operator_login, tenant.password)
+    refused = post(inside, "/settings/shops/ip", {"networks": "192.0.2.0/24"})
+    assert refused.status_code == 400 and "現在の接続元アドレスが含まれていません" in refused.get_data(as_text=True)
+    bad = post(inside, "/settings/shops/ip", {"networks": "127.0.0.1\nexample.com"})
+    assert "2行目: IPアドレスまたはCIDR" in bad.get_data(as_text=True)
+    assert post(inside, "/settings/shops/ip", {"networks": "127.0.0.0/8\n2001:db8::/32"}).status_code == 302
+    assert "2001:db8::/32" in inside.get("/settings/shops/ip").get_data(as_text=True)
+
+    outside = app.test_client()
+    outside.environ_base["REMOTE_ADDR"] = "203.0.113.50"
+    response = outside.post("/login", data={"login_id": tenant.operator_login, "password": tenant.password,
+                                            "csrf_token": csrf_token(outside)})
+    assert response.status_code == 401
+    assert "このIPアドレスからの接続は許可されていません" in response.get_data(as_text=True)
+
+    # a session opened inside is refused once its requests come from outside
+    inside.environ_base["REMOTE_ADDR"] = "203.0.113.50"
+    assert inside.get("/settings/shops/").status_code == 302
+    inside.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+    assert inside.get("/settings/shops/").status_code == 302, "the refused session was ended"
+
+
+def test_company_info_is_edited_with_messages_by_field(operator):
+    bad = post(operator, "/settings/shops/company", {"name": "", "email": "x@"})
+    assert bad.status_code == 400
+    page = bad.get_data(as_text=True)
+    assert "必須項目です。" in page and "メールアドレスの形式が正しくありません。" in page
+    good = post(operator, "/settings/shops/company", {"name": "新しい企業名", "postal_code1": "105", "postal_code2": "0001",
+                                                      "phone1": "03", "phone2": "1111", "phone3": "2222"})
+    assert good.status_code == 302
+    assert 'value="新しい企業名"' in operator.get("/settings/shops/company").get_data(as_text=True)
+
+
+def test_qr_code_images(operator, tenant):
+    shop_id = tenant.shops[0]["id"]
+    png = operator.get(f"/settings/shops/{shop_id}/qr.png")
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+    svg = operator.get(f"/settings/shops/{shop_id}/qr.svg?download=1")
+    assert svg.mimetype == "image/svg+xml" and "attachment" in svg.headers["Content-Disposition"]
+    page = operator.get(f"/settings/shops/{shop_id}/qr").get_data(as_text=True)
+    assert f"/register/{tenant.company_id}/103" in page
+
+
+def test_store_picker_switches_the_current_shop(operator, tenant):
+    second = tenant.shops[1]["id"]
+    response = post(operator, "/shop-picker", {"shop_id": second, "next": "/"}, token_from="/")
+    assert response.status_code == 302
+    assert f'<option value="{second}" selected>' in operator.get("/").get_data(as_text=True)
+    assert post(operator, "/shop-picker", {"shop_id": 999999}, token_from="/").status_code == 403
+
+
+def test_permission_flags_gate_features_in_one_place(tenant, stack):
+    """A feature guarded by a flag: refused to a shop account without it, allowed once 権限設定 grants it."""
+    from flask import Blueprint
+
+    from gateway import create_app
+    from gateway.auth import permission_required
+
+    app = create_app({"AMQP_URI": stack.amqp_uri})
+    probe = Blueprint("flag_probe", __name__)
+
+    @probe.route("/probe/customer-export")
+    @permission_required("may_export_customers")
+    def customer_export():
+        return "ok"
+
+    app.register_blueprint(probe)
+    client = app.test_client()
+    log_in(client, tenant.shops[0]["login_id"], tenant.password)
+    assert client.get("/probe/customer-export").status_code == 403
+    from services.shops.permissions import DEFAULTS
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=10) as rpc:
+        rpc.shops.update_permissions(tenant.operator_scope(), tenant.shops[0]["id"],
+                                     dict(DEFAULTS, may_export_customers=True))
+    assert client.get("/probe/customer-export").status_code == 200
+    app.extensions["rpc_pool"].close()
+
+
+def test_healthz_reports_every_service_and_the_broker(client):
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["broker"] == "ok"
+    assert set(body["services"]) == {"shops", "customers", "purchases", "mailhistory", "search"}
+
+
+def test_unknown_pages_and_errors_never_show_a_traceback(operator):
+    response = operator.get("/no/such/page")
+    assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)
+    assert operator.get("/settings/shops/99999999").status_code == 404

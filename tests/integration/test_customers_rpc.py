@@ -1,0 +1,300 @@
+"""The customers service over RPC on the real broker and database."""
+import concurrent.futures
+import json
+import uuid
+
+import pytest
+from kombu import Connection, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.errors import Forbidden, NotFound, ValidationFailed
+from services.common.outbox import event_exchange
+from tests.support import wait_for
+
+
+def new_customer(tenant, shop=0, **fields):
+    record = {"shop_id": tenant.shops[shop]["id"], "family_name": "山田", "given_name": "太郎"}
+    record.update(fields)
+    return record
+
+
+def test_register_a_customer_with_every_field_normalised(rpc, tenant):
+    created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(
+        tenant, family_kana="やまだ", given_kana="ﾀﾛｳ", gender="male", birth_date="1991-01-01",
+        mail_permission="pc", pc_email="ｙｔｔｅｓｔ@ltv-x.jp", pc_is_smartphone=True, dm_permission=False,
+        mobile_phone="０９０１２３４５６７８", home_phone="03 1234 5678", fax="0312345679", postal_code="1050001",
+        address="東京都　港区  虎ノ門", remark1="メモ", extra2="追加", points_held=120, valid_points=100,
+        points_expiry="2027-03-31", earliest_expiry="2026-12-31", last_login_at="2026-11-01T10:00:00+09:00"))
+    assert created["member_number"]  # issued
+    assert (created["family_kana"], created["given_kana"]) == ("ヤマダ", "タロウ")
+    assert created["pc_email"] == "yttest@ltv-x.jp"
+    assert created["mobile_phone"] == "090-1234-5678" and created["home_phone"] == "03-1234-5678"
+    assert created["postal_code"] == "105-0001" and created["address"] == "東京都 港区 虎ノ門"
+    assert created["age"] >= 35 and created["remarks"][0] == "メモ" and created["extras"][1] == "追加"
+    assert created["version"] == 1
+    assert rpc.customers.get_customer(tenant.operator_scope(), created["id"]) == created
+
+
+def test_duplicate_member_numbers_are_refused_with_a_clear_error(rpc, tenant):
+    rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, member_number="M-1"))
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, member_number="M-1"))
+    assert refused.value.fields == {"member_number": ["taken"]}
+
+
+def test_concurrent_auto_issued_member_numbers_never_collide(stack, tenant):
+    def register(i):
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+            return rpc.customers.create_customer(tenant.operator_scope(),
+                                                 new_customer(tenant, family_name=f"並行{i}"))["member_number"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(register, range(24)))
+    assert len(set(numbers)) == 24
+
+
+def test_auto_issued_numbers_skip_numbers_given_by_hand(rpc, tenant):
+    first = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))["member_number"]
+    taken = str(int(first) + 1)
+    rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, member_number=taken))
+    following = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))["member_number"]
+    assert following == str(int(first) + 2)
+
+
+def test_bad_fields_are_reported_by_name_and_nothing_is_saved(rpc, tenant):
+    before = rpc.customers.list_customers(tenant.operator_scope())["total"]
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.create_customer(tenant.operator_scope(), new_customer(
+            tenant, family_name="", family_kana="yamada", pc_email="not-mail", mail_permission="mobile",
+            mobile_email="", home_phone="12", birth_date="2999-01-01", gender="x"))
+    assert refused.value.fields == {
+        "family_name": ["required"], "family_kana": ["invalid_kana"], "pc_email": ["invalid_email"],
+        "home_phone": ["invalid_phone"], "birth_date": ["invalid_date"], "gender": ["one_of"]}
+    assert rpc.customers.list_customers(tenant.operator_scope())["total"] == before
+
+
+def test_mail_permission_needs_its_address(rpc, tenant):
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, mail_permission="mobile",
+                                                                            mobile_email=""))
+    assert refused.value.fields == {"mobile_email": ["required_for_mail_permission"]}
+
+
+def test_a_shop_account_sees_and_changes_only_its_shops_customers(rpc, tenant):
+    mine = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, shop=0))
+    theirs = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, shop=1))
+    scope = tenant.shop_scope(0)
+    assert rpc.customers.get_customer(scope, mine["id"])["id"] == mine["id"]
+    with pytest.raises(Forbidden):
+        rpc.customers.get_customer(scope, theirs["id"])
+    with pytest.raises(Forbidden):
+        rpc.customers.update_customer(scope, theirs["id"], {"family_name": "改ざん"})
+    with pytest.raises(Forbidden):
+        rpc.customers.create_customer(scope, new_customer(tenant, shop=1))
+    with pytest.raises(Forbidden):
+        rpc.customers.add_support_entry(scope, theirs["id"], {"staff": "x", "entered_at": "2026-11-01T10:00:00",
+                                                              "content": "x"})
+    listed = rpc.customers.list_customers(scope)["customers"]
+    assert {c["shop_id"] for c in listed} == {tenant.shops[0]["id"]}
+
+
+def test_another_companys_shop_is_refused(rpc, tenant, stack):
+    from tests.support import make_tenant
+
+    other = make_tenant(stack.urls["shops"])
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.create_customer(tenant.operator_scope(), {"shop_id": other.shops[0]["id"], "family_name": "x"})
+    assert refused.value.fields == {"shop_id": ["unknown_shop"]}
+
+
+def test_update_changes_only_what_is_given_and_raises_the_version(rpc, tenant):
+    created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, remark2="残る"))
+    updated = rpc.customers.update_customer(tenant.operator_scope(), created["id"], {"given_name": "次郎"})
+    assert updated["given_name"] == "次郎" and updated["remarks"][1] == "残る"
+    assert updated["version"] == 2
+
+
+def test_delete_a_customer(rpc, tenant):
+    created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))
+    rpc.customers.delete_customer(tenant.operator_scope(), created["id"])
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer(tenant.operator_scope(), created["id"])
+
+
+def test_a_batch_with_a_bad_record_applies_the_others_and_reports_it_by_index(rpc, tenant):
+    shop_id = tenant.shops[0]["id"]
+    rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, member_number="B-2",
+                                                                        given_name="旧"))
+    result = rpc.customers.upsert_customers({"company_id": tenant.company_id, "role": "system"}, [
+        {"member_number": "B-1", "shop_id": shop_id, "family_name": "一郎"},
+        {"member_number": "B-2", "given_name": "新"},
+        {"member_number": "B-3", "shop_id": shop_id, "family_name": "", "pc_email": "broken"},
+        {"shop_id": shop_id, "family_name": "番号なし"},
+        {"member_number": "B-4", "shop_id": shop_id, "family_name": "四郎", "family_kana": "しろう"},
+    ])
+    assert (result["created"], result["updated"]) == (2, 1)
+    assert result["errors"] == [
+        {"index": 2, "fields": {"family_name": ["required"], "pc_email": ["invalid_email"]}},
+        {"index": 3, "fields": {"member_number": ["required"]}},
+    ]
+    scope = tenant.operator_scope()
+    assert rpc.customers.get_customer_by_member_number(scope, "B-2")["given_name"] == "新"
+    assert rpc.customers.get_customer_by_member_number(scope, "B-4")["family_kana"] == "シロウ"
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer_by_member_number(scope, "B-3")
+
+
+def test_a_batch_of_hundreds_in_one_call(rpc, tenant):
+    shop_id = tenant.shops[0]["id"]
+    records = [{"member_number": f"H{i:04d}", "shop_id": shop_id, "family_name": f"顧客{i}",
+                "mail_permission": "pc" if i % 2 else "refused", "pc_email": f"c{i}@example.jp" if i % 2 else ""}
+               for i in range(500)]
+    result = rpc.customers.upsert_customers(tenant.operator_scope(), records)
+    assert result["created"] == 500 and not result["errors"]
+    counts = rpc.customers.shop_counts(tenant.operator_scope(), shop_id)
+    assert counts == {"registered": 500, "with_address": 250, "pc": 250, "mobile": 0, "refused": 250}
+
+
+def test_events_are_published_with_increasing_versions(rpc, tenant, amqp_uri):
+    connection = Connection(amqp_uri)
+    channel = connection.channel()
+    queue = Queue(f"customers-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("customers"),
+                  routing_key="#", auto_delete=True)
+    queue(channel).declare()
+    try:
+        created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))
+        rpc.customers.update_customer(tenant.operator_scope(), created["id"], {"given_name": "二"})
+        rpc.customers.delete_customer(tenant.operator_scope(), created["id"])
+        seen = []
+
+        def collect():
+            message = queue(channel).get(no_ack=True)
+            if message:
+                event = json.loads(message.body)
+                if event["entity"] == "customer" and event["entity_id"] == str(created["id"]):
+                    seen.append(event)
+            return len(seen) == 3
+
+        wait_for(collect, timeout=15, interval=0.05, message="three customer events")
+        assert [(e["event_type"], e["version"]) for e in seen] == [
+            ("customer_created", 1), ("customer_updated", 2), ("customer_deleted", 3)]
+    finally:
+        queue(channel).delete()
+        connection.release()
+
+
+def test_support_history_add_edit_delete_and_list_by_period(rpc, tenant):
+    customer = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))
+    scope = tenant.operator_scope()
+    first = rpc.customers.add_support_entry(scope, customer["id"], {
+        "staff": "LTV-X", "entered_at": "2022-09-10T19:50:00", "content": "対応済み。"})
+    rpc.customers.add_support_entry(scope, customer["id"], {
+        "staff": "テスト", "entered_at": "2022-09-18T19:50:00", "content": "対応中"})
+    listed = rpc.customers.list_support_entries(scope, customer["id"])
+    assert [e["content"] for e in listed] == ["対応中", "対応済み。"]
+    assert listed[1]["entered_at"].startswith("2022-09-10T19:50:00+09:00") or listed[1]["entered_at"].startswith(
+        "2022-09-10T10:50:00")
+    ranged = rpc.customers.list_support_entries(scope, customer["id"], "2022-09-01T00:00:00", "2022-09-15T00:00:00")
+    assert [e["id"] for e in ranged] == [first["id"]]
+    edited = rpc.customers.update_support_entry(scope, first["id"], {
+        "staff": "LTV-X", "entered_at": "2022-09-10T19:50:00", "content": "対応済み（追記）"})
+    assert edited["version"] == 2
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.update_support_entry(scope, first["id"], {"staff": "", "entered_at": "x", "content": ""})
+    assert refused.value.fields == {"staff": ["required"], "entered_at": ["invalid"], "content": ["required"]}
+    rpc.customers.delete_support_entry(scope, first["id"])
+    assert len(rpc.customers.list_support_entries(scope, customer["id"])) == 1
+
+
+def test_settings_remarks_groups(rpc, tenant):
+    scope = tenant.operator_scope()
+    remarks = rpc.customers.get_remark_settings(scope)
+    assert [r["shown"] for r in remarks] == [True] * 8 + [False] * 2
+    remarks[0]["name"] = "好きな色"
+    remarks[9]["shown"] = True
+    saved = rpc.customers.update_remark_settings(scope, remarks)
+    assert saved[0]["name"] == "好きな色" and saved[9]["shown"]
+    with pytest.raises(Forbidden):
+        rpc.customers.update_remark_settings(tenant.shop_scope(0), remarks)
+
+    group = rpc.customers.add_group(scope, {"name": "会員ステータス", "in_use": True})
+    group = rpc.customers.add_choice(scope, group["id"], {"label": "プラチナ"})
+    group = rpc.customers.add_choice(scope, group["id"], {"label": "ゴールド"})
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.add_choice(scope, group["id"], {"label": "長" * 126})
+    assert refused.value.fields == {"label": ["max_length:125"]}
+    platinum, gold = group["choices"][0]["id"], group["choices"][1]["id"]
+    group = rpc.customers.reorder_choices(scope, group["id"], [gold, platinum])
+    assert [c["label"] for c in group["choices"]] == ["ゴールド", "プラチナ"]
+    second = rpc.customers.add_group(scope, {"name": "職業", "in_use": True})
+    rpc.customers.reorder_groups(scope, [second["id"], group["id"]])
+    assert [g["name"] for g in rpc.customers.list_groups(scope)] == ["職業", "会員ステータス"]
+
+    customer = rpc.customers.create_customer(scope, new_customer(tenant, choices={str(group["id"]): platinum}))
+    assert customer["choices"] == {str(group["id"]): platinum}
+    with pytest.raises(ValidationFailed):
+        rpc.customers.update_customer(scope, customer["id"], {"choices": {str(second["id"]): platinum}})
+    cleared = rpc.customers.update_customer(scope, customer["id"], {"choices": {str(group["id"]): None}})
+    assert cleared["choices"] == {}
+    rpc.customers.retire_group(scope, second["id"])
+    assert [g["name"] for g in rpc.customers.list_groups(scope)] == ["会員ステータス"]
+
+
+def test_registration_settings(rpc, tenant):
+    scope = tenant.operator_scope()
+    settings = rpc.customers.get_registration_settings(scope)
+    assert settings["fields"]["mail_permission"] == "required"
+    settings["fields"]["phone"] = "required"
+    settings["notification_subject"] = "{shop_name} 登録完了"
+    saved = rpc.customers.update_registration_settings(scope, {k: settings[k] for k in
+                                                              ("fields", "notification_subject", "notification_body")})
+    assert saved["fields"]["phone"] == "required" and saved["version"] == 1
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.update_registration_settings(scope, {"fields": settings["fields"],
+                                                           "notification_subject": "{unknown}",
+                                                           "notification_body": "x"})
+    assert refused.value.fields == {"notification_subject": ["invalid_template"]}
+
+
+def test_public_registration_enforces_basic_settings_and_sends_the_notification_mail(rpc, tenant, stack):
+    scope = tenant.operator_scope()
+    settings = rpc.customers.get_registration_settings(scope)
+    settings["fields"]["birth_date"] = "required"
+    rpc.customers.update_registration_settings(scope, {k: settings[k] for k in
+                                                      ("fields", "notification_subject", "notification_body")})
+    form = rpc.customers.registration_form(tenant.company_id, 103)
+    assert form["shop"]["name"] == "テスト本店" and form["fields"]["birth_date"] == "required"
+    member = {"agreed_to_terms": True, "family_name": "鈴木", "given_name": "花子", "family_kana": "すずき",
+              "given_kana": "はなこ", "gender": "female", "mail_permission": "mobile",
+              "email": f"hanako{tenant.company_id}@example.jp"}
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.register_member(tenant.company_id, 103, member)
+    assert refused.value.fields == {"birth_date": ["required"]}
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.register_member(tenant.company_id, 103, dict(member, agreed_to_terms=False,
+                                                                   birth_date="20080101"))
+    assert refused.value.fields == {"agreed_to_terms": ["must_agree"]}
+    result = rpc.customers.register_member(tenant.company_id, 103, dict(member, birth_date="２００８０１０１"))
+    customer = rpc.customers.get_customer_by_member_number(scope, result["member_number"])
+    assert customer["family_kana"] == "スズキ" and customer["birth_date"] == "2008-01-01"
+    assert customer["mobile_email"] == member["email"] and customer["shop_id"] == tenant.shops[0]["id"]
+    mails = wait_for(lambda: stack.mail.messages_to(member["email"]), timeout=15, message="the notification mail")
+    assert len(mails) == 1
+    assert "テスト本店" in mails[0]["Subject"]
+    assert "鈴木 花子 様" in mails[0].get_content() and result["member_number"] in mails[0].get_content()
+    with pytest.raises(NotFound):
+        rpc.customers.registration_form(tenant.company_id, 999)
+
+
+def test_address_lookup_from_japan_post_data(rpc):
+    assert rpc.customers.lookup_address("105-0001")["address"] == "東京都港区虎ノ門"
+    with pytest.raises(ValidationFailed):
+        rpc.customers.lookup_address("999-9999")
+
+
+def test_names_match_whatever_width_and_kana_are_typed(rpc, tenant):
+    rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, family_name="ﾔﾏｸﾞﾁ", given_name="花子",
+                                                                        family_kana="やまぐち"))
+    for typed in ("ヤマグチ", "やまぐち", "ﾔﾏｸﾞﾁ", "やまぐち 花子"):
+        found = rpc.customers.list_customers(tenant.operator_scope(), 1, 50, typed)["customers"]
+        assert [c["family_kana"] for c in found] == ["ヤマグチ"], typed

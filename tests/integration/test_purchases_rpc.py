@@ -1,0 +1,164 @@
+"""The purchases service over RPC on the real broker and database."""
+import json
+import uuid
+
+import pytest
+from kombu import Connection, Queue
+
+from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.outbox import event_exchange
+from tests.support import wait_for
+
+
+@pytest.fixture
+def customer(rpc, tenant):
+    return rpc.customers.create_customer(tenant.operator_scope(), {
+        "shop_id": tenant.shops[0]["id"], "family_name": "購入", "given_name": "太郎", "member_number": "P-1"})
+
+
+def order(tenant, code, lines=None, **fields):
+    record = {"shop_id": tenant.shops[0]["id"], "order_code": code, "member_number": "P-1",
+              "purchased_at": "2026-10-01T10:00:00", "lines": lines or [
+                  {"product_code": "R-1", "product_name": "ローズ赤", "quantity": 2, "unit_price": 400}]}
+    record.update(fields)
+    return record
+
+
+def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(rpc, tenant, customer, amqp_uri):
+    connection = Connection(amqp_uri)
+    channel = connection.channel()
+    queue = Queue(f"purchases-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("purchases"),
+                  routing_key="purchase_recorded", auto_delete=True)
+    queue(channel).declare()
+    try:
+        scope = {"company_id": tenant.company_id, "role": "system"}
+        first = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1")])
+        again = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1", billed_amount=700)])
+        assert (first["created"], again["created"], again["updated"]) == (1, 0, 1)
+        assert first["purchases"][0]["id"] == again["purchases"][0]["id"]
+        history = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+        assert len(history) == 1 and history[0]["version"] == 2
+        assert history[0]["sales"] == 800 and history[0]["billed_amount"] == 700 and history[0]["discount"] == 100
+        seen = []
+
+        def collect():
+            message = queue(channel).get(no_ack=True)
+            if message:
+                event = json.loads(message.body)
+                if event["entity_id"] == str(history[0]["id"]):
+                    seen.append(event["version"])
+            return len(seen) == 2
+
+        wait_for(collect, timeout=15, interval=0.05, message="two purchase_recorded events")
+        assert seen == [1, 2]
+    finally:
+        queue(channel).delete()
+        connection.release()
+
+
+def test_unknown_product_codes_create_products_in_default_with_the_code_as_name(rpc, tenant, customer):
+    shop_id = tenant.shops[0]["id"]
+    rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "ORD-2", lines=[
+        {"product_code": "NEW-1", "quantity": 1, "unit_price": 1200},
+        {"product_code": "ＮＥＷ－２", "product_name": "新商品", "quantity": 3, "unit_price": 100}])])
+    products = {p["code"]: p for p in rpc.purchases.list_products(tenant.operator_scope(), shop_id)}
+    assert products["NEW-1"]["name"] == "NEW-1" and products["NEW-1"]["category_name"] == "default"
+    assert products["NEW-2"]["name"] == "新商品" and products["NEW-2"]["price"] == 100
+    categories = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)
+    assert categories[0]["name"] == "default" and categories[0]["product_count"] == 2
+
+
+def test_a_51_character_product_code_is_refused_with_a_clear_message(rpc, tenant):
+    shop_id = tenant.shops[0]["id"]
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.add_product(tenant.operator_scope(), shop_id, {"code": "A" * 51, "name": "長い"})
+    assert refused.value.fields == {"code": ["max_length:50"]}
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.add_product(tenant.operator_scope(), shop_id, {"code": "バラ", "name": "全角"})
+    assert refused.value.fields == {"code": ["half_width_only"]}
+    made = rpc.purchases.add_product(tenant.operator_scope(), shop_id, {"code": "A" * 50, "name": "", "price": 400})
+    assert made["name"] == "A" * 50
+
+
+def test_categories_add_rename_and_delete_only_when_empty(rpc, tenant):
+    shop_id = tenant.shops[0]["id"]
+    flower = rpc.purchases.add_category(tenant.operator_scope(), shop_id, {"name": "花"})
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.add_category(tenant.operator_scope(), shop_id, {"name": "花"})
+    assert refused.value.fields == {"name": ["taken"]}
+    rpc.purchases.add_product(tenant.operator_scope(), shop_id, {"code": "R-1", "name": "ローズ赤",
+                                                                 "category_id": flower["id"], "price": 400})
+    with pytest.raises(Conflict):
+        rpc.purchases.delete_category(tenant.operator_scope(), flower["id"])
+    default = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)[0]
+    with pytest.raises(Conflict):
+        rpc.purchases.delete_category(tenant.operator_scope(), default["id"])
+    empty = rpc.purchases.add_category(tenant.operator_scope(), shop_id, {"name": "空"})
+    rpc.purchases.rename_category(tenant.operator_scope(), empty["id"], {"name": "化粧品"})
+    rpc.purchases.delete_category(tenant.operator_scope(), empty["id"])
+    names = [c["name"] for c in rpc.purchases.list_categories(tenant.operator_scope(), shop_id)]
+    assert names == ["default", "花"]
+
+
+def test_a_batch_with_one_bad_order_applies_the_others(rpc, tenant, customer):
+    result = rpc.purchases.record_orders(tenant.operator_scope(), [
+        order(tenant, "B-1"),
+        order(tenant, "B-2", member_number="NOBODY"),
+        order(tenant, "B-3", lines=[{"product_code": "X" * 51, "quantity": 0}]),
+        order(tenant, "B-4", purchased_at="not a date"),
+        order(tenant, "B-5"),
+    ])
+    assert result["created"] == 2
+    assert result["errors"] == [
+        {"index": 1, "fields": {"member_number": ["unknown_customer"]}},
+        {"index": 2, "fields": {"lines.0.product_code": ["max_length:50"], "lines.0.quantity": ["range"]}},
+        {"index": 3, "fields": {"purchased_at": ["invalid"]}},
+    ]
+    codes = [p["order_code"] for p in rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])]
+    assert sorted(codes) == ["B-1", "B-5"]
+
+
+def test_a_batch_of_thousands_in_one_call(rpc, tenant, customer):
+    orders = [order(tenant, f"T-{i:05d}", lines=[{"product_code": f"SKU-{i % 40}", "quantity": 1 + i % 3,
+                                                  "unit_price": 500}]) for i in range(1500)]
+    result = rpc.purchases.record_orders(tenant.operator_scope(), orders)
+    assert result["created"] == 1500 and not result["errors"]
+
+
+def test_manual_registration_enforces_required_surveys_and_computes_the_discount(rpc, tenant, customer):
+    scope = tenant.operator_scope()
+    group = rpc.purchases.add_history_group(scope, {"name": "管理ステイタス", "in_use": True, "required": True})
+    group = rpc.purchases.add_history_choice(scope, group["id"], {"label": "発送済"})
+    purchase = {"customer_id": customer["id"], "shop_id": tenant.shops[0]["id"], "purchased_at": "2026-11-01T12:00",
+                "shipped_at": "2026-11-02T09:00", "billed_amount": 1000, "counted": True, "lines": [
+                    {"product_code": "R-1", "product_name": "ローズ赤", "line_remark": "ギフト", "quantity": 2,
+                     "unit_price": 400},
+                    {"product_code": "W-1", "product_name": "ホワイト", "quantity": 1, "unit_price": 500}]}
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.create_purchase(scope, purchase)
+    assert refused.value.fields == {f"answers.{group['id']}": ["required"]}
+    made = rpc.purchases.create_purchase(scope, dict(purchase, answers={str(group["id"]): group["choices"][0]["id"]}))
+    assert made["sales"] == 1300 and made["billed_amount"] == 1000 and made["discount"] == 300
+    assert made["order_code"].startswith("M-") and made["lines"][0]["line_remark"] == "ギフト"
+    uncounted = rpc.purchases.set_counted(scope, made["id"], False)
+    assert uncounted["counted"] is False and uncounted["version"] == 2
+
+
+def test_a_shop_account_sees_and_records_only_at_its_shop(rpc, tenant, customer):
+    rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "S-1"),
+                                                          order(tenant, "S-2", shop_id=tenant.shops[1]["id"])])
+    mine = rpc.purchases.customer_purchases(tenant.shop_scope(0), customer["id"])
+    assert [p["order_code"] for p in mine] == ["S-1"]
+    other = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+    other_id = next(p["id"] for p in other if p["order_code"] == "S-2")
+    with pytest.raises(Forbidden):
+        rpc.purchases.get_purchase(tenant.shop_scope(0), other_id)
+    with pytest.raises(Forbidden):
+        rpc.purchases.list_products(tenant.shop_scope(0), tenant.shops[1]["id"])
+
+
+def test_delete_a_purchase(rpc, tenant, customer):
+    rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "D-1")])
+    purchase = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])[0]
+    rpc.purchases.delete_purchase(tenant.operator_scope(), purchase["id"])
+    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"]) == []

@@ -1,0 +1,218 @@
+"""Test support: fresh databases per run, a private RabbitMQ vhost, the real services as processes, test tenants.
+
+Integration tests run the services exactly as production does (``python -m services run <name>``) on the
+real broker and a real database: SQLite files by default, PostgreSQL when TSUHAN_TEST_DATABASE holds a
+server URL (``postgresql://postgres@127.0.0.1:5432``), as CI sets it.
+"""
+import contextlib
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+from services.common.config import SERVICE_NAMES
+from services.common.db import make_engine
+from services.common.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_ID = uuid.uuid4().hex[:8]
+BASE_AMQP = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def test_database_server():
+    value = os.environ.get("TSUHAN_TEST_DATABASE", "sqlite")
+    return None if value == "sqlite" else value.rstrip("/")
+
+
+class Databases:
+    """One fresh database per service for this test run."""
+
+    def __init__(self, tmp_dir):
+        self.server = test_database_server()
+        self.tmp_dir = Path(tmp_dir)
+        self.urls = {}
+        self._counter = itertools.count()
+
+    def create(self, label):
+        if self.server is None:
+            url = f"sqlite:///{self.tmp_dir / (label + '.db')}"
+        else:
+            name = f"tsuhan_t{RUN_ID}_{label}_{next(self._counter)}"
+            admin = create_engine(f"{self.server}/postgres", isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = f"{self.server}/{name}"
+        self.urls[label] = url
+        return url
+
+    def create_services(self):
+        for service in SERVICE_NAMES:
+            upgrade(service, self.create(service))
+        return {service: self.urls[service] for service in SERVICE_NAMES}
+
+    def drop_all(self):
+        if self.server is None:
+            return
+        admin = create_engine(f"{self.server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for url in self.urls.values():
+                name = url.rsplit("/", 1)[1]
+                connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def private_vhost():
+    """A RabbitMQ vhost of this run, so that tests never talk to services someone else is running."""
+    vhost = f"tsuhan-test-{RUN_ID}"
+    ctl = shutil.which("rabbitmqctl")
+    created = False
+    if ctl:
+        try:
+            subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+            subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                           capture_output=True, timeout=60)
+            created = True
+        except (subprocess.SubprocessError, OSError):
+            created = False
+    if created:
+        yield re.sub(r"/[^/]*$", "/" + vhost, BASE_AMQP.rstrip("/") + "/x")
+        subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
+    else:
+        yield BASE_AMQP
+
+
+class ServiceProcesses:
+    """The five services as real processes."""
+
+    def __init__(self, env, log_dir):
+        self.env = env
+        self.log_dir = Path(log_dir)
+        self.processes = {}
+
+    def start(self, name, label=None, extra_env=None):
+        label = label or name
+        log = open(self.log_dir / f"{label}.log", "ab")
+        env = dict(self.env, **(extra_env or {}))
+        self.processes[label] = subprocess.Popen([sys.executable, "-m", "services", "run", name], cwd=ROOT, env=env,
+                                                 stdout=log, stderr=subprocess.STDOUT)
+        return self.processes[label]
+
+    def stop(self, label, timeout=20):
+        process = self.processes.pop(label)
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self):
+        for label in list(self.processes):
+            self.stop(label)
+
+    def log(self, label):
+        return (self.log_dir / f"{label}.log").read_text(errors="replace")
+
+
+def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
+    deadline = time.time() + timeout
+    last_exc = None
+    while time.time() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # the thing waited for is not up yet
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}: {last_exc!r}")
+
+
+def session_for(url):
+    engine = make_engine(url)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+_company_ids = itertools.count(int(time.time()) % 100000 * 10 + 1000)
+
+
+class Tenant:
+    """A company of its own for one test: an operator and two shops with known passwords."""
+
+    def __init__(self, company_id, operator_login, password, shops):
+        self.company_id = company_id
+        self.operator_login = operator_login
+        self.password = password
+        self.shops = shops  # [{"id", "shop_number", "login_id"}]
+
+    def operator_scope(self):
+        return {"company_id": self.company_id, "role": "operator", "account_id": None}
+
+    def shop_scope(self, index=0, permissions=None):
+        return {"company_id": self.company_id, "role": "shop", "shop_id": self.shops[index]["id"],
+                "permissions": permissions or {}}
+
+
+def make_tenant(shops_url, password="Test-Passw0rd-1"):
+    from services.common.scope import OPERATOR, Scope
+    from services.shops import accounts, companies, passwords, shops
+
+    engine, factory = session_for(shops_url)
+    company_id = next(_company_ids)
+    with factory() as session:
+        companies.create_company(session, company_id, {"name": f"テスト企業{company_id}", "phone": "03-1234-5678"})
+        login = f"op{company_id}"
+        accounts.create_operator(session, company_id, login, "テスト担当", password)
+        created = []
+        for number, name in ((103, "テスト本店"), (5019, "テスト支店")):
+            shop, _ = shops.create_shop(session, Scope(company_id, OPERATOR), {
+                "shop_number": number, "name": name, "phone": "03-0000-0000"})
+            shop.account.password_hash = passwords.hash_password(password)
+            created.append({"id": shop.id, "shop_number": number, "login_id": shop.account.login_id})
+        session.commit()
+    engine.dispose()
+    return Tenant(company_id, login, password, created)
+
+
+class MailSink:
+    """The project's SMTP sink (scripts/mail_sink.py) on a free port; tests read the mails it kept."""
+
+    def __init__(self, directory):
+        import email
+        import socket
+
+        self._email = email
+        self.directory = Path(directory)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.process = subprocess.Popen([sys.executable, "scripts/mail_sink.py", "--port", str(self.port),
+                                         "--dir", str(self.directory)], cwd=ROOT, stdout=subprocess.DEVNULL)
+        wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() or True,
+                 message="the SMTP sink")
+
+    def messages(self):
+        from email import policy
+
+        return [self._email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                for path in sorted(self.directory.glob("*.eml"))]
+
+    def messages_to(self, address):
+        return [m for m in self.messages() if address in str(m["To"])]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)

@@ -1,0 +1,78 @@
+"""Shared infrastructure: text normalisation, error codes from schemas, scope checks."""
+import pytest
+from marshmallow import fields
+
+from services.common.contracts import Contract, load, max_length
+from services.common.errors import Forbidden, ValidationFailed
+from services.common.scope import OPERATOR, SHOP, SYSTEM, Scope
+from services.common.text import fold_width, is_email, normalize_phone, normalize_postal_code
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("105-0001", "105-0001"), ("1050001", "105-0001"), ("１０５ー０００１", "105-0001"), ("〒105‐0001", "105-0001"),
+])
+def test_postal_codes_as_operators_type_them(typed, stored):
+    assert normalize_postal_code(typed) == stored
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("03-0000-0000", "03-0000-0000"), ("０３－１２３４－５６７８", "03-1234-5678"), ("0312345678", "03-1234-5678"),
+    ("09012345678", "090-1234-5678"), ("045 123 4567", "045-123-4567"), ("0451234567", "045-123-4567"),
+])
+def test_phone_numbers_as_operators_type_them(typed, stored):
+    assert normalize_phone(typed) == stored
+
+
+def test_fold_width():
+    assert fold_width("ＡＢＣ　１２３  x") == "ABC 123 x"
+
+
+def test_email_check():
+    assert is_email("crm@example.jp")
+    assert not is_email("crm@") and not is_email("a b@example.jp")
+
+
+class Sample(Contract):
+    name = fields.String(required=True, validate=max_length(5))
+    count = fields.Integer()
+    email = fields.Email()
+
+
+def test_schema_errors_leave_as_codes_by_field():
+    with pytest.raises(ValidationFailed) as refused:
+        load(Sample(), {"name": "toolong", "count": "x", "email": "nope", "extra": 1})
+    assert refused.value.fields == {"name": ["max_length:5"], "count": ["not_integer"], "email": ["invalid_email"],
+                                    "extra": ["unknown_field"]}
+    with pytest.raises(ValidationFailed) as refused:
+        load(Sample(), {})
+    assert refused.value.fields == {"name": ["required"]}
+
+
+def test_operators_may_everything_shop_accounts_only_what_their_flags_allow():
+    assert Scope(1, OPERATOR).may("may_export_customers")
+    assert Scope(1, SYSTEM).may("may_export_customers")
+    shop = Scope(1, SHOP, shop_id=5, permissions={"may_export_customers": True})
+    assert shop.may("may_export_customers")
+    assert not shop.may("may_export_purchases")
+    with pytest.raises(Forbidden):
+        shop.ensure_permitted("may_export_purchases")
+
+
+def test_shop_scope_is_confined_to_its_shop_and_company():
+    shop = Scope(1, SHOP, shop_id=5)
+    shop.ensure_shop(1, 5)
+    for company_id, shop_id in ((1, 6), (2, 5)):
+        with pytest.raises(Forbidden):
+            shop.ensure_shop(company_id, shop_id)
+    with pytest.raises(Forbidden):
+        shop.ensure_company_wide()
+    with pytest.raises(Forbidden):
+        Scope(1, SHOP)
+
+
+def test_a_malformed_scope_is_forbidden_not_bad_input():
+    with pytest.raises(Forbidden):
+        Scope.parse({"company_id": "x", "role": "operator"})
+    with pytest.raises(Forbidden):
+        Scope.parse({"company_id": 1, "role": "root"})
+    assert Scope.parse({"company_id": 1, "role": "shop", "shop_id": 3}).shop_id == 3

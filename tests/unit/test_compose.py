@@ -1,0 +1,150 @@
+"""docker-compose.yml, the Dockerfile and the health command describe the production shape (checked without a Docker
+engine)."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import yaml
+
+from services.common.config import SERVICE_NAMES
+from tests.support import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+INFRA = ("rabbitmq", "postgres")
+APP = (*SERVICE_NAMES, "gateway", "migrate")
+
+
+def _words(value):
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _commands(definition):
+    test = (definition.get("healthcheck") or {}).get("test", [])
+    return " ".join(_words(part) for part in (definition.get("command"), definition.get("entrypoint"), test))
+
+
+def _seconds(value):
+    """A compose duration such as '10s' or '1m30s' in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([hms])", value))
+
+
+def test_every_part_of_the_system_is_described():
+    assert set(SERVICES) == {*INFRA, "migrate", "gateway", *SERVICE_NAMES}
+    assert SERVICES["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    assert SERVICES["postgres"]["image"] == "postgres:16"
+
+
+def test_every_service_has_an_image_or_build_and_every_app_a_command():
+    for name, definition in SERVICES.items():
+        assert "image" in definition or "build" in definition, name
+    for name in APP:
+        assert SERVICES[name].get("build") == ".", name
+        assert SERVICES[name].get("command"), name
+    for name in SERVICE_NAMES:
+        assert SERVICES[name]["command"] == ["python", "-m", "services", "run", name]
+    assert _words(SERVICES["gateway"]["command"]).startswith("gunicorn gateway.wsgi:app --bind 0.0.0.0:8000")
+
+
+def test_migrate_runs_once_and_loads_demo_data_only_when_asked():
+    command = _words(SERVICES["migrate"]["command"])
+    assert "python -m services migrate &&" in command
+    assert 'if [ "$$DEMO_DATA" = 1 ]; then python -m services demo; fi' in command
+    assert SERVICES["migrate"]["environment"]["DEMO_DATA"] == "${DEMO_DATA:-0}"
+    assert "restart" not in SERVICES["migrate"]  # one-shot: its successful exit releases the services
+
+
+def test_health_checks_not_sleep_loops():
+    for name, definition in SERVICES.items():
+        assert "sleep" not in _commands(definition), name
+        if name != "migrate":  # a one-shot job has nothing to check; services wait for it to complete
+            assert definition.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    for name in SERVICE_NAMES:
+        assert SERVICES[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "services", "health", name]
+    assert SERVICES["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    pg_isready = SERVICES["postgres"]["healthcheck"]["test"]
+    # Over TCP: during the image's init scripts the Unix socket already answers, the TCP port does not.
+    assert pg_isready[:2] == ["CMD", "pg_isready"] and pg_isready[pg_isready.index("-h") + 1] == "127.0.0.1"
+    gateway = _words(SERVICES["gateway"]["healthcheck"]["test"])
+    assert "urllib.request" in gateway and "/healthz" in gateway and "curl" not in gateway
+
+
+def test_dependencies_wait_for_health():
+    for name in SERVICE_NAMES:
+        depends = SERVICES[name]["depends_on"]
+        assert depends["rabbitmq"]["condition"] == "service_healthy"
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+    gateway = SERVICES["gateway"]["depends_on"]
+    assert gateway["rabbitmq"]["condition"] == "service_healthy"
+    for name in SERVICE_NAMES:
+        assert gateway[name]["condition"] == "service_healthy"
+    assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_search_runs_as_two_replicas():
+    assert SERVICES["search"]["deploy"]["replicas"] == 2
+    for name in set(SERVICES) - {"search"}:
+        assert "replicas" not in SERVICES[name].get("deploy", {}), name
+
+
+def test_each_service_gets_its_own_database_and_the_init_script_creates_it():
+    created = set(re.findall(r"CREATE DATABASE (\w+)", (ROOT / "deploy/postgres-init/01-databases.sql").read_text()))
+    mounts = " ".join(SERVICES["postgres"]["volumes"])
+    assert "./deploy/postgres-init:/docker-entrypoint-initdb.d" in mounts
+    urls = []
+    for name in SERVICE_NAMES:
+        variable = f"{name.upper()}_DATABASE_URL"
+        url = SERVICES[name]["environment"][variable]
+        assert url.startswith("postgresql://") and "@postgres:5432/" in url, name
+        assert url.rsplit("/", 1)[1] in created, name
+        assert SERVICES["migrate"]["environment"][variable] == url
+        for other in set(SERVICE_NAMES) - {name}:  # no service is handed another's database
+            assert f"{other.upper()}_DATABASE_URL" not in SERVICES[name]["environment"], (name, other)
+        urls.append(url)
+    assert len(set(urls)) == len(urls)
+
+
+def test_secrets_must_be_given_and_the_gateway_publishes_its_port():
+    environment = SERVICES["gateway"]["environment"]
+    assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    assert environment["AMQP_URI"].startswith("amqp://") and environment["PUBLIC_BASE_URL"]
+    assert SERVICES["mailhistory"]["environment"]["TRACKING_SECRET"].startswith("${TRACKING_SECRET:?")
+    assert "8000:8000" in SERVICES["gateway"]["ports"]
+    for port in SERVICES["rabbitmq"].get("ports", []):  # the broker is reachable from this host only
+        assert port.startswith("127.0.0.1:"), port
+
+
+def test_the_image_runs_the_gateway_as_a_user_and_leaves_local_files_out():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
+    assert "pip install -r requirements.txt" in dockerfile
+    user = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert re.search(r'^CMD \["gunicorn", "gateway\.wsgi:app"', dockerfile, re.M)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".venv", "var", ".git", "**/__pycache__"):
+        assert entry in ignored, entry
+
+
+def test_the_health_command_fails_fast_and_clearly_when_nothing_answers():
+    env = dict(os.environ, AMQP_URI="amqp://guest:guest@127.0.0.1:1/")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "services", "health", "shops"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert "no broker answers at amqp://guest:***@127.0.0.1:1/" in result.stderr
+    # Well inside the health check's own timeout, so a container is marked unhealthy, not timed out.
+    assert elapsed < _seconds(SERVICES["shops"]["healthcheck"]["timeout"]), elapsed
+
+
+def test_the_health_command_reports_a_running_service(stack):
+    env = dict(os.environ, AMQP_URI=stack.amqp_uri)
+    result = subprocess.run([sys.executable, "-m", "services", "health", "customers"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "'status': 'ok'" in result.stdout
