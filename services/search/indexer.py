@@ -3,7 +3,7 @@ its entity changes nothing."""
 import datetime as dt
 import json
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from services.common.contracts import Timestamp
 from services.common.text import fold_for_matching
@@ -98,6 +98,14 @@ def apply_customer(session, event):
     return True
 
 
+def lock_customer(session, customer_id):
+    """Serialise the summary work of one customer across replicas and workers: two purchases of the same customer
+    applied at once would each count only their own and the later commit would win. On PostgreSQL a transaction
+    advisory lock (held to commit) orders them; SQLite writes one transaction at a time anyway."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(customer_id)})
+
+
 def refresh_summary(session, company_id, customer_id):
     """Recompute a customer's RFM figures over counted purchases at every shop."""
     counted = (IndexedPurchase.customer_id == customer_id, IndexedPurchase.counted.is_(True))
@@ -118,6 +126,7 @@ def refresh_summary(session, company_id, customer_id):
 
 def apply_purchase(session, event):
     data = event["data"]
+    lock_customer(session, data["customer_id"])
     if not fresh(session, "purchase", event["entity_id"], event["version"]):
         return False
     purchase_id = int(event["entity_id"])
@@ -149,6 +158,7 @@ def apply_mail_activity(session, event):
 
 def apply_address_state(session, event):
     data = event["data"]
+    lock_customer(session, data["customer_id"])
     if not fresh(session, "address_state", event["entity_id"], event["version"]):
         return False
     session.merge(IndexedAddressState(customer_id=data["customer_id"], address=data["address"],
