@@ -202,6 +202,11 @@ def main():
             scope = {"company_id": COMPANY, "role": "operator"}
             with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
                 wait_for(lambda: rpc.search.health()["status"] == "ok", timeout=60, message="the search service")
+                started = time.time()
+                wait_for(lambda: rpc.search.health()["columns"]["state"] == "ready", timeout=3600, interval=1,
+                         message="the search replica's in-memory columns")
+                print(f"the replica loaded the index into memory in {time.time() - started:.0f} s: "
+                      f"{rpc.search.health()['columns']}")
                 print(f"\n{'query':<40} {'matches':>9} {'count p50/p95 ms':>18} {'page p50/p95 ms':>17} "
                       f"{'SQL count p50/p95':>18} {'ratio p95':>9}")
                 for name, conditions, sql in QUERIES:

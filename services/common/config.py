@@ -66,6 +66,8 @@ def nameko_config(service):
         "parent_calls_tracked": 10,
         "DATABASE_URL": database_url(service),
         "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS", "1")),
+        "SEARCH_COLUMNS": env("SEARCH_COLUMNS", "on"),
+        "SEARCH_COLUMNS_POLL_SECONDS": float(env("SEARCH_COLUMNS_POLL_SECONDS", "0.1")),
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,

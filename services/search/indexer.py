@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select, text
 from services.common.contracts import Timestamp
 from services.common.text import fold_for_matching
 
-from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
-                     IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
+from .models import (AppliedVersion, CustomerSummary, IndexChange, IndexedAddressState, IndexedChoice,
+                     IndexedCustomer, IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
 _time = Timestamp()
 
@@ -181,9 +181,32 @@ HANDLERS = {
 }
 
 
+def changes_of(event):
+    """What an applied event changed, as the journal names it: [(kind, key)]."""
+    entity, data = event["entity"], event["data"]
+    if entity == "customer":
+        return [("customer", int(event["entity_id"]))]
+    if entity == "purchase":
+        return [("purchase", int(event["entity_id"])), ("summary", int(data["customer_id"]))]
+    if entity == "mail":
+        return [("mail", int(data["id"]))]
+    if entity == "mail_activity":
+        return [("activity", int(data["id"]))]
+    return [("summary", int(data["customer_id"]))]  # address state
+
+
+def note_changes(session, changes):
+    """Journal changes in the transaction that makes them, for the replicas' in-memory columns to follow."""
+    now = dt.datetime.now(dt.timezone.utc)
+    session.add_all(IndexChange(kind=kind, key=key, changed_at=now) for kind, key in changes)
+
+
 def apply(session, event):
-    """Apply one event envelope; returns True when it changed the index."""
-    return HANDLERS[event["event_type"]](session, event)
+    """Apply one event envelope; returns True when it changed the index (and journals the change)."""
+    changed = HANDLERS[event["event_type"]](session, event)
+    if changed:
+        note_changes(session, changes_of(event))
+    return changed
 
 
 def load_bulk(connection, envelopes, chunk=20000):

@@ -29,6 +29,20 @@ class AppliedVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
+class IndexChange(Base):
+    """The change journal: every change applied to the index, in order. Each replica keeps the index's columns in
+    memory and follows this journal to stay fresh; it is pruned after a while (a replica that fell further behind
+    reloads everything)."""
+
+    __tablename__ = "ix_changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                     autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # customer, purchase, summary, mail, activity, reset
+    key: Mapped[int] = mapped_column(BigInteger)  # the entity's id (the company's for a reset)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class IndexedCustomer(Base):
     __tablename__ = "ix_customers"
 

@@ -5,7 +5,7 @@ while events keep arriving: an envelope is applied only when newer than what the
 """
 from sqlalchemy import delete, select
 
-from .indexer import apply
+from .indexer import apply, note_changes
 from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
                      IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
@@ -40,6 +40,7 @@ def clear_company(session, company_id):
     session.execute(delete(IndexedAddressState).where(IndexedAddressState.customer_id.in_(summaries)))
     for model in (IndexedCustomer, IndexedPurchase, IndexedMail, IndexedMailActivity, CustomerSummary):
         session.execute(delete(model).where(model.company_id == company_id))
+    note_changes(session, [("reset", company_id)])
 
 
 def rebuild(unit_of_work, owners, scope):

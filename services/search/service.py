@@ -10,6 +10,7 @@ from services.common.health import health_report
 from services.common.scope import Scope
 
 from . import exports, indexer, rebuild, schemas, searching
+from .dependencies import SearchColumns
 from .models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class SearchService:
     name = "search"
 
     db = Database(OutboxEvent)
+    columns = SearchColumns()
     customers = RpcProxy("customers")
     purchases = RpcProxy("purchases")
     mailhistory = RpcProxy("mailhistory")
@@ -102,20 +104,20 @@ class SearchService:
 
     @rpc_method
     def health(self):
-        """Returns {service, status, database, outbox_pending, uptime_seconds}."""
-        return health_report(self.name, self.db)
+        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}}."""
+        return {**health_report(self.name, self.db), "columns": self.columns.report()}
 
     @rpc_method
     def count(self, scope, conditions, sections=True):
         """How many customers match, and (with sections) each section's count on its own: {total, sections}."""
         with self.db.read() as session:
-            return searching.count(session, Scope.parse(scope), conditions, bool(sections))
+            return searching.count(session, Scope.parse(scope), conditions, bool(sections), self.columns.store)
 
     @rpc_method
     def search(self, scope, conditions, paging=None):
         """One page of matching customers: {page, per_page, customers}; paging {page, per_page, sort, descending}."""
         with self.db.read() as session:
-            return _page.dump(searching.page(session, Scope.parse(scope), conditions, paging))
+            return _page.dump(searching.page(session, Scope.parse(scope), conditions, paging, self.columns.store))
 
 
 for _source, _types in INDEXED.items():

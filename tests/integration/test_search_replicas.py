@@ -29,6 +29,9 @@ def test_a_replica_stopped_mid_stream_loses_nothing(rpc, tenant, stack):
         assert done.is_set()
         wait_for(lambda: rpc.search.count(scope, {})["total"] == 120, timeout=30, message="every event indexed")
         stack.processes.start("search", label="search-2")
+        # both replicas answer from their in-memory columns once loaded (the new one loads them by itself)
+        wait_for(lambda: all(rpc.search.health()["columns"]["state"] == "ready" for _ in range(6)), timeout=30,
+                 message="both replicas' columns loaded")
         answers = {rpc.search.count(scope, {"attributes": {"name": "複製"}})["total"] for _ in range(6)}
         assert answers == {120}
         assert rpc.search.reconcile(scope)["in_agreement"]

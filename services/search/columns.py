@@ -1,0 +1,784 @@
+"""The index held in memory, column by column, for counting and listing matching customers quickly.
+
+Each search replica loads the index tables into numpy columns once and then follows the change journal
+(``ix_changes``) the indexer writes in the same transaction as each change, re-reading the changed rows. A condition
+document is answered with vectorised operations over these columns, with the same meaning as the SQL of ``query.py``
+(``tests/unit/test_search_columns.py`` checks both give the same customers).
+
+Slots never move: a customer, purchase, line or mail activity keeps its slot for the life of the process; a deleted
+one is marked dead. A purchase or activity may arrive before its customer: the customer gets a slot that stays dead
+until the customer itself arrives.
+"""
+import datetime as dt
+import json
+import logging
+import time
+
+import numpy as np
+from sqlalchemy import BigInteger, cast, func, select
+
+from services.common.contracts import JST
+from services.common.text import fold_for_matching, normalize_phone
+
+from .conditions import UNSELECTED
+from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
+                     IndexedMailActivity, IndexedPurchase)
+
+log = logging.getLogger(__name__)
+
+NULL = np.iinfo(np.int64).min  # a missing moment, day or number in an int64 column
+GENDERS = {"female": 0, "male": 1, "unknown": 2}
+MAIL_PERMISSIONS = {"mobile": 0, "pc": 1, "refused": 2}
+FAMILIES = {"manual": 0, "automatic": 1}
+ACTIVITIES = {"delivery": 0, "open": 1, "click": 2, "qr_read": 3}
+ACTIVITY_OF = {"sent": "delivery", "opened": "open", "clicked": "click", "qr_read": "qr_read"}
+REMARKS = [f"remark{i}" for i in range(1, 11)]
+EXTRAS = [f"extra{i}" for i in range(1, 5)]
+CHUNK = 50_000
+
+
+class Columns:
+    """Named numpy columns of one table that grow by appending; ``table["name"]`` is the live part."""
+
+    def __init__(self, spec):
+        self.spec = {}  # name -> (dtype, default)
+        self.data = {}
+        self.size = 0
+        self.capacity = 0
+        for name, (dtype, default) in spec.items():
+            self.add_column(name, dtype, default)
+
+    def add_column(self, name, dtype, default):
+        self.spec[name] = (dtype, default)
+        self.data[name] = np.full(self.capacity, default, dtype=dtype)
+
+    def _grow(self, needed):
+        if needed <= self.capacity:
+            return
+        capacity = max(needed, int(self.capacity * 1.5) + 1024)
+        for name, (dtype, default) in self.spec.items():
+            grown = np.full(capacity, default, dtype=dtype)
+            grown[:self.size] = self.data[name][:self.size]
+            self.data[name] = grown
+        self.capacity = capacity
+
+    def extend(self, n):
+        """Room for n more rows (set to the defaults); returns the first new slot."""
+        self._grow(self.size + n)
+        start = self.size
+        self.size += n
+        return start
+
+    def __getitem__(self, name):
+        return self.data[name][:self.size]
+
+    def put(self, name, slots, values):
+        self.data[name][slots] = values
+
+
+class IdMap:
+    """Entity id → slot: a sorted array for what was loaded at once, a dict for what came one by one."""
+
+    def __init__(self):
+        self.ids = np.empty(0, np.int64)
+        self.slots = np.empty(0, np.int64)
+        self.extra = {}
+
+    def set_loaded(self, ids, slots):
+        order = np.argsort(ids, kind="stable")
+        self.ids, self.slots, self.extra = np.asarray(ids, np.int64)[order], np.asarray(slots, np.int64)[order], {}
+
+    def lookup(self, ids):
+        """Slots of ids (an array), -1 where unknown."""
+        ids = np.asarray(ids, np.int64)
+        found = np.full(len(ids), -1, np.int64)
+        if len(self.ids):
+            at = np.searchsorted(self.ids, ids).clip(0, len(self.ids) - 1)
+            hit = self.ids[at] == ids
+            found[hit] = self.slots[at[hit]]
+        if self.extra:
+            for i in np.flatnonzero(found < 0):
+                found[i] = self.extra.get(int(ids[i]), -1)
+        return found
+
+    def add(self, entity_id, slot):
+        self.extra[int(entity_id)] = int(slot)
+
+
+def _epoch(value):
+    if value is None:
+        return NULL
+    if value.tzinfo is None:  # SQLite keeps no zone: a naive value is UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return int(value.timestamp())
+
+
+def _day(value):
+    return NULL if value is None else value.toordinal()
+
+
+def _digits(value):
+    return (value or "").replace("-", "")
+
+
+class ColumnStore:
+    """All companies' index in memory. ``load`` once, then ``follow`` the journal; ``evaluate`` answers."""
+
+    def __init__(self):
+        self.customers = Columns({
+            "id": (np.int64, 0), "alive": (np.bool_, False), "company": (np.int64, -1), "shop": (np.int64, -1),
+            "member_number": (object, ""), "member_value": (np.int64, NULL), "name_key": (object, ""),
+            "gender": (np.int8, -1), "birth": (np.int64, NULL), "mail_permission": (np.int8, -1),
+            "dm": (np.int8, -1), "line": (np.int8, -1), "mobile_email": (object, ""), "pc_email": (object, ""),
+            "mobile_phone": (object, ""), "home_phone": (object, ""), "fax": (object, ""),
+            **{name: (object, "") for name in REMARKS + EXTRAS},
+            "points_held": (np.int64, NULL), "valid_points": (np.int64, NULL), "points_expiry": (np.int64, NULL),
+            "earliest_expiry": (np.int64, NULL), "last_login": (np.int64, NULL), "registered": (np.int64, NULL),
+            # the summary (RFM figures over counted purchases, address errors)
+            "summarised": (np.bool_, False), "first": (np.int64, NULL), "latest": (np.int64, NULL),
+            "latest_shipped": (np.int64, NULL), "count": (np.int64, 0), "total": (np.int64, 0),
+            "latest_order_code": (object, ""), "latest_purchase_id": (np.int64, NULL),
+            "address_errors": (np.int64, 0)})
+        self.choice_groups = set()
+        self.purchases = Columns({
+            "id": (np.int64, 0), "alive": (np.bool_, False), "customer": (np.int64, -1), "shop": (np.int64, -1),
+            "purchased": (np.int64, NULL), "shipped": (np.int64, NULL), "billed": (np.int64, 0),
+            "counted": (np.bool_, False), "order_code": (object, ""), "media": (object, ""),
+            "order_attributes": (object, "{}")})
+        self.lines = Columns({"purchase": (np.int64, -1), "customer": (np.int64, -1), "product": (np.int64, -1),
+                              "alive": (np.bool_, False)})
+        self.mails = Columns({"id": (np.int64, 0), "company": (np.int64, -1), "family": (np.int8, -1),
+                              "kind": (object, "")})
+        self.activities = Columns({"id": (np.int64, 0), "customer": (np.int64, -1), "mail": (np.int64, -1),
+                                   "activity": (np.int8, -1), "occurred": (np.int64, NULL)})
+        self.customer_ids, self.purchase_ids, self.mail_ids, self.activity_ids = IdMap(), IdMap(), IdMap(), IdMap()
+        self.products = {}
+        self.seq = 0  # the last journal entry followed
+        self.gaps = {}  # journal seqs not seen yet (a transaction that had not committed): seq -> since when
+        self.ready = False
+        self.followed_at = 0.0
+
+    # --- slots ---------------------------------------------------------------------------------------------------
+
+    def _slots(self, table, ids_map, ids):
+        """Slots of entity ids, creating (dead) rows for unknown ones."""
+        slots = ids_map.lookup(ids)
+        missing = np.flatnonzero(slots < 0)
+        if len(missing):
+            new_ids = np.unique(np.asarray(ids, np.int64)[missing])
+            start = table.extend(len(new_ids))
+            table.put("id", slice(start, start + len(new_ids)), new_ids)
+            for offset, entity_id in enumerate(new_ids):
+                ids_map.add(entity_id, start + offset)
+            slots[missing] = ids_map.lookup(np.asarray(ids, np.int64)[missing])
+        return slots
+
+    def customer_slots(self, ids):
+        return self._slots(self.customers, self.customer_ids, ids)
+
+    def product_number(self, code):
+        return self.products.setdefault(code, len(self.products))
+
+    def _choice_column(self, group_id):
+        name = f"choice:{group_id}"
+        if group_id not in self.choice_groups:
+            self.customers.add_column(name, np.int64, 0)  # 0: no choice in the group (未選択)
+            self.choice_groups.add(group_id)
+        return name
+
+    # --- loading ---------------------------------------------------------------------------------------------------
+
+    def load(self, session):
+        """Read the whole index. The journal is followed from shortly before its newest entry, so that what changed
+        while loading is read again."""
+        newest = session.scalar(select(func.max(IndexChange.seq))) or 0
+        started = time.monotonic()
+        self._put_mails(session.execute(select(*_MAIL_COLUMNS).order_by(IndexedMail.id)).all())
+        self._stream(session, select(*_CUSTOMER_COLUMNS).order_by(IndexedCustomer.id), self._put_customers)
+        self._stream(session, select(*_CHOICE_COLUMNS), self._put_choices)
+        self._stream(session, select(*_SUMMARY_COLUMNS(session)), self._put_summaries)
+        self._stream(session, select(*_PURCHASE_COLUMNS(session)).order_by(IndexedPurchase.id), self._put_purchases)
+        self._stream(session, select(IndexedLine.purchase_id, IndexedLine.product_code), self._put_lines)
+        self._stream(session, select(*_ACTIVITY_COLUMNS(session)).order_by(IndexedMailActivity.id),
+                     self._put_activities)
+        for table, ids_map in ((self.customers, self.customer_ids), (self.purchases, self.purchase_ids),
+                               (self.activities, self.activity_ids)):
+            ids_map.set_loaded(table["id"], np.arange(table.size))
+        self.seq = max(0, newest - 5000)
+        self.follow(session)
+        self.ready = True
+        log.info("search columns loaded in %.1f s: %d customers, %d purchases, %d lines, %d mail activities",
+                 time.monotonic() - started, self.customers.size, self.purchases.size, self.lines.size,
+                 self.activities.size)
+
+    @staticmethod
+    def _stream(session, statement, put):
+        result = session.execute(statement.execution_options(yield_per=CHUNK))
+        for rows in result.partitions(CHUNK):
+            put(rows)
+
+    def _put_mails(self, rows):
+        if not rows:
+            return
+        slots = self._slots(self.mails, self.mail_ids, [r.id for r in rows])
+        self.mails.put("company", slots, [r.company_id for r in rows])
+        self.mails.put("family", slots, [FAMILIES.get(r.family, -1) for r in rows])
+        self.mails.put("kind", slots, [r.kind for r in rows])
+
+    def _put_customers(self, rows):
+        if not rows:
+            return
+        slots = self.customer_slots([r.id for r in rows])
+        put = self.customers.put
+        put("alive", slots, True)
+        for column, values in (
+                ("company", [r.company_id for r in rows]), ("shop", [r.shop_id for r in rows]),
+                ("member_number", [r.member_number for r in rows]),
+                ("member_value", [NULL if r.member_number_value is None else r.member_number_value for r in rows]),
+                ("name_key", [r.name_key for r in rows]), ("gender", [GENDERS.get(r.gender, 3) for r in rows]),
+                ("birth", [_day(r.birth_date) for r in rows]),
+                ("mail_permission", [MAIL_PERMISSIONS.get(r.mail_permission, 3) for r in rows]),
+                ("dm", [-1 if r.dm_permission is None else int(r.dm_permission) for r in rows]),
+                ("mobile_email", [(r.mobile_email or "").lower() for r in rows]),
+                ("pc_email", [(r.pc_email or "").lower() for r in rows]),
+                ("mobile_phone", [_digits(r.mobile_phone) for r in rows]),
+                ("home_phone", [_digits(r.home_phone) for r in rows]), ("fax", [_digits(r.fax) for r in rows]),
+                ("points_held", [NULL if r.points_held is None else r.points_held for r in rows]),
+                ("valid_points", [NULL if r.valid_points is None else r.valid_points for r in rows]),
+                ("points_expiry", [_day(r.points_expiry) for r in rows]),
+                ("earliest_expiry", [_day(r.earliest_expiry) for r in rows]),
+                ("last_login", [_epoch(r.last_login_at) for r in rows]),
+                ("registered", [_epoch(r.registered_at) for r in rows])):
+            put(column, slots, values)
+        if _HAS_LINE:
+            put("line", slots, [-1 if r.line_permission is None else int(r.line_permission) for r in rows])
+        for name in REMARKS + EXTRAS:
+            put(name, slots, [getattr(r, name) or "" for r in rows])
+
+    def _put_choices(self, rows):
+        by_group = {}
+        for r in rows:
+            by_group.setdefault(r.group_id, []).append((r.customer_id, r.choice_id))
+        for group_id, pairs in by_group.items():
+            column = self._choice_column(group_id)
+            slots = self.customer_slots([p[0] for p in pairs])
+            self.customers.put(column, slots, [p[1] for p in pairs])
+
+    def _put_summaries(self, rows):
+        if not rows:
+            return
+        slots = self.customer_slots([r.customer_id for r in rows])
+        put = self.customers.put
+        put("summarised", slots, True)
+        put("first", slots, [_seconds(r.first) for r in rows])
+        put("latest", slots, [_seconds(r.latest) for r in rows])
+        put("latest_shipped", slots, [_seconds(r.shipped) for r in rows])
+        put("count", slots, [r.purchase_count or 0 for r in rows])
+        put("total", slots, [r.purchase_total or 0 for r in rows])
+        put("latest_order_code", slots, [r.latest_order_code or "" for r in rows])
+        put("latest_purchase_id", slots, [NULL if r.latest_purchase_id is None else r.latest_purchase_id
+                                          for r in rows])
+        put("address_errors", slots, [r.address_errors or 0 for r in rows])
+
+    def _put_purchases(self, rows):
+        if not rows:
+            return
+        slots = self._slots(self.purchases, self.purchase_ids, [r.id for r in rows])
+        put = self.purchases.put
+        put("alive", slots, True)
+        put("customer", slots, self.customer_slots([r.customer_id for r in rows]))
+        put("shop", slots, [r.shop_id for r in rows])
+        put("purchased", slots, [_seconds(r.purchased) for r in rows])
+        put("shipped", slots, [_seconds(r.shipped) for r in rows])
+        put("billed", slots, [r.billed_amount or 0 for r in rows])
+        put("counted", slots, [bool(r.counted) for r in rows])
+        put("order_code", slots, [r.order_code or "" for r in rows])
+        put("media", slots, [r.media or "" for r in rows])
+        put("order_attributes", slots, [r.order_attributes or "{}" for r in rows])
+
+    def _put_lines(self, rows):
+        if not rows:
+            return
+        purchases = self._slots(self.purchases, self.purchase_ids, [r.purchase_id for r in rows])
+        start = self.lines.extend(len(rows))
+        at = slice(start, start + len(rows))
+        self.lines.put("purchase", at, purchases)
+        self.lines.put("customer", at, self.purchases.data["customer"][purchases])
+        self.lines.put("product", at, [self.product_number(r.product_code) for r in rows])
+        self.lines.put("alive", at, True)
+
+    def _put_activities(self, rows):
+        if not rows:
+            return
+        slots = self._slots(self.activities, self.activity_ids, [r.id for r in rows])
+        put = self.activities.put
+        put("customer", slots, self.customer_slots([r.customer_id for r in rows]))
+        put("mail", slots, self._slots(self.mails, self.mail_ids, [r.mail_id for r in rows]))
+        put("activity", slots, [ACTIVITIES.get(r.activity, -1) for r in rows])
+        put("occurred", slots, [_seconds(r.occurred) for r in rows])
+
+    # --- following the journal -------------------------------------------------------------------------------------
+
+    def follow(self, session, gap_patience=30.0):
+        """Re-read what the journal says changed since the last call. Returns the number of entries followed, or
+        None when the store must be loaded afresh (a company was rebuilt)."""
+        now = time.monotonic()
+        self.gaps = {seq: since for seq, since in self.gaps.items() if now - since < gap_patience}
+        wanted = IndexChange.seq > self.seq
+        if self.gaps:
+            wanted = wanted | IndexChange.seq.in_(list(self.gaps)[:1000])
+        entries = session.execute(select(IndexChange.seq, IndexChange.kind, IndexChange.key).where(wanted)
+                                  .order_by(IndexChange.seq).limit(20000)).all()
+        self.followed_at = now
+        if not entries:
+            return 0
+        seen = {e.seq for e in entries}
+        for seq in seen:
+            self.gaps.pop(seq, None)
+        newest = max(seen)
+        for seq in range(self.seq + 1, newest):
+            if seq not in seen:
+                self.gaps.setdefault(seq, now)
+        self.seq = max(self.seq, newest)
+        keys = {}
+        for entry in entries:
+            keys.setdefault(entry.kind, set()).add(entry.key)
+        if "reset" in keys:
+            return None
+        self._reread(session, keys)
+        return len(entries)
+
+    def _reread(self, session, keys):
+        for chunk in _chunks(keys.get("mail", ())):
+            self._put_mails(session.execute(select(*_MAIL_COLUMNS).where(IndexedMail.id.in_(chunk))).all())
+        for chunk in _chunks(keys.get("customer", ())):
+            rows = session.execute(select(*_CUSTOMER_COLUMNS).where(IndexedCustomer.id.in_(chunk))).all()
+            slots = self.customer_slots(chunk)
+            self.customers.put("alive", slots, False)  # deleted unless read again
+            for group_id in self.choice_groups:
+                self.customers.put(f"choice:{group_id}", slots, 0)
+            self._put_customers(rows)
+            self._put_choices(session.execute(select(*_CHOICE_COLUMNS)
+                                              .where(IndexedChoice.customer_id.in_(chunk))).all())
+        for chunk in _chunks(keys.get("purchase", ())):
+            rows = session.execute(select(*_PURCHASE_COLUMNS(session)).where(IndexedPurchase.id.in_(chunk))).all()
+            known = self.purchase_ids.lookup(chunk)
+            known = known[known >= 0]
+            if len(known):
+                self.purchases.put("alive", known, False)
+                lines = self.lines
+                lines.put("alive", np.flatnonzero(np.isin(lines["purchase"], known)), False)
+            self._put_purchases(rows)
+            self._put_lines(session.execute(select(IndexedLine.purchase_id, IndexedLine.product_code)
+                                            .where(IndexedLine.purchase_id.in_(chunk))).all())
+        for chunk in _chunks(keys.get("summary", ())):
+            rows = session.execute(select(*_SUMMARY_COLUMNS(session))
+                                   .where(CustomerSummary.customer_id.in_(chunk))).all()
+            slots = self.customer_slots(chunk)
+            self.customers.put("summarised", slots, False)
+            self.customers.put("count", slots, 0)
+            self.customers.put("total", slots, 0)
+            self.customers.put("address_errors", slots, 0)
+            self._put_summaries(rows)
+        for chunk in _chunks(keys.get("activity", ())):
+            self._put_activities(session.execute(select(*_ACTIVITY_COLUMNS(session))
+                                                 .where(IndexedMailActivity.id.in_(chunk))).all())
+
+    # --- answering -------------------------------------------------------------------------------------------------
+
+    def in_scope(self, scope):
+        c = self.customers
+        mask = c["alive"] & (c["company"] == scope.company_id)
+        if scope.is_shop:
+            mask &= c["shop"] == scope.shop_id
+        return mask
+
+    def sections(self, parsed, company_id, today):
+        """{section: mask} for the sections present (None: the section asks nothing)."""
+        found = {}
+        for name, evaluate in (("attributes", lambda a: self.attributes(a, today)), ("latest", self.latest),
+                               ("period", self.period), ("mails", lambda m: self.mails_section(m, company_id))):
+            if parsed.get(name):
+                found[name] = evaluate(parsed[name])
+        return found
+
+    def count(self, scope, parsed, today, with_sections=True):
+        base = self.in_scope(scope)
+        sections = self.sections(parsed, scope.company_id, today)
+        total = base.copy()
+        for mask in sections.values():
+            if mask is not None:
+                total &= mask
+        result = {"total": int(total.sum()), "sections": {}}
+        if with_sections:
+            for name, mask in sections.items():
+                result["sections"][name] = int((base & mask).sum()) if mask is not None else int(base.sum())
+        return result, total
+
+    def matching(self, scope, parsed, today):
+        return self.count(scope, parsed, today, with_sections=False)[1]
+
+    def ordered_page(self, mask, sort, descending, offset, limit):
+        """Customer ids of one page of the matching customers, sorted as ``query.SORT_COLUMNS`` sorts (missing
+        values last, then descending first), ties by id. None when this sort is better left to the database."""
+        c = self.customers
+        matched = np.flatnonzero(mask)
+        if sort == "name":
+            return None
+        if sort == "member_number":
+            key = c["member_value"][matched]
+        elif sort == "registered_at":
+            key = c["registered"][matched]
+        elif sort == "latest_purchase_at":
+            key = c["latest"][matched]
+        else:
+            key = np.where(c["summarised"][matched], c["count" if sort == "purchase_count" else "total"][matched],
+                           NULL)
+        missing = key == NULL
+        key = np.where(missing, np.iinfo(np.int64).max, key) if not descending else np.where(missing, NULL, -key)
+        wanted = offset + limit
+        if wanted < len(matched) // 4:  # keep only what could be on the page before sorting
+            threshold = np.partition(key, wanted)[wanted]
+            keep = key <= threshold
+            matched, key = matched[keep], key[keep]
+        ids = c["id"][matched]
+        if sort == "member_number" and len(matched) <= 20000:
+            # the member number's text decides between equal (or no) numeric values, as in the database
+            strings = c["member_number"][matched]
+            order = sorted(range(len(matched)), key=lambda i: ids[i])
+            order.sort(key=lambda i: strings[i], reverse=descending)
+            order.sort(key=lambda i: key[i])
+        elif sort == "member_number" and missing.any():
+            return None
+        else:
+            order = np.lexsort((ids, key))
+        return [int(ids[i]) for i in order[offset:offset + limit]]
+
+    # 属性検索
+    def attributes(self, a, today):
+        c = self.customers
+        mask = np.ones(c.size, np.bool_)
+        if a["member_numbers"]:
+            either = np.zeros(c.size, np.bool_)
+            for part in a["member_numbers"]:
+                if part[0] == "range":
+                    value = c["member_value"]
+                    either |= (value != NULL) & (value >= part[1]) & (value <= part[2])
+                else:
+                    either |= c["member_number"] == part[1]
+            mask &= either
+        if a["genders"]:
+            mask &= np.isin(c["gender"], [GENDERS[g] for g in a["genders"]])
+        mask &= _days_between(c["birth"], a["birth_date"])
+        if a["age"]:
+            birth = c["birth"]
+            if a["age"].get("min") is not None:
+                mask &= (birth != NULL) & (birth <= _years_before(today, a["age"]["min"]).toordinal())
+            if a["age"].get("max") is not None:
+                mask &= (birth != NULL) & (birth > _years_before(today, a["age"]["max"] + 1).toordinal())
+        if a["mail_permissions"]:
+            mask &= np.isin(c["mail_permission"], [MAIL_PERMISSIONS[p] for p in a["mail_permissions"]])
+        if a["dm_permission"] is not None:
+            mask &= c["dm"] == int(a["dm_permission"])
+        if a.get("line_permission") is not None:
+            mask &= c["line"] == int(a["line_permission"])
+        if a["address_error"] is not None:
+            mask &= (c["address_errors"] > 0) if a["address_error"] else (c["address_errors"] == 0)
+        for group_id, wanted in a["choices"].items():
+            chosen = [int(x) for x in wanted if str(x).isdigit()]
+            unselected = UNSELECTED in wanted
+            if not chosen and not unselected:
+                continue
+            group_id = int(group_id)
+            column = c[f"choice:{group_id}"] if group_id in self.choice_groups else np.zeros(c.size, np.int64)
+            either = np.isin(column, chosen) if chosen else np.zeros(c.size, np.bool_)
+            if unselected:
+                either |= column == 0
+            mask &= either
+        for column, bounds in (("points_held", a["points_held"]), ("valid_points", a["valid_points"])):
+            mask &= _within(c[column], bounds)
+        mask &= _days_between(c["points_expiry"], a["points_expiry"])
+        mask &= _days_between(c["earliest_expiry"], a["earliest_expiry"])
+        mask &= _moments_between(c["last_login"], a["last_login"])
+        if a["shop_ids"]:
+            mask &= np.isin(c["shop"], a["shop_ids"])
+        mask &= _moments_between(c["registered"], a["registered"])
+        # text last, over the customers still in question only
+        tests = []
+        if a["name"].strip():
+            tests.append((("name_key",), fold_for_matching(a["name"])))
+        if a["email"].strip():
+            tests.append((("mobile_email", "pc_email"), a["email"].strip().lower()))
+        if a["phone"].strip():
+            tests.append((("mobile_phone", "home_phone"), normalize_phone(a["phone"]).replace("-", "")))
+        for position, text in a["remarks"].items():
+            if text.strip():
+                tests.append(((f"remark{position}",), text.strip()))
+        for position, text in a["extras"].items():
+            if text.strip():
+                tests.append(((f"extra{position}",), text.strip()))
+        if a["fax"].strip():
+            tests.append((("fax",), a["fax"].replace("-", "").strip()))
+        for columns, needle in tests:
+            mask &= self._contains(mask, columns, needle)
+        return mask
+
+    def _contains(self, mask, columns, needle):
+        candidates = np.flatnonzero(mask)
+        hit = np.zeros(len(mask), np.bool_)
+        for name in columns:
+            values = self.customers[name][candidates]
+            hit[candidates] |= np.fromiter((needle in v for v in values), np.bool_, len(candidates))
+        return hit
+
+    # purchases
+    def _purchase_filter(self, shops, purchased=None, shipped=None, counted=True):
+        p = self.purchases
+        mask = p["alive"].copy()
+        if counted:
+            mask &= p["counted"]
+        if shops:
+            mask &= np.isin(p["shop"], shops)
+        mask &= _moments_between(p["purchased"], purchased)
+        mask &= _moments_between(p["shipped"], shipped)
+        return mask
+
+    def _per_customer(self, purchases, weights=None):
+        return np.bincount(self.purchases["customer"][purchases], weights=weights, minlength=self.customers.size)
+
+    def _product_row(self, row, purchases):
+        codes = [x.strip() for x in row["product_codes"] if x.strip()]
+        if not codes:
+            return None
+        bounds = row.get("count") or {}
+        low, high = bounds.get("min"), bounds.get("max")
+        if (low is None or low <= 0) and high is None:
+            return None
+        numbers = [self.products[x] for x in codes if x in self.products]
+        lines = self.lines
+        chosen = lines["alive"] & np.isin(lines["product"], numbers)
+        chosen_lines = np.flatnonzero(chosen)
+        bought = np.zeros(self.purchases.size, np.bool_)
+        bought[lines["purchase"][chosen_lines]] = True
+        times = self._per_customer(np.flatnonzero(bought & purchases))
+        if low is None or low <= 0:
+            return times <= high
+        return (times >= low) & ((times <= high) if high is not None else True)
+
+    def _attribute_match(self, slots, wanted):
+        """Which purchases (slots) carry every wanted order attribute (as the SQL matches the stored JSON)."""
+        texts = self.purchases["order_attributes"][slots]
+        needles = [f'"{key.strip()}": "{value.strip()}"' for key, value in wanted.items() if key.strip()]
+        return np.fromiter((all(n in t for n in needles) for t in texts), np.bool_, len(slots))
+
+    def latest(self, r):
+        c = self.customers
+        mask = np.ones(c.size, np.bool_)
+        shops = r["shop_ids"]
+        if shops:
+            if any(_bounded(r[k]) for k in ("first_purchase", "latest_purchase", "latest_shipped")):
+                chosen = np.flatnonzero(self._purchase_filter(shops))
+                customers = self.purchases["customer"][chosen]
+                first = np.full(c.size, np.iinfo(np.int64).max, np.int64)
+                latest = np.full(c.size, NULL, np.int64)
+                shipped = np.full(c.size, NULL, np.int64)
+                np.minimum.at(first, customers, self.purchases["purchased"][chosen])
+                np.maximum.at(latest, customers, self.purchases["purchased"][chosen])
+                np.maximum.at(shipped, customers, self.purchases["shipped"][chosen])
+                bought = np.zeros(c.size, np.bool_)
+                bought[customers] = True
+                first[~bought] = NULL
+                mask &= bought & _moments_between(first, r["first_purchase"]) \
+                    & _moments_between(latest, r["latest_purchase"]) & _moments_between(shipped, r["latest_shipped"])
+        else:
+            dates = (r["first_purchase"], r["latest_purchase"], r["latest_shipped"])
+            if any(_bounded(d) for d in dates):
+                mask &= c["summarised"] & _moments_between(c["first"], dates[0]) \
+                    & _moments_between(c["latest"], dates[1]) & _moments_between(c["latest_shipped"], dates[2])
+        mask &= _within(c["count"], r["purchase_count"], missing_is_zero=True)
+        mask &= _within(c["total"], r["purchase_total"], missing_is_zero=True)
+        if r["order_code"].strip():
+            mask &= c["summarised"] & (c["latest_order_code"] == r["order_code"].strip())
+        if any(k.strip() for k in r["order_attributes"]):
+            candidates = np.flatnonzero(mask & (c["latest_purchase_id"] != NULL))
+            purchases = self.purchase_ids.lookup(c["latest_purchase_id"][candidates])
+            known = purchases >= 0
+            hit = np.zeros(c.size, np.bool_)
+            hit[candidates[known]] = self._attribute_match(purchases[known], r["order_attributes"]) \
+                & self.purchases["alive"][purchases[known]]
+            mask &= hit
+        if r["product_rows"]:
+            purchases = self._purchase_filter(shops)
+            for row in r["product_rows"]:
+                clause = self._product_row(row, purchases)
+                if clause is not None:
+                    mask &= clause
+        return mask
+
+    def period(self, q):
+        c = self.customers
+        mask = np.ones(c.size, np.bool_)
+        purchases = self._purchase_filter(q["shop_ids"], q["purchased"], q["shipped"])
+        narrowed = bool(q["shop_ids"]) or _bounded(q["purchased"]) or _bounded(q["shipped"])
+        chosen = np.flatnonzero(purchases)
+        count_bounds = q["count"]
+        if count_bounds or q["total"]:
+            times = self._per_customer(chosen)
+            amount = self._per_customer(chosen, self.purchases["billed"][chosen].astype(np.float64))
+            low = (count_bounds or {}).get("min")
+            total_asked = _bounded(q["total"])
+            if low is not None and low <= 0 and not total_asked:
+                high = count_bounds.get("max")
+                if high is not None:
+                    mask &= times <= high
+            else:
+                mask &= (times > 0) & _within(times, count_bounds) & _within(amount, q["total"])
+        elif narrowed:
+            mask &= self._per_customer(chosen) > 0
+        some = {}
+        if q["order_code"].strip():
+            some["order_code"] = self.purchases["order_code"][chosen] == q["order_code"].strip()
+        if q["media"].strip():
+            some["media"] = self.purchases["media"][chosen] == q["media"].strip()
+        if any(k.strip() for k in q["order_attributes"]):
+            some["attributes"] = self._attribute_match(chosen, q["order_attributes"])
+        for hits in some.values():
+            mask &= self._per_customer(chosen[hits]) > 0
+        codes = [x.strip() for x in q["bought_products"] if x.strip()]
+        if codes:
+            numbers = [self.products[x] for x in codes if x in self.products]
+            lines = self.lines
+            chosen_lines = np.flatnonzero(lines["alive"] & np.isin(lines["product"], numbers))
+            chosen_lines = chosen_lines[purchases[lines["purchase"][chosen_lines]]]
+            bought = np.zeros(c.size, np.bool_)
+            bought[lines["customer"][chosen_lines]] = True
+            mask &= bought if q["bought"] else ~bought
+        if q["product_rows"]:
+            for row in q["product_rows"]:
+                clause = self._product_row(row, purchases)
+                if clause is not None:
+                    mask &= clause
+        return mask
+
+    # メール履歴
+    def mails_section(self, mails, company_id):
+        c, m, a = self.customers, self.mails, self.activities
+        mask = np.ones(c.size, np.bool_)
+        for family in ("manual", "automatic"):
+            f = mails.get(family)
+            if not f or not any(f[flag] for flag in ACTIVITY_OF):
+                continue
+            chosen_mails = (m["company"] == company_id) & (m["family"] == FAMILIES[family])
+            if f["mail_ids"]:
+                chosen_mails &= np.isin(m["id"], f["mail_ids"])
+            if f["kinds"]:
+                chosen_mails &= np.isin(m["kind"], f["kinds"])
+            in_question = chosen_mails[a["mail"]] & _moments_between(a["occurred"], f["period"])
+            for flag, activity in ACTIVITY_OF.items():
+                if not f[flag]:
+                    continue
+                happened = np.zeros(c.size, np.bool_)
+                happened[a["customer"][in_question & (a["activity"] == ACTIVITIES[activity])]] = True
+                mask &= happened if f[flag] == "include" else ~happened
+        return mask
+
+
+# --- what is read from the index ---------------------------------------------------------------------------------
+
+_HAS_LINE = hasattr(IndexedCustomer, "line_permission")
+_CUSTOMER_COLUMNS = [getattr(IndexedCustomer, name) for name in (
+    "id", "company_id", "shop_id", "member_number", "member_number_value", "name_key", "gender", "birth_date",
+    "mail_permission", "dm_permission", "mobile_email", "pc_email", "mobile_phone", "home_phone", "fax",
+    *REMARKS, *EXTRAS, "points_held", "valid_points", "points_expiry", "earliest_expiry", "last_login_at",
+    "registered_at")] + ([IndexedCustomer.line_permission] if _HAS_LINE else [])
+_CHOICE_COLUMNS = [IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id]
+_MAIL_COLUMNS = [IndexedMail.id, IndexedMail.company_id, IndexedMail.family, IndexedMail.kind]
+
+
+def _moments(columns):
+    """A statement's columns for a session: moments (given as (column, label)) read as whole seconds since 1970,
+    computed by PostgreSQL where it can (SQLite gives datetimes, turned into seconds by ``_seconds``)."""
+
+    def build(session):
+        postgres = session.bind.dialect.name == "postgresql"
+        return [(cast(func.floor(func.extract("epoch", item[0])), BigInteger) if postgres else item[0]).label(item[1])
+                if isinstance(item, tuple) else item for item in columns]
+
+    return build
+
+
+def _seconds(value):
+    if value is None:
+        return NULL
+    if isinstance(value, dt.datetime):
+        return _epoch(value)
+    return int(value)
+
+
+_SUMMARY_COLUMNS = _moments([
+    CustomerSummary.customer_id, (CustomerSummary.first_purchase_at, "first"),
+    (CustomerSummary.latest_purchase_at, "latest"), (CustomerSummary.latest_shipped_at, "shipped"),
+    CustomerSummary.purchase_count, CustomerSummary.purchase_total, CustomerSummary.latest_order_code,
+    CustomerSummary.latest_purchase_id, CustomerSummary.address_errors])
+_PURCHASE_COLUMNS = _moments([
+    IndexedPurchase.id, IndexedPurchase.customer_id, IndexedPurchase.shop_id,
+    (IndexedPurchase.purchased_at, "purchased"), (IndexedPurchase.shipped_at, "shipped"),
+    IndexedPurchase.billed_amount, IndexedPurchase.counted, IndexedPurchase.order_code, IndexedPurchase.media,
+    IndexedPurchase.order_attributes])
+_ACTIVITY_COLUMNS = _moments([
+    IndexedMailActivity.id, IndexedMailActivity.customer_id, IndexedMailActivity.mail_id,
+    IndexedMailActivity.activity, (IndexedMailActivity.occurred_at, "occurred")])
+
+
+def _chunks(keys, size=5000):
+    keys = sorted(keys)
+    for start in range(0, len(keys), size):
+        yield keys[start:start + size]
+
+
+def _bounded(bounds):
+    """Does a Range or DateRange ask anything?"""
+    return bool(bounds) and any(v is not None for v in bounds.values())
+
+
+def _years_before(day, years):
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _within(values, bounds, missing_is_zero=False):
+    """values in [min, max]; a missing value never is (unless it counts as 0)."""
+    if not bounds:
+        return True
+    low, high = bounds.get("min"), bounds.get("max")
+    mask = np.ones(len(values), np.bool_) if missing_is_zero else values != NULL
+    if low is not None:
+        mask &= values >= low
+    if high is not None:
+        mask &= values <= high
+    return mask
+
+
+def _days_between(days, bounds):
+    if not bounds or not (bounds.get("start") or bounds.get("end")):
+        return True
+    mask = days != NULL
+    if bounds.get("start"):
+        mask &= days >= bounds["start"].toordinal()
+    if bounds.get("end"):
+        mask &= days <= bounds["end"].toordinal()
+    return mask
+
+
+def _moments_between(seconds, bounds):
+    """Moments on the days of bounds, Japan time."""
+    if not bounds or not (bounds.get("start") or bounds.get("end")):
+        return True
+    mask = seconds != NULL
+    if bounds.get("start"):
+        mask &= seconds >= int(dt.datetime.combine(bounds["start"], dt.time(), JST).timestamp())
+    if bounds.get("end"):
+        mask &= seconds < int(dt.datetime.combine(bounds["end"] + dt.timedelta(days=1), dt.time(), JST).timestamp())
+    return mask

@@ -1,0 +1,195 @@
+"""The in-memory columns answer every condition with the same customers as the index's SQL, also after following
+the change journal through updates and deletions."""
+import copy
+import datetime as dt
+import random
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import sessionmaker
+
+from bench.generate import generate
+from services.common.contracts import load
+from services.common.scope import OPERATOR, SHOP, Scope
+from services.search import conditions as contract
+from services.search import indexer, searching
+from services.search.columns import ColumnStore
+from services.search.models import Base, IndexedCustomer
+from services.search.query import scope_clauses, section_clauses
+
+TODAY = dt.date(2026, 11, 22)
+SHOPS = [1, 2]
+
+CONDITIONS = [
+    {},
+    {"attributes": {"name": "やま"}}, {"attributes": {"name": "ｻﾄｳ ﾊﾅｺ"}},
+    {"attributes": {"member_numbers": "1-40, 77,A-9"}},
+    {"attributes": {"genders": ["female"], "age": {"min": 30, "max": 49}}},
+    {"attributes": {"birth_date": {"from": "1970-01-01", "to": "1979-12-31"}}},
+    {"attributes": {"mail_permissions": ["pc", "mobile"], "dm_permission": False}},
+    {"attributes": {"address_error": True}}, {"attributes": {"address_error": False}},
+    {"attributes": {"email": "EXAMPLE.NE"}}, {"attributes": {"phone": "090-12"}}, {"attributes": {"fax": "03-55"}},
+    {"attributes": {"choices": {"7": ["71", "unselected"]}}}, {"attributes": {"choices": {"7": ["72"], "8": ["81"]}}},
+    {"attributes": {"remarks": {"1": "東京"}, "extras": {"2": "ゴールド"}}},
+    {"attributes": {"points_held": {"min": 1000, "max": 2000}, "valid_points": {"min": 1}}},
+    {"attributes": {"points_expiry": {"from": "2026-12-01"}, "earliest_expiry": {"to": "2027-03-31"}}},
+    {"attributes": {"last_login": {"from": "2026-06-01", "to": "2026-09-30"}}},
+    {"attributes": {"shop_ids": [2], "registered": {"from": "2024-01-01", "to": "2024-12-31"}}},
+    {"latest": {"purchase_count": {"min": 0, "max": 0}}}, {"latest": {"purchase_count": {"min": 1, "max": 1}}},
+    {"latest": {"purchase_count": {"max": 3}}}, {"latest": {"purchase_total": {"min": 10000, "max": 30000}}},
+    {"latest": {"first_purchase": {"from": "2023-06-01"}, "latest_purchase": {"to": "2025-06-30"}}},
+    {"latest": {"latest_shipped": {"from": "2025-01-01", "to": "2025-12-31"}}},
+    {"latest": {"shop_ids": [1], "latest_purchase": {"from": "2025-01-01"}, "first_purchase": {"to": "2024-12-31"}}},
+    {"latest": {"shop_ids": [2], "latest_shipped": {"to": "2024-06-30"}}},
+    {"latest": {"order_code": "O15"}}, {"latest": {"order_attributes": {"ギフト": "あり"}}},
+    {"latest": {"shop_ids": SHOPS, "product_rows": [{"product_codes": ["P0000", "P0001"], "count": {"min": 2}},
+                                                   {"product_codes": ["P0003"], "count": {"min": 1, "max": 2}}]}},
+    {"latest": {"shop_ids": [1], "product_rows": [{"product_codes": ["P0002"], "count": {"min": 0, "max": 0}}]}},
+    {"latest": {"shop_ids": [2], "product_rows": [{"product_codes": ["P0004"], "count": {"max": 1}}]}},
+    {"period": {"purchased": {"from": "2024-01-01", "to": "2024-06-30"}}},
+    {"period": {"purchased": {"from": "2024-01-01", "to": "2024-12-31"}, "count": {"min": 2}}},
+    {"period": {"shop_ids": [1], "count": {"min": 0, "max": 1}}},
+    {"period": {"shipped": {"from": "2025-01-01"}, "total": {"min": 5000}}},
+    {"period": {"count": {"min": 0}, "total": {"max": 4000}}},
+    {"period": {"purchased": {"to": "2024-12-31"}, "media": "google"}},
+    {"period": {"order_code": "O20"}}, {"period": {"order_attributes": {"ギフト": "あり"}}},
+    {"period": {"purchased": {"from": "2025-01-01"}, "bought_products": ["P0000"], "bought": True}},
+    {"period": {"purchased": {"from": "2025-01-01"}, "bought_products": ["P0000", "P0005"], "bought": False}},
+    {"period": {"shop_ids": SHOPS, "purchased": {"from": "2024-01-01"},
+                "product_rows": [{"product_codes": ["P0000"], "count": {"min": 1}},
+                                 {"product_codes": ["P0001", "P0002"], "count": {"min": 1}}]}},
+    {"mails": {"manual": {"opened": "include"}}}, {"mails": {"manual": {"sent": "include", "opened": "exclude"}}},
+    {"mails": {"automatic": {"sent": "include", "clicked": "exclude", "period": {"from": "2024-01-01"}}}},
+    {"mails": {"manual": {"mail_ids": [1, 2], "clicked": "include"}, "automatic": {"kinds": ["automatic"],
+                                                                                   "sent": "exclude"}}},
+    {"mails": {"manual": {"qr_read": "exclude"}}},
+    {"attributes": {"genders": ["male"]}, "latest": {"purchase_count": {"min": 2}},
+     "mails": {"manual": {"opened": "include"}}},
+]
+
+
+def _enrich(events, seed=3):
+    """Give the generated customers and purchases the fields the generator leaves empty."""
+    rng = random.Random(seed)
+    for event in events:
+        data = event["data"]
+        if event["entity"] == "customer":
+            n = data["id"]
+            if n % 17 == 0:
+                data["member_number"] = f"A-{n}"
+            data["mobile_phone"] = rng.choice(["", "090-1234-5678", "080-9876-0000"])
+            data["fax"] = rng.choice(["", "03-5555-1234"])
+            data["extras"] = ["", rng.choice(["", "ゴールド会員"]), "", ""]
+            data["valid_points"] = rng.choice([0, 0, 10, 500])
+            data["points_expiry"] = rng.choice([None, "2026-12-31", "2027-06-30"])
+            data["earliest_expiry"] = rng.choice([None, "2027-01-31", "2027-06-30"])
+            data["last_login_at"] = rng.choice([None, "2026-07-01T12:00:00+09:00", "2026-10-01T00:30:00+09:00"])
+            data["choices"] = {g: c for g, c in (("7", rng.choice([None, 71, 72])), ("8", rng.choice([None, 81])))
+                               if c is not None}
+        elif event["entity"] == "purchase":
+            data["order_attributes"] = rng.choice([{}, {}, {"ギフト": "あり"}, {"ギフト": "なし"}])
+            if rng.random() < 0.1:
+                data["shipped_at"] = None
+    return events
+
+
+def _address_states(customers, seed=5):
+    rng = random.Random(seed)
+    for number, cid in enumerate(rng.sample(range(1, customers + 1), customers // 10), start=1):
+        yield {"event_type": "address_error_changed", "entity": "address_state", "entity_id": f"{cid}:a",
+               "version": 1, "company_id": 1,
+               "data": {"customer_id": cid, "address": f"c{cid}@example.jp", "address_error": number % 2 == 0}}
+
+
+@pytest.fixture
+def index():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    events = _enrich(list(generate(company_id=1, shop_ids=SHOPS, customers=300, seed=11, products=8, mails=5)))
+    events += list(_address_states(300))
+    factory = sessionmaker(engine)
+    with factory() as session:
+        for event in events:
+            indexer.apply(session, event)
+        session.commit()
+    return factory, events
+
+
+def _sql_ids(session, scope, conditions):
+    parsed = load(contract.Conditions(), conditions)
+    clauses = scope_clauses(scope) + [c for group in section_clauses(parsed, scope.company_id, TODAY).values()
+                                      for c in group]
+    return set(session.scalars(select(IndexedCustomer.id).where(*clauses)))
+
+
+def _memory_ids(store, scope, conditions):
+    parsed = load(contract.Conditions(), conditions)
+    mask = store.matching(scope, parsed, TODAY)
+    return {int(i) for i in store.customers["id"][mask]}
+
+
+def _agree(factory, store):
+    for scope in (Scope(1, OPERATOR), Scope(1, SHOP, shop_id=2)):
+        with factory() as session:
+            for conditions in CONDITIONS:
+                expected = _sql_ids(session, scope, conditions)
+                assert _memory_ids(store, scope, conditions) == expected, conditions
+
+
+def test_every_condition_matches_the_same_customers_as_the_sql(index):
+    factory, _events = index
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+    with factory() as session:  # the test's conditions are not all trivial
+        sizes = [len(_sql_ids(session, Scope(1, OPERATOR), c)) for c in CONDITIONS]
+    assert sum(1 for size in sizes if 0 < size < 300) >= len(CONDITIONS) * 2 // 3
+    _agree(factory, store)
+
+
+def test_following_the_journal_keeps_the_columns_equal_to_the_index(index):
+    factory, events = index
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+    rng = random.Random(9)
+    changes = []
+    for event in rng.sample([e for e in events if e["entity"] in ("customer", "purchase")], 80):
+        changed = copy.deepcopy(event)
+        changed["version"] += 1
+        data = changed["data"]
+        if changed["entity"] == "customer":
+            data["gender"] = "male" if data["gender"] == "female" else "female"
+            data["choices"] = {"7": 72}
+            data["remarks"][0] = "東京都"
+        else:
+            data["counted"] = not data["counted"]
+            data["lines"] = [{"product_code": "P0007", "quantity": 1}]
+        if rng.random() < 0.2:
+            changed["event_type"] = f"{changed['entity']}_deleted"
+        changes.append(changed)
+    changes += _enrich(list(generate(company_id=1, shop_ids=SHOPS, customers=320, seed=12, products=8, mails=6)))[-400:]
+    with factory() as session:
+        for event in changes:
+            indexer.apply(session, event)
+        session.commit()
+    with factory() as session:
+        assert store.follow(session) > 0
+    _agree(factory, store)
+
+
+def test_pages_come_in_the_same_order_as_the_sql(index):
+    factory, _events = index
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+    scope = Scope(1, OPERATOR)
+    for sort in ("member_number", "registered_at", "latest_purchase_at", "purchase_count", "purchase_total"):
+        for descending in (False, True):
+            paging = {"sort": sort, "descending": descending, "per_page": 20, "page": 2}
+            conditions = {"latest": {"purchase_count": {"min": 1}}} if sort != "member_number" else {}
+            parsed = load(contract.Conditions(), conditions)
+            with factory() as session:
+                expected = [c["id"] for c in searching.page(session, scope, conditions, paging)["customers"]]
+            mask = store.matching(scope, parsed, TODAY)
+            assert store.ordered_page(mask, sort, descending, 20, 20) == expected, (sort, descending)
