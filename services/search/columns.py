@@ -145,14 +145,14 @@ class ColumnStore:
             "purchased": (np.int64, NULL), "shipped": (np.int64, NULL), "billed": (np.int64, 0),
             "counted": (np.bool_, False), "order_code": (object, ""), "media": (object, ""),
             "order_attributes": (object, "{}")})
-        self.lines = Columns({"purchase": (np.int64, -1), "customer": (np.int64, -1), "product": (np.int64, -1),
-                              "alive": (np.bool_, False)})
+        # a line of a purchase that changed or went away gets product 0, which no code has
+        self.lines = Columns({"purchase": (np.int32, -1), "customer": (np.int32, -1), "product": (np.int32, 0)})
         self.mails = Columns({"id": (np.int64, 0), "company": (np.int64, -1), "family": (np.int8, -1),
                               "kind": (object, "")})
-        self.activities = Columns({"id": (np.int64, 0), "customer": (np.int64, -1), "mail": (np.int64, -1),
+        self.activities = Columns({"id": (np.int64, 0), "customer": (np.int32, -1), "mail": (np.int32, -1),
                                    "activity": (np.int8, -1), "occurred": (np.int64, NULL)})
         self.customer_ids, self.purchase_ids, self.mail_ids, self.activity_ids = IdMap(), IdMap(), IdMap(), IdMap()
-        self.products = {}
+        self.products = {"": 0}  # product code -> number; 0 marks a line no longer there
         self.seq = 0  # the last journal entry followed
         self.gaps = {}  # journal seqs not seen yet (a transaction that had not committed): seq -> since when
         self.ready = False
@@ -305,7 +305,6 @@ class ColumnStore:
         self.lines.put("purchase", at, purchases)
         self.lines.put("customer", at, self.purchases.data["customer"][purchases])
         self.lines.put("product", at, [self.product_number(r.product_code) for r in rows])
-        self.lines.put("alive", at, True)
 
     def _put_activities(self, rows):
         if not rows:
@@ -367,7 +366,7 @@ class ColumnStore:
             if len(known):
                 self.purchases.put("alive", known, False)
                 lines = self.lines
-                lines.put("alive", np.flatnonzero(np.isin(lines["purchase"], known)), False)
+                lines.put("product", np.flatnonzero(np.isin(lines["purchase"], known)), 0)
             self._put_purchases(rows)
             self._put_lines(session.execute(select(IndexedLine.purchase_id, IndexedLine.product_code)
                                             .where(IndexedLine.purchase_id.in_(chunk))).all())
@@ -543,6 +542,12 @@ class ColumnStore:
         mask &= _moments_between(p["shipped"], shipped)
         return mask
 
+    def _products_wanted(self, codes):
+        """A lookup table by product number: True for the codes asked for."""
+        wanted = np.zeros(len(self.products), np.bool_)
+        wanted[[self.products[x] for x in codes if x in self.products]] = True
+        return wanted
+
     def _per_customer(self, purchases, weights=None):
         return np.bincount(self.purchases["customer"][purchases], weights=weights, minlength=self.customers.size)
 
@@ -554,10 +559,8 @@ class ColumnStore:
         low, high = bounds.get("min"), bounds.get("max")
         if (low is None or low <= 0) and high is None:
             return None
-        numbers = [self.products[x] for x in codes if x in self.products]
         lines = self.lines
-        chosen = lines["alive"] & np.isin(lines["product"], numbers)
-        chosen_lines = np.flatnonzero(chosen)
+        chosen_lines = np.flatnonzero(self._products_wanted(codes)[lines["product"]])
         bought = np.zeros(self.purchases.size, np.bool_)
         bought[lines["purchase"][chosen_lines]] = True
         times = self._per_customer(np.flatnonzero(bought & purchases))
@@ -646,9 +649,8 @@ class ColumnStore:
             mask &= self._per_customer(chosen[hits]) > 0
         codes = [x.strip() for x in q["bought_products"] if x.strip()]
         if codes:
-            numbers = [self.products[x] for x in codes if x in self.products]
             lines = self.lines
-            chosen_lines = np.flatnonzero(lines["alive"] & np.isin(lines["product"], numbers))
+            chosen_lines = np.flatnonzero(self._products_wanted(codes)[lines["product"]])
             chosen_lines = chosen_lines[purchases[lines["purchase"][chosen_lines]]]
             bought = np.zeros(c.size, np.bool_)
             bought[lines["customer"][chosen_lines]] = True
