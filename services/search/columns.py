@@ -103,6 +103,10 @@ class IdMap:
 
     def add(self, entity_id, slot):
         self.extra[int(entity_id)] = int(slot)
+        if len(self.extra) >= 100_000:  # keep the dict small: fold it into the sorted arrays
+            extra_ids = np.fromiter(self.extra.keys(), np.int64, len(self.extra))
+            extra_slots = np.fromiter(self.extra.values(), np.int64, len(self.extra))
+            self.set_loaded(np.concatenate([self.ids, extra_ids]), np.concatenate([self.slots, extra_slots]))
 
 
 def _epoch(value):

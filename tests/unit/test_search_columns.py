@@ -193,3 +193,15 @@ def test_pages_come_in_the_same_order_as_the_sql(index):
                 expected = [c["id"] for c in searching.page(session, scope, conditions, paging)["customers"]]
             mask = store.matching(scope, parsed, TODAY)
             assert store.ordered_page(mask, sort, descending, 20, 20) == expected, (sort, descending)
+
+
+def test_ids_added_one_by_one_are_folded_into_the_sorted_map():
+    from services.search.columns import IdMap
+
+    ids = IdMap()
+    ids.set_loaded([5, 1, 9], [0, 1, 2])
+    for n in range(100_000):
+        ids.add(1000 + n, 3 + n)
+    assert len(ids.extra) == 0
+    ids.add(7, 200_000)
+    assert list(ids.lookup([1, 5, 9, 1000, 100_999, 7, 8])) == [1, 0, 2, 3, 100_002, 200_000, -1]
