@@ -92,6 +92,7 @@ def load_customers_and_purchases_demo(customers_session, purchases_session, shop
                   "family_kana": FAMILY_KANA[family], "given_kana": given_kana, "gender": gender,
                   "birth_date": f"{1950 + customer_id % 50}-{1 + customer_id % 12:02d}-{1 + customer_id % 28:02d}",
                   "mail_permission": permission, "dm_permission": customer_id % 4 != 0,
+                  "line_permission": customer_id % 6 != 0,
                   "pc_email": f"member{customer_id}@example.jp" if permission == "pc" else "",
                   "mobile_email": f"m{customer_id}@example.ne.jp" if permission == "mobile" else ""}
         created = customer_master.create_customer(customers_session, scope, record)

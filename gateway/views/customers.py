@@ -44,6 +44,7 @@ def customer_payload(form, remark_settings, groups):
         "mobile_email": form.get("mobile_email", ""), "mobile_is_smartphone": checked(form, "mobile_is_smartphone"),
         "pc_email": form.get("pc_email", ""), "pc_is_smartphone": checked(form, "pc_is_smartphone"),
         "dm_permission": form.get("dm_permission", "1") == "1",
+        "line_permission": form.get("line_permission", "1") == "1",
         "test_recipient": checked(form, "test_recipient"),
         "mobile_phone": joined(form, "mobile_phone1", "mobile_phone2", "mobile_phone3"),
         "home_phone": joined(form, "home_phone1", "home_phone2", "home_phone3"),
@@ -77,7 +78,8 @@ def index():
 def new():
     context = _form_context()
     values = {"shop_id": g.current_shop["id"] if g.current_shop else None, "gender": "unknown",
-              "mail_permission": "pc", "dm_permission": True, "customer_class": "new", "choices": {}}
+              "mail_permission": "pc", "dm_permission": True, "line_permission": True,
+              "customer_class": "new", "choices": {}}
     errors = {}
     if request.method == "POST":
         payload = customer_payload(request.form, context["remark_settings"], context["groups"])

@@ -70,6 +70,7 @@ def _attributes(args, groups):
         "name": _text(args, "name"), "member_numbers": _text(args, "member_numbers") or None,
         "genders": args.getlist("genders"), "birth_date": _days(args, "birth"), "age": _range(args, "age"),
         "mail_permissions": args.getlist("mail_permissions"), "dm_permission": _flag(args, "dm_permission"),
+        "line_permission": _flag(args, "line_permission"),
         "address_error": _flag(args, "address_error"), "email": _text(args, "email"), "phone": _text(args, "phone"),
         "choices": {str(grp["id"]): [int(v) if v.isdigit() else v for v in args.getlist(f"choice_{grp['id']}")]
                     for grp in groups if args.getlist(f"choice_{grp['id']}")},
@@ -81,7 +82,8 @@ def _attributes(args, groups):
         "last_login": _days(args, "last_login"), "shop_ids": _ids(args, "shop_ids"),
         "registered": _days(args, "registered"),
     }
-    return section if any(section.values()) else None
+    # a flag set to 拒否 / なし (False) is a condition too
+    return section if any(v is False or v for v in section.values()) else None
 
 
 def _purchases(args, prefix, period):

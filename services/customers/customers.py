@@ -15,7 +15,8 @@ from .models import Customer, CustomerChoice, MemberSequence
 _input = schemas.CustomerInput()
 
 DEFAULTS = {"given_name": "", "family_kana": "", "given_kana": "", "gender": "unknown", "mail_permission": "refused",
-            "mobile_email": "", "pc_email": "", "dm_permission": True, "customer_class": "new"}
+            "mobile_email": "", "pc_email": "", "dm_permission": True, "line_permission": True,
+            "customer_class": "new"}
 
 
 def age_on(birth_date, day):

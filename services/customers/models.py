@@ -39,6 +39,7 @@ class Customer(Base):
     pc_email: Mapped[str] = mapped_column(String(254), default="")
     pc_is_smartphone: Mapped[bool] = mapped_column(Boolean, default=False)
     dm_permission: Mapped[bool] = mapped_column(Boolean, default=True)
+    line_permission: Mapped[bool] = mapped_column(Boolean, default=True)
     test_recipient: Mapped[bool] = mapped_column(Boolean, default=False)
     mobile_phone: Mapped[str] = mapped_column(String(20), default="")
     home_phone: Mapped[str] = mapped_column(String(20), default="")

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from services.common.contracts import JST
 from services.common.text import fold_for_matching, normalize_phone
 
-from .conditions import UNSELECTED
+from .conditions import UNSELECTED, zero_fits
 from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase)
 
@@ -254,8 +254,7 @@ class ColumnStore:
                 ("last_login", [_epoch(r.last_login_at) for r in rows]),
                 ("registered", [_epoch(r.registered_at) for r in rows])):
             put(column, slots, values)
-        if _HAS_LINE:
-            put("line", slots, [-1 if r.line_permission is None else int(r.line_permission) for r in rows])
+        put("line", slots, [-1 if r.line_permission is None else int(r.line_permission) for r in rows])
         for name in REMARKS + EXTRAS:
             put(name, slots, [getattr(r, name) or "" for r in rows])
 
@@ -521,7 +520,7 @@ class ColumnStore:
             if text.strip():
                 tests.append(((f"extra{position}",), text.strip()))
         if a["fax"].strip():
-            tests.append((("fax",), a["fax"].replace("-", "").strip()))
+            tests.append((("fax",), normalize_phone(a["fax"]).replace("-", "")))
         for columns, needle in tests:
             mask &= self._contains(mask, columns, needle)
         return mask
@@ -632,15 +631,16 @@ class ColumnStore:
         if count_bounds or q["total"]:
             times = self._per_customer(chosen)
             amount = self._per_customer(chosen, self.purchases["billed"][chosen].astype(np.float64))
-            low = (count_bounds or {}).get("min")
-            total_asked = _bounded(q["total"])
-            if low is not None and low <= 0 and not total_asked:
-                high = count_bounds.get("max")
-                if high is not None:
-                    mask &= times <= high
+            within = _within(times, count_bounds) & _within(amount, q["total"])
+            if (_bounded(count_bounds) or _bounded(q["total"])) and zero_fits(count_bounds) \
+                    and zero_fits(q["total"]):
+                mask &= within  # no purchase in the period (0 times, 0 yen) qualifies
             else:
-                mask &= (times > 0) & _within(times, count_bounds) & _within(amount, q["total"])
-        elif narrowed:
+                mask &= (times > 0) & within
+        asked = count_bounds or q["total"] or q["order_code"].strip() or q["media"].strip() \
+            or any(k.strip() for k in q["order_attributes"]) or any(x.strip() for x in q["bought_products"]) \
+            or any(x.strip() for row in q["product_rows"] for x in row["product_codes"])
+        if narrowed and not asked:  # only shops or dates given: the customers who bought in them
             mask &= self._per_customer(chosen) > 0
         some = {}
         if q["order_code"].strip():
@@ -691,12 +691,11 @@ class ColumnStore:
 
 # --- what is read from the index ---------------------------------------------------------------------------------
 
-_HAS_LINE = hasattr(IndexedCustomer, "line_permission")
 _CUSTOMER_COLUMNS = [getattr(IndexedCustomer, name) for name in (
     "id", "company_id", "shop_id", "member_number", "member_number_value", "name_key", "gender", "birth_date",
     "mail_permission", "dm_permission", "mobile_email", "pc_email", "mobile_phone", "home_phone", "fax",
     *REMARKS, *EXTRAS, "points_held", "valid_points", "points_expiry", "earliest_expiry", "last_login_at",
-    "registered_at")] + ([IndexedCustomer.line_permission] if _HAS_LINE else [])
+    "registered_at", "line_permission")]
 _CHOICE_COLUMNS = [IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id]
 _MAIL_COLUMNS = [IndexedMail.id, IndexedMail.company_id, IndexedMail.family, IndexedMail.kind]
 

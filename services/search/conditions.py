@@ -8,6 +8,7 @@ import re
 from marshmallow import ValidationError, fields, validates_schema
 
 from services.common.contracts import Contract, max_length, one_of
+from services.common.text import fold_width
 
 SECTIONS = ("attributes", "latest", "period", "mails")
 INCLUDE = ("include", "exclude")
@@ -36,10 +37,16 @@ class DateRange(Contract):
             raise ValidationError("from_after_to", field_name="to")
 
 
+def zero_fits(bounds):
+    """Is 0 (no purchase) inside a Range? An absent range takes anything."""
+    return not bounds or ((bounds.get("min") is None or bounds["min"] <= 0)
+                          and (bounds.get("max") is None or bounds["max"] >= 0))
+
+
 def member_numbers(value):
-    """'1-100, 5,8' → [("range", 1, 100), ("one", "5"), ("one", "8")]."""
+    """'1-100, 5,8' → [("range", 1, 100), ("one", "5"), ("one", "8")]; any width, folded as member numbers are stored."""
     parts = []
-    for piece in re.split(r"[,、，\s]+", value.strip()):
+    for piece in re.split(r"[,、，\s]+", fold_width(value)):
         if not piece:
             continue
         match = re.fullmatch(r"(\d+)\s*[-〜~]\s*(\d+)", piece)
@@ -66,6 +73,7 @@ class Attributes(Contract):
     age = fields.Nested(Range, load_default=None, allow_none=True)
     mail_permissions = fields.List(fields.String(validate=one_of(("mobile", "pc", "refused"))), load_default=list)
     dm_permission = fields.Boolean(load_default=None, allow_none=True)
+    line_permission = fields.Boolean(load_default=None, allow_none=True)
     address_error = fields.Boolean(load_default=None, allow_none=True)
     email = fields.String(load_default="", validate=max_length(254))
     phone = fields.String(load_default="", validate=max_length(20))

@@ -49,6 +49,8 @@ def customer_row(event):
     for key in ("family_name", "given_name", "family_kana", "given_kana", "gender", "mail_permission", "mobile_email",
                 "pc_email", "dm_permission", "mobile_phone", "home_phone", "fax", "points_held", "valid_points"):
         row[key] = data[key]
+    # Events published before customers had a LINE permission carry none: allowed, as the owner defaults it.
+    row["line_permission"] = data.get("line_permission", True)
     for i, text in enumerate(data["remarks"], start=1):
         row[f"remark{i}"] = text
     for i, text in enumerate(data["extras"], start=1):
@@ -109,8 +111,9 @@ def lock_customer(session, customer_id):
 def refresh_summary(session, company_id, customer_id):
     """Recompute a customer's RFM figures over counted purchases at every shop."""
     counted = (IndexedPurchase.customer_id == customer_id, IndexedPurchase.counted.is_(True))
-    first, count, total = session.execute(
-        select(func.min(IndexedPurchase.purchased_at), func.count(), func.coalesce(func.sum(IndexedPurchase.billed_amount), 0))
+    first, count, total, shipped = session.execute(
+        select(func.min(IndexedPurchase.purchased_at), func.count(), func.coalesce(func.sum(IndexedPurchase.billed_amount), 0),
+               func.max(IndexedPurchase.shipped_at))
         .where(*counted)).one()
     latest = session.scalars(select(IndexedPurchase).where(*counted)
                              .order_by(IndexedPurchase.purchased_at.desc(), IndexedPurchase.id.desc()).limit(1)).first()
@@ -118,7 +121,7 @@ def refresh_summary(session, company_id, customer_id):
                                                                           address_errors=0)
     summary.first_purchase_at, summary.purchase_count, summary.purchase_total = first, count, total
     summary.latest_purchase_at = latest.purchased_at if latest else None
-    summary.latest_shipped_at = latest.shipped_at if latest else None
+    summary.latest_shipped_at = shipped  # the latest shipment, whichever purchase it was
     summary.latest_order_code = latest.order_code if latest else ""
     summary.latest_purchase_id = latest.id if latest else None
     session.merge(summary)
@@ -261,8 +264,8 @@ def summarise_company(connection, company_id):
     connection.execute(text("""
         INSERT INTO ix_customer_summaries (customer_id, company_id, first_purchase_at, latest_purchase_at,
                latest_shipped_at, latest_order_code, latest_purchase_id, purchase_count, purchase_total, address_errors)
-        SELECT customer_id, company_id, first_at, purchased_at, shipped_at, order_code, id, n, total, 0
-        FROM (SELECT id, customer_id, company_id, purchased_at, shipped_at, order_code,
+        SELECT customer_id, company_id, first_at, purchased_at, shipped_latest, order_code, id, n, total, 0
+        FROM (SELECT id, customer_id, company_id, purchased_at, order_code, MAX(shipped_at) OVER w AS shipped_latest,
                      MIN(purchased_at) OVER w AS first_at, COUNT(*) OVER w AS n, SUM(billed_amount) OVER w AS total,
                      ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY purchased_at DESC, id DESC) AS rn
               FROM ix_purchases WHERE company_id = :company AND counted

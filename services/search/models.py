@@ -62,6 +62,7 @@ class IndexedCustomer(Base):
     mobile_email: Mapped[str] = mapped_column(String(254))
     pc_email: Mapped[str] = mapped_column(String(254))
     dm_permission: Mapped[bool] = mapped_column(Boolean)
+    line_permission: Mapped[bool] = mapped_column(Boolean, default=True)
     mobile_phone: Mapped[str] = mapped_column(String(20))
     home_phone: Mapped[str] = mapped_column(String(20))
     fax: Mapped[str] = mapped_column(String(20))

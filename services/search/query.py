@@ -5,7 +5,7 @@ from sqlalchemy import and_, exists, func, literal, not_, or_, select
 
 from services.common.contracts import JST
 
-from .conditions import UNSELECTED
+from .conditions import UNSELECTED, zero_fits
 from .models import (CustomerSummary, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail, IndexedMailActivity,
                      IndexedPurchase)
 
@@ -95,6 +95,8 @@ def attribute_clauses(a, today):
         clauses.append(C.mail_permission.in_(a["mail_permissions"]))
     if a["dm_permission"] is not None:
         clauses.append(C.dm_permission.is_(a["dm_permission"]))
+    if a["line_permission"] is not None:
+        clauses.append(C.line_permission.is_(a["line_permission"]))
     if a["address_error"] is not None:
         in_error = _exists(S.customer_id == C.id, S.address_errors > 0)
         clauses.append(in_error if a["address_error"] else not_(in_error))
@@ -125,7 +127,8 @@ def attribute_clauses(a, today):
         if text.strip():
             clauses.append(getattr(C, f"extra{position}").like(_like(text.strip()), escape="\\"))
     if a["fax"].strip():
-        clauses.append(func.replace(C.fax, "-", "").like(_like(a["fax"].replace("-", "").strip()), escape="\\"))
+        digits = normalize_phone(a["fax"]).replace("-", "")
+        clauses.append(func.replace(C.fax, "-", "").like(_like(digits), escape="\\"))
     clauses += _in_range(C.points_held, a["points_held"])
     clauses += _in_range(C.valid_points, a["valid_points"])
     clauses += _date_between(C.points_expiry, a["points_expiry"])
@@ -230,16 +233,11 @@ def period_clauses(q):
     if count_bounds or q["total"]:
         times, amount = func.count(), func.coalesce(func.sum(P.billed_amount), 0)
         having = _in_range(times, count_bounds) + _in_range(amount, q["total"])
-        low = (count_bounds or {}).get("min")
-        if low is not None and low <= 0 and not _in_range(amount, q["total"]):
-            # 0 purchases in the period qualify: exclude only those above the maximum
-            high = count_bounds.get("max")
-            if high is not None:
-                clauses.append(C.id.not_in(in_period.having(times > high)))
+        if having and zero_fits(count_bounds) and zero_fits(q["total"]):
+            # no purchase in the period (0 times, 0 yen) qualifies: exclude only those outside the ranges
+            clauses.append(C.id.not_in(in_period.having(not_(and_(*having)))))
         else:
             clauses.append(C.id.in_(in_period.having(and_(*having))))
-    elif len(purchase_filter) > 1:
-        clauses.append(C.id.in_(in_period))
     if q["order_code"].strip():
         clauses.append(exists().where(P.customer_id == C.id, P.order_code == q["order_code"].strip(), *purchase_filter))
     if q["media"].strip():
@@ -256,6 +254,9 @@ def period_clauses(q):
         clause = _product_row_clause(row, purchase_filter[1:])
         if clause is not None:
             clauses.append(clause)
+    if len(purchase_filter) > 1 and not clauses and not (count_bounds or q["total"]):
+        # only shops or dates given: the customers who bought in them
+        clauses.append(C.id.in_(in_period))
     return clauses
 
 

@@ -154,3 +154,22 @@ def test_history_groups_have_the_required_choice(operator):
     assert created.status_code == 302
     listing = operator.get("/settings/groups/history").get_data(as_text=True)
     assert "管理ステイタス" in listing and "必須選択" in listing and "<td>はい</td>" in listing
+
+
+def test_line_permission_on_the_form_confirmation_detail_and_edit(operator, tenant, rpc):
+    blank = operator.get("/customers/new").get_data(as_text=True)
+    assert "LINE配信" in blank and re.search(r'name="line_permission" value="1"\s+checked', blank), "allowed by default"
+    form = customer_form(tenant, family_name="線拒否", line_permission="0")
+    confirm = post(operator, "/customers/new", dict(form, action="confirm")).get_data(as_text=True)
+    assert "LINE拒否" in confirm and "DM許可" in confirm
+    saved = post(operator, "/customers/new", dict(form, action="save"), token_from="/customers/new")
+    assert saved.status_code == 302
+    detail_url = saved.headers["Location"]
+    assert "LINE拒否" in operator.get(detail_url).get_data(as_text=True)
+    customer_id = int(re.search(r"/customers/(\d+)", detail_url).group(1))
+    assert rpc.customers.get_customer(tenant.operator_scope(), customer_id)["line_permission"] is False
+    edit_url = f"/customers/{customer_id}/edit"
+    assert re.search(r'name="line_permission" value="0"\s+checked', operator.get(edit_url).get_data(as_text=True))
+    assert post(operator, edit_url, dict(form, line_permission="1")).status_code == 302
+    assert "LINE許可" in operator.get(detail_url).get_data(as_text=True)
+    assert rpc.customers.get_customer(tenant.operator_scope(), customer_id)["line_permission"] is True

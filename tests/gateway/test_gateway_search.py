@@ -70,3 +70,22 @@ def test_saved_searches_live_and_frozen(operator, tenant, rpc):
     assert (live, frozen) == (2, 1)
     page = operator.get(f"/customers/search/?search=1&saved={saved['女性（固定）']['id']}").get_data(as_text=True)
     assert "保存した検索「女性（固定）」" in page and re.search(r'data-testid="total">1<', page)
+
+
+def test_line_condition_in_the_attribute_panel(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    for number, (name, line) in enumerate((("線 許可", True), ("線 拒否", False)), start=1):
+        family, given = name.split()
+        rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": family,
+                                              "given_name": given, "line_permission": line,
+                                              "member_number": f"L{number}"})
+    wait_for(lambda: rpc.search.count(scope, {"attributes": {"line_permission": False}})["total"] == 1, timeout=20,
+             message="the index")
+    page = operator.get("/customers/search/").get_data(as_text=True)
+    assert "LINE配信" in page and "LINE許可" in page and "LINE拒否" in page
+    for flag, shown, hidden in (("0", "線 拒否", "線 許可"), ("1", "線 許可", "線 拒否")):
+        text = operator.get(f"/customers/search/?search=1&line_permission={flag}").get_data(as_text=True)
+        assert re.search(r'data-testid="total">1<', text) and shown in text and hidden not in text, flag
+        assert re.search(rf'name="line_permission" value="{flag}"\s+checked', text)
+    either = operator.get("/customers/search/?search=1&line_permission=").get_data(as_text=True)
+    assert re.search(r'data-testid="total">2<', either)

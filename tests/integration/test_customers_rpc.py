@@ -298,3 +298,38 @@ def test_names_match_whatever_width_and_kana_are_typed(rpc, tenant):
     for typed in ("ヤマグチ", "やまぐち", "ﾔﾏｸﾞﾁ", "やまぐち 花子"):
         found = rpc.customers.list_customers(tenant.operator_scope(), 1, 50, typed)["customers"]
         assert [c["family_kana"] for c in found] == ["ヤマグチ"], typed
+
+
+def test_line_permission_is_allowed_by_default_stored_returned_and_published(rpc, tenant, amqp_uri):
+    scope = tenant.operator_scope()
+    assert rpc.customers.create_customer(scope, new_customer(tenant))["line_permission"] is True
+    connection = Connection(amqp_uri)
+    channel = connection.channel()
+    queue = Queue(f"customers-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("customers"),
+                  routing_key="#", auto_delete=True)
+    queue(channel).declare()
+    try:
+        created = rpc.customers.create_customer(scope, new_customer(tenant, line_permission=False, dm_permission=True))
+        assert (created["line_permission"], created["dm_permission"]) == (False, True)
+        assert rpc.customers.get_customer(scope, created["id"])["line_permission"] is False
+        updated = rpc.customers.update_customer(scope, created["id"], {"given_name": "二"})
+        assert updated["line_permission"] is False, "an update that leaves it out keeps it"
+        assert rpc.customers.update_customer(scope, created["id"], {"line_permission": True})["line_permission"]
+        seen = []
+
+        def collect():
+            message = queue(channel).get(no_ack=True)
+            if message:
+                event = json.loads(message.body)
+                if event["entity"] == "customer" and event["entity_id"] == str(created["id"]):
+                    seen.append(event)
+            return len(seen) == 3
+
+        wait_for(collect, timeout=15, interval=0.05, message="three customer events")
+        assert [e["data"]["line_permission"] for e in seen] == [False, False, True]
+    finally:
+        queue(channel).delete()
+        connection.release()
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.create_customer(scope, new_customer(tenant, line_permission="maybe"))
+    assert list(refused.value.fields) == ["line_permission"]

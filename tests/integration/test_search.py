@@ -172,3 +172,28 @@ def test_reconciliation_agrees_and_a_rebuild_restores_a_damaged_index(rpc, world
     assert counts["customer"] == 5 and counts["purchase"] == 5 and counts["mail_activity"] == 7
     assert rpc.search.reconcile(world["scope"])["in_agreement"]
     assert matching(rpc, world, {"latest": {"purchase_count": {"min": 1, "max": 1}}}) == ["B", "C"]
+
+
+def test_line_permission_false_finds_exactly_the_customers_who_refused_line(rpc, tenant):
+    scope = tenant.operator_scope()
+    shop = tenant.shops[0]["id"]
+    people = {"91": {"line_permission": False}, "92": {"line_permission": False, "dm_permission": False},
+              "93": {"line_permission": True, "dm_permission": False}, "94": {}}
+    ids = {number: rpc.customers.create_customer(scope, {"shop_id": shop, "member_number": number,
+                                                         "family_name": "線", **fields})["id"]
+           for number, fields in people.items()}
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 4, timeout=30, interval=0.3,
+             message="the index to catch up")
+
+    def found(attributes):
+        hits = rpc.search.search(scope, {"attributes": attributes}, {"per_page": 100})["customers"]
+        assert rpc.search.count(scope, {"attributes": attributes})["total"] == len(hits)
+        return sorted(h["member_number"] for h in hits)
+
+    assert found({"line_permission": False}) == ["91", "92"]
+    assert found({"line_permission": True}) == ["93", "94"], "allowed unless refused"
+    assert found({"line_permission": False, "dm_permission": False}) == ["92"]
+    assert found({"line_permission": None}) == ["91", "92", "93", "94"]
+    rpc.customers.update_customer(scope, ids["94"], {"line_permission": False})
+    wait_for(lambda: found({"line_permission": False}) == ["91", "92", "94"], timeout=30, interval=0.3,
+             message="the change to reach the index")

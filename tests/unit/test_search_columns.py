@@ -27,6 +27,7 @@ CONDITIONS = [
     {"attributes": {"genders": ["female"], "age": {"min": 30, "max": 49}}},
     {"attributes": {"birth_date": {"from": "1970-01-01", "to": "1979-12-31"}}},
     {"attributes": {"mail_permissions": ["pc", "mobile"], "dm_permission": False}},
+    {"attributes": {"line_permission": False}}, {"attributes": {"dm_permission": True, "line_permission": True}},
     {"attributes": {"address_error": True}}, {"attributes": {"address_error": False}},
     {"attributes": {"email": "EXAMPLE.NE"}}, {"attributes": {"phone": "090-12"}}, {"attributes": {"fax": "03-55"}},
     {"attributes": {"choices": {"7": ["71", "unselected"]}}}, {"attributes": {"choices": {"7": ["72"], "8": ["81"]}}},
@@ -162,6 +163,7 @@ def test_following_the_journal_keeps_the_columns_equal_to_the_index(index):
             data["gender"] = "male" if data["gender"] == "female" else "female"
             data["choices"] = {"7": 72}
             data["remarks"][0] = "東京都"
+            data["line_permission"] = not data["line_permission"]
         else:
             data["counted"] = not data["counted"]
             data["lines"] = [{"product_code": "P0007", "quantity": 1}]
