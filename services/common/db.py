@@ -4,11 +4,17 @@ import logging
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
+
+# Table options of an entity whose id goes out in events and whose rows can be deleted: consumers keep the versions
+# they applied per id, so an id must never name a second entity. PostgreSQL sequences never hand an id out twice;
+# SQLite reuses the highest rowid once its row is deleted unless the table is declared AUTOINCREMENT.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 def make_engine(url, **kwargs):
@@ -95,3 +101,22 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return Store(self.session_factory, self.relay)
+
+
+def add_unless_present(session, new, find):
+    """Insert ``new`` unless a concurrent transaction inserted the same unique key first.
+
+    ``find()`` looks the row up by that key. The insert runs in a savepoint: when it breaks the unique constraint
+    (the other transaction committed meanwhile), the savepoint is rolled back and the row found is returned instead.
+    Returns ``(row, created)``.
+    """
+    try:
+        with session.begin_nested():
+            session.add(new)
+            session.flush()
+        return new, True
+    except IntegrityError:
+        found = find()
+        if found is None:  # a different constraint: not a lost race
+            raise
+        return found, False

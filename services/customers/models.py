@@ -4,6 +4,7 @@ import datetime as dt
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.common.db import NEVER_REUSE_IDS
 from services.common.outbox import OutboxRecord, utcnow
 
 
@@ -21,7 +22,8 @@ EXTRA_COUNT = 4
 
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("company_id", "member_number", name="uq_customers_company_member"),)
+    __table_args__ = (UniqueConstraint("company_id", "member_number", name="uq_customers_company_member"),
+                      NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -153,6 +155,7 @@ class SupportEntry(Base):
     """対応履歴: one customer-service contact."""
 
     __tablename__ = "support_entries"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)

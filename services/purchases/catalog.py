@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from services.common.contracts import field_error, load
+from services.common.db import add_unless_present
 from services.common.errors import Conflict, NotFound
 
 from . import events, schemas
@@ -13,12 +14,15 @@ _product_input = schemas.ProductInput()
 
 def default_category(session, company_id, shop_id):
     """The shop's ``default`` category, created the first time it is needed."""
-    category = session.scalar(select(Category).where(Category.shop_id == shop_id, Category.name == DEFAULT_CATEGORY))
+    def find():
+        return session.scalar(select(Category).where(Category.shop_id == shop_id, Category.name == DEFAULT_CATEGORY))
+
+    category = find()
     if category is None:
-        category = Category(company_id=company_id, shop_id=shop_id, name=DEFAULT_CATEGORY, version=1)
-        session.add(category)
-        session.flush()
-        events.category_changed(session, category, 0)
+        category, created = add_unless_present(
+            session, Category(company_id=company_id, shop_id=shop_id, name=DEFAULT_CATEGORY, version=1), find)
+        if created:
+            events.category_changed(session, category, 0)
     return category
 
 
@@ -154,12 +158,15 @@ def update_product(session, scope, product_id, data):
 
 def product_for_line(session, company_id, shop_id, code, name, price):
     """The shop's product with this code; an unknown code creates it in ``default`` (name copied from the code)."""
-    product = session.scalar(select(Product).where(Product.shop_id == shop_id, Product.code == code))
+    def find():
+        return session.scalar(select(Product).where(Product.shop_id == shop_id, Product.code == code))
+
+    product = find()
     if product is None:
         category = default_category(session, company_id, shop_id)
-        product = Product(company_id=company_id, shop_id=shop_id, code=code, name=name or code,
-                          category_id=category.id, price=price or 0, version=1)
-        session.add(product)
-        session.flush()
-        events.product_changed(session, product)
+        product, created = add_unless_present(
+            session, Product(company_id=company_id, shop_id=shop_id, code=code, name=name or code,
+                             category_id=category.id, price=price or 0, version=1), find)
+        if created:
+            events.product_changed(session, product)
     return product

@@ -4,6 +4,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.common.db import NEVER_REUSE_IDS
 from services.common.outbox import OutboxRecord, utcnow
 
 
@@ -22,7 +23,7 @@ class Category(Base):
     """商品カテゴリ of a shop; every shop has ``default``."""
 
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("shop_id", "name", name="uq_categories_shop_name"),)
+    __table_args__ = (UniqueConstraint("shop_id", "name", name="uq_categories_shop_name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -51,7 +52,8 @@ class Purchase(Base):
     """購入履歴: one order of a customer at a shop."""
 
     __tablename__ = "purchases"
-    __table_args__ = (UniqueConstraint("shop_id", "order_code", name="uq_purchases_shop_order_code"),)
+    __table_args__ = (UniqueConstraint("shop_id", "order_code", name="uq_purchases_shop_order_code"),
+                      NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)

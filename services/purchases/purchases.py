@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from services.common.batches import apply_each
 from services.common.contracts import field_error, load
+from services.common.db import add_unless_present
 from services.common.errors import NotFound
 
 from . import catalog, events, history_groups, schemas
@@ -79,14 +80,18 @@ def record(session, scope, values, customer):
     """Create the purchase, or update the one with the same shop and order code. Returns (purchase, created)."""
     if not values.get("order_code"):
         values["order_code"] = f"M-{uuid.uuid4().hex[:12].upper()}"  # 手動登録: the CRM issues the code
-    purchase = session.scalar(select(Purchase).where(Purchase.shop_id == values["shop_id"],
-                                                     Purchase.order_code == values["order_code"]))
+    def find():  # locked: concurrent re-recordings of one order take their turns
+        return session.scalar(select(Purchase).where(Purchase.shop_id == values["shop_id"],
+                                                     Purchase.order_code == values["order_code"]).with_for_update())
+
+    purchase = find()
     created = purchase is None
-    if created:
-        purchase = Purchase(company_id=scope.company_id, shop_id=values["shop_id"], order_code=values["order_code"],
-                            version=1)
-        session.add(purchase)
-    else:
+    if created:  # the same order recorded concurrently: the later insert becomes an update
+        purchase, created = add_unless_present(session, Purchase(
+            company_id=scope.company_id, shop_id=values["shop_id"], order_code=values["order_code"],
+            customer_id=customer["id"], member_number=customer["member_number"],
+            purchased_at=values["purchased_at"], version=1), find)
+    if not created:
         purchase.version += 1
     _apply(session, purchase, values, customer)
     session.flush()

@@ -1,9 +1,11 @@
 """The purchases service over RPC on the real broker and database."""
+import concurrent.futures
 import json
 import uuid
 
 import pytest
 from kombu import Connection, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, Forbidden, ValidationFailed
 from services.common.outbox import event_exchange
@@ -66,6 +68,27 @@ def test_unknown_product_codes_create_products_in_default_with_the_code_as_name(
     assert products["NEW-2"]["name"] == "新商品" and products["NEW-2"]["price"] == 100
     categories = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)
     assert categories[0]["name"] == "default" and categories[0]["product_count"] == 2
+
+
+def test_concurrent_first_orders_share_one_default_category_product_and_purchase(stack, rpc, tenant, customer):
+    """Orders arriving at once for a shop that has no category yet, naming the same new product, some of them the
+    same order: every call succeeds, and each row exists once."""
+    def record(i):
+        code = "SAME-1" if i % 2 else f"ORD-C{i}"
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as client:
+            return client.purchases.record_orders(tenant.operator_scope(), [order(tenant, code, lines=[
+                {"product_code": "RACE-1", "quantity": 1, "unit_price": 500}])])
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(record, range(16)))
+    assert [r["errors"] for r in results] == [[]] * 16
+    shop_id = tenant.shops[0]["id"]
+    categories = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)
+    assert [(c["name"], c["product_count"]) for c in categories] == [("default", 1)]
+    assert [p["code"] for p in rpc.purchases.list_products(tenant.operator_scope(), shop_id)] == ["RACE-1"]
+    purchases = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+    same = [p for p in purchases if p["order_code"] == "SAME-1"]
+    assert len(purchases) == 9 and len(same) == 1 and same[0]["version"] == 8
 
 
 def test_a_51_character_product_code_is_refused_with_a_clear_message(rpc, tenant):
