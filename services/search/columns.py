@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from services.common.contracts import JST
 from services.common.text import fold_for_matching, normalize_phone
 
-from .conditions import UNSELECTED, zero_fits
+from .conditions import UNSELECTED, product_row_bounds, zero_fits
 from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase)
 
@@ -558,8 +558,7 @@ class ColumnStore:
         codes = [x.strip() for x in row["product_codes"] if x.strip()]
         if not codes:
             return None
-        bounds = row.get("count") or {}
-        low, high = bounds.get("min"), bounds.get("max")
+        low, high = product_row_bounds(row)
         if (low is None or low <= 0) and high is None:
             return None
         lines = self.lines

@@ -43,6 +43,13 @@ def zero_fits(bounds):
                           and (bounds.get("max") is None or bounds["max"] >= 0))
 
 
+def product_row_bounds(row):
+    """(min, max) purchases of a product row; a row naming products without a count asks for at least one."""
+    bounds = row.get("count") or {}
+    low, high = bounds.get("min"), bounds.get("max")
+    return (1, None) if low is None and high is None else (low, high)
+
+
 def member_numbers(value):
     """'1-100, 5,8' → [("range", 1, 100), ("one", "5"), ("one", "8")]; any width, folded as member numbers are stored."""
     parts = []

@@ -5,7 +5,7 @@ from sqlalchemy import and_, exists, func, literal, not_, or_, select
 
 from services.common.contracts import JST
 
-from .conditions import UNSELECTED, zero_fits
+from .conditions import UNSELECTED, product_row_bounds, zero_fits
 from .models import (CustomerSummary, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail, IndexedMailActivity,
                      IndexedPurchase)
 
@@ -151,8 +151,7 @@ def _product_row_clause(row, purchase_filter):
               .where(L.product_code.in_(codes), P.counted.is_(True), *purchase_filter)
               .group_by(L.customer_id))
     times = func.count(func.distinct(L.purchase_id))
-    bounds = row.get("count") or {}
-    low, high = bounds.get("min"), bounds.get("max")
+    low, high = product_row_bounds(row)
     if low is None or low <= 0:
         if high is None:
             return literal(True)

@@ -583,6 +583,9 @@ def test_product_row_finds_buyers_of_any_of_its_products(world):
         "yamada", "takahashi", "watanabe"}
     assert latest(world, shop_ids=both, product_rows=[{"product_codes": ["R-1"], "count": {"min": 0, "max": 0}}]) \
         == EVERYONE - {"yamada", "sato", "takahashi", "ito"}
+    # products named without a count: bought any of them at least once
+    assert latest(world, shop_ids=both, product_rows=[{"product_codes": ["Z-9", "W-1"]}]) == {
+        "yamada", "takahashi", "watanabe"}
 
 
 def test_product_row_count_is_the_number_of_purchases_with_any_of_its_products(world):
@@ -726,6 +729,8 @@ def test_period_product_rows_count_purchases_inside_the_period(world):
     assert period(world, shop_ids=both, purchased={"from": "2025-05-01"},
                   product_rows=[{"product_codes": ["R-1", "W-1"], "count": {"min": 1}}]) == {
         "yamada", "sato", "takahashi", "watanabe"}
+    assert period(world, shop_ids=both, purchased={"from": "2025-05-01"},
+                  product_rows=[{"product_codes": ["R-1", "W-1"]}]) == {"yamada", "sato", "takahashi", "watanabe"}
     assert period(world, shop_ids=[world.s2], purchased=AUGUST_2025,
                   product_rows=[{"product_codes": ["X-1"], "count": {"min": 0, "max": 0}}]) == EVERYONE - {"ito"}
 

@@ -47,6 +47,7 @@ CONDITIONS = [
                                                    {"product_codes": ["P0003"], "count": {"min": 1, "max": 2}}]}},
     {"latest": {"shop_ids": [1], "product_rows": [{"product_codes": ["P0002"], "count": {"min": 0, "max": 0}}]}},
     {"latest": {"shop_ids": [2], "product_rows": [{"product_codes": ["P0004"], "count": {"max": 1}}]}},
+    {"latest": {"shop_ids": [2], "product_rows": [{"product_codes": ["P0004", "P0005"]}]}},
     {"period": {"purchased": {"from": "2024-01-01", "to": "2024-06-30"}}},
     {"period": {"purchased": {"from": "2024-01-01", "to": "2024-12-31"}, "count": {"min": 2}}},
     {"period": {"shop_ids": [1], "count": {"min": 0, "max": 1}}},
