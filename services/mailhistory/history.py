@@ -76,13 +76,11 @@ def _count_failure(session, company_id, customer_id, address):
         state = AddressState(company_id=company_id, customer_id=customer_id, address=address, failed_count=0,
                              version=0)
         session.add(state)
-    before = state.failed_count >= ADDRESS_ERROR_FAILURES
     state.failed_count += 1
     state.version += 1
     session.flush()
-    now = state.failed_count >= ADDRESS_ERROR_FAILURES
-    if now != before or state.version == 1:
-        events.address_state_changed(session, state, now)
+    # every counted failure is a new version of the state, and goes out: the index keeps the same versions
+    events.address_state_changed(session, state, state.failed_count >= ADDRESS_ERROR_FAILURES)
 
 
 def record_activities(session, scope, reports, customers_by_number):

@@ -200,9 +200,7 @@ def world(rpc, stack):
     def indexed():  # raises with what is still missing, for wait_for to report
         assert rpc.search.health()["columns"]["state"] == "ready", "the replica's columns are loading"
         entities = rpc.search.reconcile(scope)["entities"]
-        # an address with fewer than three failures may stay behind in versions: its events only mark changes
-        assert all(not e["stale"] and not e["extra"] and e["owner"] == e["index"]
-                   for name, e in entities.items() if name != "address_state"), entities
+        assert all(not e["stale"] and not e["extra"] and e["owner"] == e["index"] for e in entities.values()), entities
         answers = [(probe, expected, rpc.search.count(scope, probe, False)["total"], sql_count(w, scope, probe))
                    for probe, expected in probes]
         assert all(expected == by_rpc == by_sql for _, expected, by_rpc, by_sql in answers), answers
