@@ -111,6 +111,9 @@ def test_regenerate_shows_the_new_password_once_and_the_shop_logs_in_with_it(pag
     password = page.get_by_test_id("new-password").inner_text()
     assert len(password) >= 12
     assert tenant.shops[0]["login_id"] in page.get_by_role("status").inner_text()
+    page.reload()  # the browser sends the same form again: nothing more is issued
+    assert "実行済み" in page.get_by_role("alert").inner_text()
+    assert page.get_by_test_id("new-password").count() == 0
     page.goto(shop_url(gateway_url, tenant, 0))
     assert page.get_by_test_id("new-password").count() == 0 and password not in page.content()
 

@@ -1,5 +1,6 @@
 """The admin gateway through Flask's test client, with the real services behind it."""
 import logging
+import re
 
 import pytest
 
@@ -8,6 +9,14 @@ from tests.gateway.conftest import csrf_token, log_in
 
 def post(client, path, data, token_from=None):
     return client.post(path, data=dict(data, csrf_token=csrf_token(client, token_from or path)))
+
+
+def issuing_form(client, page_path, data=None):
+    """The fields a form that issues passwords posts: its CSRF token and its one-time issue token."""
+    page = client.get(page_path).get_data(as_text=True)
+    token = re.search(r'name="issue_token" value="([^"]+)"', page)
+    assert token, f"no issue token on {page_path}"
+    return dict(data or {}, csrf_token=csrf_token(client, page_path), issue_token=token.group(1))
 
 
 def shop_form(**overrides):
@@ -113,21 +122,41 @@ def test_posts_without_csrf_token_are_refused(client, app, tenant):
 def test_regenerate_shows_the_new_password_once_and_never_logs_it(operator, tenant, client, caplog):
     shop_id = tenant.shops[0]["id"]
     caplog.set_level(logging.DEBUG)
-    response = post(operator, f"/settings/shops/{shop_id}/password", {}, token_from=f"/settings/shops/{shop_id}")
+    form = issuing_form(operator, f"/settings/shops/{shop_id}")
+    response = operator.post(f"/settings/shops/{shop_id}/password", data=form)
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
     password = page.split('data-testid="new-password">')[1].split("<")[0]
     assert len(password) >= 12
     assert password not in operator.get(f"/settings/shops/{shop_id}").get_data(as_text=True)
     assert password not in caplog.text
+    # reloading the answer posts the same form again: nothing more is issued, the password shown stays valid
+    again = operator.post(f"/settings/shops/{shop_id}/password", data=form, follow_redirects=True)
+    assert "実行済み" in again.get_data(as_text=True) and 'data-testid="new-password"' not in again.get_data(as_text=True)
+    without_token = operator.post(f"/settings/shops/{shop_id}/password", data={"csrf_token": form["csrf_token"]})
+    assert without_token.status_code == 302
     operator.post("/logout", data={"csrf_token": csrf_token(operator, "/")})
     log_in(client, tenant.shops[0]["login_id"], password)
+
+
+def test_reloading_all_shops_regenerated_passwords_issues_none(operator, tenant, client):
+    form = issuing_form(operator, "/settings/shops/passwords/regenerate")
+    first = operator.post("/settings/shops/passwords/regenerate", data=form).get_data(as_text=True)
+    login_id = tenant.shops[1]["login_id"]
+    assert login_id in first
+    again = operator.post("/settings/shops/passwords/regenerate", data=form, follow_redirects=True)
+    assert "実行済み" in again.get_data(as_text=True) and login_id not in again.get_data(as_text=True)
+    download = issuing_form(operator, "/settings/shops/passwords/export", {"encoding": "utf8bom"})
+    assert operator.post("/settings/shops/passwords/export", data=download).mimetype == "text/csv"
+    repeated = operator.post("/settings/shops/passwords/export", data=download, follow_redirects=True)
+    assert repeated.mimetype == "text/html" and "実行済み" in repeated.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("encoding, codec", [("cp932", "cp932"), ("utf8bom", "utf-8-sig")])
 def test_export_all_passwords_downloads_a_one_time_csv(operator, tenant, encoding, codec, caplog):
     caplog.set_level(logging.DEBUG)
-    response = post(operator, "/settings/shops/passwords/export", {"encoding": encoding})
+    response = operator.post("/settings/shops/passwords/export",
+                             data=issuing_form(operator, "/settings/shops/passwords/export", {"encoding": encoding}))
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["Cache-Control"] == "no-store"
