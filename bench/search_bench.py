@@ -6,9 +6,13 @@ Loads a generated company into a fresh index database through the indexer's own 
 tables shaped like the owners' (customers, purchases, lines, mails, activities; keys and foreign-key indexes only),
 starts the search service on the index, and runs the same queries both ways: the index through RPC (count, and the
 first page of 50), the baseline as plain SQL. Prints p50/p95 of each and the ratio.
+
+The company is generated once and streamed into both databases with COPY as it is generated (never held in memory):
+the index through ``indexer.load_bulk`` (its secondary indexes built after the load), the baseline by this module
+(its foreign-key indexes likewise). Both databases are left in place for ``--reuse``.
 """
 import argparse
-import itertools
+import concurrent.futures
 import statistics
 import subprocess
 import sys
@@ -19,7 +23,8 @@ from sqlalchemy import create_engine, text
 
 from bench.generate import generate
 from services.common.migrations import upgrade
-from services.search.indexer import load_bulk
+from services.common.pgcopy import CopyStream
+from services.search.indexer import BULK_TABLES, load_bulk
 from tests.support import ROOT, private_vhost, wait_for
 
 COMPANY = 1
@@ -30,17 +35,28 @@ CREATE TABLE b_customers (id integer PRIMARY KEY, company_id integer, shop_id in
   family_name varchar(50), given_name varchar(50), family_kana varchar(100), given_kana varchar(100),
   gender varchar(10), birth_date date, mail_permission varchar(10), dm_permission boolean,
   registered_at timestamptz);
-CREATE INDEX ON b_customers (company_id);
 CREATE TABLE b_purchases (id integer PRIMARY KEY, company_id integer, customer_id integer, shop_id integer,
   order_code varchar(100), purchased_at timestamptz, shipped_at timestamptz, billed_amount integer, counted boolean);
-CREATE INDEX ON b_purchases (customer_id);
 CREATE TABLE b_lines (id serial PRIMARY KEY, purchase_id integer, product_code varchar(50), quantity integer);
-CREATE INDEX ON b_lines (purchase_id);
 CREATE TABLE b_mails (id integer PRIMARY KEY, company_id integer, family varchar(10));
 CREATE TABLE b_activities (id integer PRIMARY KEY, customer_id integer, mail_id integer, activity varchar(10),
   occurred_at timestamptz);
-CREATE INDEX ON b_activities (customer_id);
 """
+BASELINE_INDEXES = {  # built after the load
+    "b_customers": "CREATE INDEX ON b_customers (company_id)",
+    "b_purchases": "CREATE INDEX ON b_purchases (customer_id)",
+    "b_lines": "CREATE INDEX ON b_lines (purchase_id)",
+    "b_activities": "CREATE INDEX ON b_activities (customer_id)",
+}
+BASELINE_COLUMNS = {
+    "b_customers": ("id", "company_id", "shop_id", "member_number", "family_name", "given_name", "family_kana",
+                    "given_kana", "gender", "birth_date", "mail_permission", "dm_permission", "registered_at"),
+    "b_purchases": ("id", "company_id", "customer_id", "shop_id", "order_code", "purchased_at", "shipped_at",
+                    "billed_amount", "counted"),
+    "b_lines": ("purchase_id", "product_code", "quantity"),
+    "b_mails": ("id", "company_id", "family"),
+    "b_activities": ("id", "customer_id", "mail_id", "activity", "occurred_at"),
+}
 
 # name, condition document, the same question as straightforward SQL (returning customer ids)
 PURCHASES = "SELECT customer_id, COUNT(*) n, SUM(billed_amount) total, MAX(purchased_at) latest FROM b_purchases " \
@@ -48,8 +64,9 @@ PURCHASES = "SELECT customer_id, COUNT(*) n, SUM(billed_amount) total, MAX(purch
 QUERIES = [
     ("all customers", {}, "SELECT id FROM b_customers WHERE company_id = 1"),
     ("attr: female, age 30-49", {"attributes": {"genders": ["female"], "age": {"min": 30, "max": 49}}},
-     "SELECT id FROM b_customers WHERE company_id = 1 AND gender = 'female' AND birth_date <= CURRENT_DATE - "
-     "INTERVAL '30 years' AND birth_date > CURRENT_DATE - INTERVAL '50 years'"),
+     "SELECT id FROM b_customers WHERE company_id = 1 AND gender = 'female' "  # age on today's date in Japan
+     "AND birth_date <= (now() AT TIME ZONE 'Asia/Tokyo')::date - INTERVAL '30 years' "
+     "AND birth_date > (now() AT TIME ZONE 'Asia/Tokyo')::date - INTERVAL '50 years'"),
     ("attr: name ヤマ", {"attributes": {"name": "ヤマ"}},
      "SELECT id FROM b_customers WHERE company_id = 1 AND (family_kana || given_kana || family_name || given_name) "
      "LIKE '%ヤマ%'"),
@@ -103,63 +120,103 @@ def fresh_database(server, name):
     return f"{server}/{name}"
 
 
-def baseline_rows(event):
-    d = event["data"]
-    if event["entity"] == "customer":
-        return "b_customers", [{k: d[k] for k in ("id", "shop_id", "member_number", "family_name", "given_name",
-                                                  "family_kana", "given_kana", "gender", "birth_date",
-                                                  "mail_permission", "dm_permission", "registered_at")}
-                               | {"company_id": event["company_id"]}]
-    if event["entity"] == "purchase":
-        return "b_purchases", [{k: d[k] for k in ("id", "customer_id", "shop_id", "order_code", "purchased_at",
-                                                  "shipped_at", "billed_amount", "counted")}
-                               | {"company_id": event["company_id"], "lines": d["lines"]}]
-    if event["entity"] == "mail":
-        return "b_mails", [{"id": d["id"], "company_id": event["company_id"], "family": d["family"]}]
-    return "b_activities", [{k: d[k] for k in ("id", "customer_id", "mail_id", "activity", "occurred_at")}]
+def streamed_to_baseline(events, stream, finish, started, chunk=20000):
+    """Yields the events, streaming the baseline's rows of each (the owners' fields as published) into its tables on
+    the way; when the events run out, submits ``finish`` (the baseline's indexes and statistics) to run while the
+    index builds its own."""
+    tables = {table: [] for table in BASELINE_COLUMNS}
+    customers, purchases, lines = tables["b_customers"], tables["b_purchases"], tables["b_lines"]
+    mails, activities = tables["b_mails"], tables["b_activities"]
+
+    def write():
+        for table, rows in tables.items():
+            stream.write(table, BASELINE_COLUMNS[table], rows)
+            rows.clear()
+
+    count = 0
+    for event in events:
+        entity, d = event["entity"], event["data"]
+        if entity == "customer":
+            customers.append((d["id"], event["company_id"], d["shop_id"], d["member_number"], d["family_name"],
+                              d["given_name"], d["family_kana"], d["given_kana"], d["gender"], d["birth_date"],
+                              d["mail_permission"], d["dm_permission"], d["registered_at"]))
+        elif entity == "purchase":
+            purchases.append((d["id"], event["company_id"], d["customer_id"], d["shop_id"], d["order_code"],
+                              d["purchased_at"], d["shipped_at"], d["billed_amount"], d["counted"]))
+            lines.extend((d["id"], line["product_code"], line["quantity"]) for line in d["lines"])
+        elif entity == "mail":
+            mails.append((d["id"], event["company_id"], d["family"]))
+        else:
+            activities.append((d["id"], d["customer_id"], d["mail_id"], d["activity"], d["occurred_at"]))
+        yield event
+        count += 1
+        if count % chunk == 0:
+            write()
+            if count % 1_000_000 == 0:
+                print(f"  {count:,} events ({time.time() - started:.0f} s)", flush=True)
+    write()
+    print(f"  {count:,} events generated and streamed ({time.time() - started:.0f} s)", flush=True)
+    finish()
 
 
 def load(index_url, baseline_url, customers, seed):
+    """Generate the company once and stream it into both databases; returns (events, seconds, report lines)."""
     index, baseline = create_engine(index_url), create_engine(baseline_url)
-    with baseline.begin() as connection:
+    started = time.time()
+    timings, baseline_seconds = {}, {}
+    with baseline.connect() as base, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        transaction = base.begin()
         for statement in BASELINE_SCHEMA.split(";"):
             if statement.strip():
-                connection.execute(text(statement))
-    started, total = time.time(), 0
-    events = generate(COMPANY, SHOPS, customers, seed)
-    while True:
-        chunk = list(itertools.islice(events, 50000))
-        if not chunk:
-            break
-        with index.begin() as connection:
-            load_bulk(connection, chunk)
-        grouped = {}
-        for event in chunk:
-            table, rows = baseline_rows(event)
-            grouped.setdefault(table, []).extend(rows)
-        with baseline.begin() as connection:
-            for table, rows in grouped.items():
-                if table == "b_purchases":
-                    lines = [{"purchase_id": r["id"], "product_code": line["product_code"], "quantity": line["quantity"]}
-                             for r in rows for line in r["lines"]]
-                    rows = [{k: v for k, v in r.items() if k != "lines"} for r in rows]
-                    if lines:
-                        connection.execute(text("INSERT INTO b_lines (purchase_id, product_code, quantity) VALUES "
-                                                "(:purchase_id, :product_code, :quantity)"), lines)
-                columns = list(rows[0])
-                connection.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                                        f"({', '.join(':' + c for c in columns)})"), rows)
-        total += len(chunk)
-        print(f"  loaded {total:,} events ({time.time() - started:.0f} s)", flush=True)
-    with index.begin() as connection:  # summaries over the whole company, now that every purchase is in
-        from services.search.indexer import summarise_company
+                base.execute(text(statement))
+        stream = CopyStream(base.connection.driver_connection)
+        finished = []
 
-        summarise_company(connection, COMPANY)
-    for engine in (index, baseline):
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
-        engine.dispose()
-    return total, time.time() - started
+        def finish_baseline():
+            stream.close()
+            base.execute(text("SET maintenance_work_mem = '512MB'"))
+            for table, statement in BASELINE_INDEXES.items():
+                begun = time.perf_counter()
+                base.execute(text(statement))
+                baseline_seconds[table] = time.perf_counter() - begun
+            transaction.commit()
+            begun = time.perf_counter()
+            base.execute(text(f"ANALYZE {', '.join(BASELINE_COLUMNS)}"))
+            baseline_seconds["analyze"] = time.perf_counter() - begun
+            base.commit()
+
+        events = streamed_to_baseline(generate(COMPANY, SHOPS, customers, seed), stream,
+                                      lambda: finished.append(pool.submit(finish_baseline)), started)
+        try:
+            with index.begin() as connection:
+                counts = load_bulk(connection, events, rebuild_indexes=True, timings=timings)
+                index_done = time.time() - started
+        except BaseException:
+            if not finished:
+                stream.abandon()
+            raise
+        finished[0].result()
+    index.dispose()
+    baseline.dispose()
+    seconds = time.time() - started
+    report = [f"{'table':<24} {'rows':>12} {'COPY s':>8} {'rows/s':>9} {'indexes s':>10}"]
+    for name, model in BULK_TABLES.items():
+        table = model.__table__.name
+        copy_seconds = timings.get(f"copy {table}", 0.0)
+        report.append(f"{table:<24} {counts[name]:>12,} {copy_seconds:>8.1f} "
+                      f"{counts[name] / max(copy_seconds, 1e-9):>9,.0f} {timings.get(f'indexes {table}', 0.0):>10.1f}")
+    report.append(f"{'ix_customer_summaries':<24} {'':>12} {timings['summaries']:>8.1f} {'':>9} "
+                  f"{timings.get('indexes ix_customer_summaries', 0.0):>10.1f}")
+    report.append(f"index: streamed in {timings['copy']:.0f} s, summaries {timings['summaries']:.0f} s, indexes "
+                  f"{timings['indexes']:.0f} s, ANALYZE {timings['analyze']:.0f} s; committed after {index_done:.0f} s")
+    for table in BASELINE_COLUMNS:
+        copy_seconds = stream.seconds.get(table, 0.0)
+        rows = stream.rows.get(table, 0)
+        report.append(f"{table:<24} {rows:>12,} {copy_seconds:>8.1f} {rows / max(copy_seconds, 1e-9):>9,.0f} "
+                      f"{baseline_seconds.get(table, 0.0):>10.1f}")
+    report.append(f"baseline: indexes {sum(v for k, v in baseline_seconds.items() if k != 'analyze'):.0f} s, "
+                  f"ANALYZE {baseline_seconds['analyze']:.0f} s")
+    return counts["version"], seconds, report
 
 
 def percentiles(samples):
@@ -191,8 +248,9 @@ def main():
         baseline_url = fresh_database(args.server, "tsuhan_bench_baseline")
         upgrade("search", index_url)
         print(f"generating and loading {args.customers:,} customers (seed {args.seed})")
-        events, seconds = load(index_url, baseline_url, args.customers, args.seed)
-        print(f"loaded {events:,} events into both in {seconds:.0f} s")
+        events, seconds, report = load(index_url, baseline_url, args.customers, args.seed)
+        print("\n".join(report))
+        print(f"loaded {events:,} events into both in {seconds:.0f} s ({events / seconds:,.0f} events/s)")
     baseline = create_engine(baseline_url)
     with private_vhost() as amqp_uri:
         env = {"AMQP_URI": amqp_uri, "SEARCH_DATABASE_URL": index_url, "PATH": "/usr/bin:/bin",
