@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test migrate demo check-broker clean bench-search
+.PHONY: run test migrate demo check-broker clean bench-search bench-freshness
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -38,3 +38,10 @@ clean:
 BENCH_CUSTOMERS ?= 1000000
 bench-search: $(VENV)/.dev-installed
 	$(PY) -m bench.search_bench --customers $(BENCH_CUSTOMERS)
+
+# Freshness of the search index under steady load: every service on fresh PostgreSQL databases, search as two
+# replicas (FRESHNESS_SECONDS of load at FRESHNESS_RATE changes per second).
+FRESHNESS_SECONDS ?= 60
+FRESHNESS_RATE ?= 20
+bench-freshness: $(VENV)/.dev-installed
+	$(PY) -m bench.freshness_bench --seconds $(FRESHNESS_SECONDS) --rate $(FRESHNESS_RATE)
