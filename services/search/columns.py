@@ -73,7 +73,15 @@ class Columns:
         return self.data[name][:self.size]
 
     def put(self, name, slots, values):
-        self.data[name][slots] = values
+        column = self.data[name]
+        if column.dtype.kind == "U":  # fixed-width text: widen the column first when a value is longer
+            values = values or "" if isinstance(values, str) or values is None else [v or "" for v in values]
+            longest = len(values) if isinstance(values, str) else max(map(len, values), default=0)
+            if longest > column.dtype.itemsize // 4:
+                dtype = np.dtype(f"<U{max(longest, 2 * (column.dtype.itemsize // 4))}")
+                self.spec[name] = (dtype, self.spec[name][1])
+                column = self.data[name] = column.astype(dtype)
+        column[slots] = values
 
 
 class IdMap:
@@ -131,7 +139,9 @@ class ColumnStore:
     def __init__(self):
         self.customers = Columns({
             "id": (np.int64, 0), "alive": (np.bool_, False), "company": (np.int64, -1), "shop": (np.int64, -1),
-            "member_number": (object, ""), "member_value": (np.int64, NULL), "name_key": (object, ""),
+            "member_number": (object, ""), "member_value": (np.int64, NULL),
+            # fixed-width (widened as needed), so that a name search runs in numpy's string functions
+            "name_key": (np.dtype("<U16"), ""),
             "gender": (np.int8, -1), "birth": (np.int64, NULL), "mail_permission": (np.int8, -1),
             "dm": (np.int8, -1), "line": (np.int8, -1), "mobile_email": (object, ""), "pc_email": (object, ""),
             "mobile_phone": (object, ""), "home_phone": (object, ""), "fax": (object, ""),
@@ -470,8 +480,8 @@ class ColumnStore:
                     either |= c["member_number"] == part[1]
             mask &= either
         if a["genders"]:
-            mask &= np.isin(c["gender"], [GENDERS[g] for g in a["genders"]])
-        mask &= _days_between(c["birth"], a["birth_date"])
+            mask &= _one_of(c["gender"], [GENDERS[g] for g in a["genders"]])
+        mask = _narrow(mask, _days_between(c["birth"], a["birth_date"]))
         if a["age"]:
             birth = c["birth"]
             if a["age"].get("min") is not None:
@@ -479,7 +489,7 @@ class ColumnStore:
             if a["age"].get("max") is not None:
                 mask &= (birth != NULL) & (birth > _years_before(today, a["age"]["max"] + 1).toordinal())
         if a["mail_permissions"]:
-            mask &= np.isin(c["mail_permission"], [MAIL_PERMISSIONS[p] for p in a["mail_permissions"]])
+            mask &= _one_of(c["mail_permission"], [MAIL_PERMISSIONS[p] for p in a["mail_permissions"]])
         if a["dm_permission"] is not None:
             mask &= c["dm"] == int(a["dm_permission"])
         if a.get("line_permission") is not None:
@@ -493,18 +503,18 @@ class ColumnStore:
                 continue
             group_id = int(group_id)
             column = c[f"choice:{group_id}"] if group_id in self.choice_groups else np.zeros(c.size, np.int64)
-            either = np.isin(column, chosen) if chosen else np.zeros(c.size, np.bool_)
+            either = _one_of(column, chosen) if chosen else np.zeros(c.size, np.bool_)
             if unselected:
                 either |= column == 0
             mask &= either
         for column, bounds in (("points_held", a["points_held"]), ("valid_points", a["valid_points"])):
-            mask &= _within(c[column], bounds)
-        mask &= _days_between(c["points_expiry"], a["points_expiry"])
-        mask &= _days_between(c["earliest_expiry"], a["earliest_expiry"])
-        mask &= _moments_between(c["last_login"], a["last_login"])
+            mask = _narrow(mask, _within(c[column], bounds))
+        mask = _narrow(mask, _days_between(c["points_expiry"], a["points_expiry"]))
+        mask = _narrow(mask, _days_between(c["earliest_expiry"], a["earliest_expiry"]))
+        mask = _narrow(mask, _moments_between(c["last_login"], a["last_login"]))
         if a["shop_ids"]:
-            mask &= np.isin(c["shop"], a["shop_ids"])
-        mask &= _moments_between(c["registered"], a["registered"])
+            mask &= _one_of(c["shop"], a["shop_ids"])
+        mask = _narrow(mask, _moments_between(c["registered"], a["registered"]))
         # text last, over the customers still in question only
         tests = []
         if a["name"].strip():
@@ -529,7 +539,14 @@ class ColumnStore:
         candidates = np.flatnonzero(mask)
         hit = np.zeros(len(mask), np.bool_)
         for name in columns:
-            values = self.customers[name][candidates]
+            column = self.customers[name]
+            if column.dtype.kind == "U":
+                if len(candidates) * 4 > len(mask):  # most of the column: no copy of the candidates' values
+                    hit |= mask & (np.strings.find(column, needle) >= 0)
+                else:
+                    hit[candidates] |= np.strings.find(column[candidates], needle) >= 0
+                continue
+            values = column[candidates]
             hit[candidates] |= np.fromiter((needle in v for v in values), np.bool_, len(candidates))
         return hit
 
@@ -540,9 +557,9 @@ class ColumnStore:
         if counted:
             mask &= p["counted"]
         if shops:
-            mask &= np.isin(p["shop"], shops)
-        mask &= _moments_between(p["purchased"], purchased)
-        mask &= _moments_between(p["shipped"], shipped)
+            mask &= _one_of(p["shop"], shops)
+        mask = _narrow(mask, _moments_between(p["purchased"], purchased))
+        mask = _narrow(mask, _moments_between(p["shipped"], shipped))
         return mask
 
     def _products_wanted(self, codes):
@@ -600,8 +617,8 @@ class ColumnStore:
             if any(_bounded(d) for d in dates):
                 mask &= c["summarised"] & _moments_between(c["first"], dates[0]) \
                     & _moments_between(c["latest"], dates[1]) & _moments_between(c["latest_shipped"], dates[2])
-        mask &= _within(c["count"], r["purchase_count"], missing_is_zero=True)
-        mask &= _within(c["total"], r["purchase_total"], missing_is_zero=True)
+        mask = _narrow(mask, _within(c["count"], r["purchase_count"], missing_is_zero=True))
+        mask = _narrow(mask, _within(c["total"], r["purchase_total"], missing_is_zero=True))
         if r["order_code"].strip():
             mask &= c["summarised"] & (c["latest_order_code"] == r["order_code"].strip())
         if any(k.strip() for k in r["order_attributes"]):
@@ -750,6 +767,24 @@ def _years_before(day, years):
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+def _narrow(mask, other):
+    """mask &= other, skipped when other is True (a condition not asked): a pass over the column saved."""
+    if other is not True:
+        mask &= other
+    return mask
+
+
+def _one_of(values, wanted):
+    """values in a short list: compared one by one, many times faster than np.isin on a large column."""
+    wanted = set(wanted)
+    if len(wanted) > 16:
+        return np.isin(values, list(wanted))
+    mask = np.zeros(len(values), np.bool_)
+    for value in wanted:
+        mask |= values == value
+    return mask
 
 
 def _within(values, bounds, missing_is_zero=False):

@@ -208,3 +208,19 @@ def test_ids_added_one_by_one_are_folded_into_the_sorted_map():
     assert len(ids.extra) == 0
     ids.add(7, 200_000)
     assert list(ids.lookup([1, 5, 9, 1000, 100_999, 7, 8])) == [1, 0, 2, 3, 100_002, 200_000, -1]
+
+
+def test_a_fixed_width_text_column_widens_for_a_longer_value_and_keeps_the_others():
+    import numpy as np
+
+    from services.search.columns import Columns
+
+    table = Columns({"name_key": (np.dtype("<U4"), "")})
+    start = table.extend(3)
+    table.put("name_key", [start, start + 1], ["ヤマダ", "サトウ"])
+    table.put("name_key", [start + 2], ["ヤマモト タロウ 山本 太郎"])
+    table.put("name_key", start + 1, None)
+    assert list(table["name_key"]) == ["ヤマダ", "", "ヤマモト タロウ 山本 太郎"]
+    table.extend(2)  # grown with the wider type
+    table.put("name_key", [4], ["スズキ イチロウ 鈴木 一郎"])
+    assert list(np.strings.find(table["name_key"], "ヤマ") >= 0) == [True, False, True, False, False]
