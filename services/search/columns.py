@@ -117,6 +117,63 @@ class IdMap:
             self.set_loaded(np.concatenate([self.ids, extra_ids]), np.concatenate([self.slots, extra_slots]))
 
 
+class BigramIndex:
+    """Which rows of a fixed-width text column hold each pair of adjacent characters: a substring search of two or
+    more characters reads the rows of its rarest pair instead of the whole column.
+
+    Built from the column at one moment; rows written afterwards (``touched``) and rows appended are checked
+    directly at each search, until there are enough of them to make a rebuild worth it (``stale``).
+    """
+
+    BLOCK = 200_000
+
+    def __init__(self, column):
+        self.size = len(column)
+        self.touched_rows = set()
+        width = column.dtype.itemsize // 4
+        codes, rows = [np.empty(0, np.uint64)], [np.empty(0, np.int32)]
+        if self.size and width >= 2:
+            chars = column.view(np.uint32).reshape(self.size, width)
+            for start in range(0, self.size, self.BLOCK):
+                block = chars[start:start + self.BLOCK]
+                present = block[:, 1:] != 0  # text is padded with NUL: a pair ends at a real character
+                pairs = (block[:, :-1].astype(np.uint64) << np.uint64(32)) | block[:, 1:]
+                codes.append(pairs[present])
+                rows.append((np.nonzero(present)[0] + start).astype(np.int32))
+        codes, rows = np.concatenate(codes), np.concatenate(rows)
+        order = np.argsort(codes, kind="stable")
+        self.codes, self.rows = codes[order], rows[order]
+
+    def touched(self, rows):
+        rows = np.atleast_1d(rows)
+        self.touched_rows.update(rows[rows < self.size].tolist())
+
+    def stale(self, size):
+        return len(self.touched_rows) + size - self.size > max(50_000, size // 5)
+
+    def contains(self, column, needle):
+        """Rows of ``column`` (the same column, maybe grown or widened since) whose text contains ``needle``; None
+        for a needle shorter than two characters."""
+        if len(needle) < 2:
+            return None
+        spans = []
+        for first, second in zip(needle, needle[1:]):
+            code = np.uint64((ord(first) << 32) | ord(second))
+            spans.append((np.searchsorted(self.codes, code, "left"), np.searchsorted(self.codes, code, "right")))
+        low, high = min(spans, key=lambda span: span[1] - span[0])
+        rows = self.rows[low:high]
+        hit = np.zeros(len(column), np.bool_)
+        if len(needle) == 2:
+            hit[rows] = True  # the pair is the needle
+        else:
+            hit[rows[np.strings.find(column[rows], needle) >= 0]] = True
+        recent = np.concatenate([np.fromiter(self.touched_rows, np.int64, len(self.touched_rows)),
+                                 np.arange(self.size, len(column))])
+        if len(recent):  # what they hold now decides
+            hit[recent] = np.strings.find(column[recent], needle) >= 0
+        return hit
+
+
 def _epoch(value):
     if value is None:
         return NULL
@@ -171,6 +228,7 @@ class ColumnStore:
         self.gaps = {}  # journal seqs not seen yet (a transaction that had not committed): seq -> since when
         self.ready = False
         self.followed_at = 0.0
+        self.names = None  # BigramIndex of name_key, once loaded
 
     # --- slots ---------------------------------------------------------------------------------------------------
 
@@ -218,6 +276,7 @@ class ColumnStore:
         for table, ids_map in ((self.customers, self.customer_ids), (self.purchases, self.purchase_ids),
                                (self.activities, self.activity_ids)):
             ids_map.set_loaded(table["id"], np.arange(table.size))
+        self.names = BigramIndex(self.customers["name_key"])
         self.seq = max(0, newest - 5000)
         self.follow(session)
         self.ready = True
@@ -265,6 +324,8 @@ class ColumnStore:
                 ("registered", [_epoch(r.registered_at) for r in rows])):
             put(column, slots, values)
         put("line", slots, [-1 if r.line_permission is None else int(r.line_permission) for r in rows])
+        if self.names is not None:
+            self.names.touched(slots)
         for name in REMARKS + EXTRAS:
             put(name, slots, [getattr(r, name) or "" for r in rows])
 
@@ -358,6 +419,8 @@ class ColumnStore:
         if "reset" in keys:
             return None
         self._reread(session, keys)
+        if self.names is not None and self.names.stale(self.customers.size):
+            self.names = BigramIndex(self.customers["name_key"])
         return len(entries)
 
     def _reread(self, session, keys):
@@ -540,6 +603,10 @@ class ColumnStore:
         hit = np.zeros(len(mask), np.bool_)
         for name in columns:
             column = self.customers[name]
+            found = self.names.contains(column, needle) if name == "name_key" and self.names is not None else None
+            if found is not None:
+                hit |= mask & found
+                continue
             if column.dtype.kind == "U":
                 if len(candidates) * 4 > len(mask):  # most of the column: no copy of the candidates' values
                     hit |= mask & (np.strings.find(column, needle) >= 0)

@@ -224,3 +224,33 @@ def test_a_fixed_width_text_column_widens_for_a_longer_value_and_keeps_the_other
     table.extend(2)  # grown with the wider type
     table.put("name_key", [4], ["スズキ イチロウ 鈴木 一郎"])
     assert list(np.strings.find(table["name_key"], "ヤマ") >= 0) == [True, False, True, False, False]
+
+
+def test_the_name_pairs_index_finds_what_a_scan_finds_before_and_after_changes():
+    import numpy as np
+
+    from services.search.columns import BigramIndex, Columns
+
+    rng = random.Random(3)
+    syllables = ["ヤマ", "ダ", "サト", "ウ", "タ", "ナカ", "山", "田", "佐", "藤", "中", " ", "ｱ"]
+    table = Columns({"name_key": (np.dtype("<U8"), "")})
+    table.extend(3000)
+    table.put("name_key", list(range(3000)),
+              ["".join(rng.choice(syllables) for _ in range(rng.randint(0, 6))) for _ in range(3000)])
+    index = BigramIndex(table["name_key"])
+    needles = ["ヤマ", "ヤマダ", "山田", "サトウ タ", "ダヤ", "マダ", "藤中ナ", "ｱｱ", "ヤマダサトウナカヤマ"]
+
+    def same_as_a_scan():
+        for needle in needles:
+            scan = np.array([needle in text for text in table["name_key"]])
+            assert np.array_equal(index.contains(table["name_key"], needle), scan), needle
+
+    same_as_a_scan()
+    assert index.contains(table["name_key"], "ヤ") is None  # one character: the caller scans
+    changed = rng.sample(range(3000), 200)
+    table.put("name_key", changed, ["ヤマダサトウナカヤマ山田" if i % 2 else "" for i in range(200)])  # widens
+    index.touched(np.array(changed))
+    start = table.extend(50)
+    table.put("name_key", list(range(start, start + 50)), ["山田ヤマダ"] * 50)
+    same_as_a_scan()
+    assert not index.stale(table.size) and index.stale(table.size + 60_000)
