@@ -493,6 +493,14 @@ class ColumnStore:
     def matching(self, scope, parsed, today):
         return self.count(scope, parsed, today, with_sections=False)[1]
 
+    def ids_after(self, mask, after_id, limit):
+        """The first ``limit`` ids above ``after_id`` of the matching customers, in order (a download's slice)."""
+        ids = self.customers["id"][mask]
+        ids = ids[ids > after_id]
+        if len(ids) > limit:
+            ids = np.partition(ids, limit - 1)[:limit]
+        return np.sort(ids).tolist()
+
     def ordered_page(self, mask, sort, descending, offset, limit):
         """Customer ids of one page of the matching customers, sorted as ``query.SORT_COLUMNS`` sorts (missing
         values last, then descending first), ties by id. None when this sort is better left to the database."""

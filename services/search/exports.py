@@ -32,10 +32,9 @@ DEFAULT_COLUMNS = ("member_number", "family_name", "given_name", "family_kana", 
                    "pc_email", "mobile_email", "purchase_count", "purchase_total", "latest_purchase_at")
 
 
-def _clauses(session, scope, conditions):
+def _clauses(session, scope, parsed):
     from .searching import _base
 
-    parsed = load(_conditions, conditions or {})
     sections = section_clauses(parsed, scope.company_id, today_jst())
     return _base(session, scope, parsed) + [c for group in sections.values() for c in group]
 
@@ -54,13 +53,21 @@ def _cell(value):
     return "" if value is None else value
 
 
-def export_rows(session, scope, conditions, columns, after_id=0, limit=5000):
-    """One slice of the download, by customer id (keyset paging, so a huge list is never held at once)."""
+def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, store=None):
+    """One slice of the download, by customer id (keyset paging, so a huge list is never held at once). ``store``:
+    the replica's in-memory columns, which choose the slice's customers when loaded (the rows are then read from the
+    database by id)."""
+    from .searching import answers_from_memory
+
     scope.ensure_permitted("may_export_customers")
     columns = check_columns(columns)
-    query = (select(C.id, *[COLUMNS[c][1] for c in columns]).outerjoin(S, S.customer_id == C.id)
-             .where(*_clauses(session, scope, conditions), C.id > after_id).order_by(C.id).limit(limit))
-    rows = session.execute(query).all()
+    parsed = load(_conditions, conditions or {})
+    query = select(C.id, *[COLUMNS[c][1] for c in columns]).outerjoin(S, S.customer_id == C.id).order_by(C.id)
+    if answers_from_memory(store, parsed):
+        ids = store.ids_after(store.matching(scope, parsed, today_jst()), after_id, limit)
+        rows = session.execute(query.where(C.id.in_(ids))).all() if ids else []
+    else:
+        rows = session.execute(query.where(*_clauses(session, scope, parsed), C.id > after_id).limit(limit)).all()
     return {"headers": [COLUMNS[c][0] for c in columns], "rows": [[_cell(v) for v in row[1:]] for row in rows],
             "last_id": rows[-1][0] if rows else None}
 
@@ -107,14 +114,14 @@ def save_search(session, scope, name, conditions, frozen):
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise field_error("name", "required" if not name else "max_length:100")
-    load(_conditions, conditions or {})  # refuse what would not run
+    parsed = load(_conditions, conditions or {})  # refuse what would not run
     saved = SavedSearch(company_id=scope.company_id, shop_id=scope.shop_id if scope.is_shop else None, name=name,
                         conditions=json.dumps(conditions or {}, ensure_ascii=False), frozen=bool(frozen),
                         created_by=scope.account_id, created_at=dt.datetime.now(dt.timezone.utc))
     session.add(saved)
     session.flush()
     if frozen:
-        ids = session.scalars(select(C.id).where(*_clauses(session, scope, conditions))).all()
+        ids = session.scalars(select(C.id).where(*_clauses(session, scope, parsed))).all()
         session.add_all([SavedSearchMember(saved_search_id=saved.id, customer_id=i) for i in ids])
         saved.customer_count = len(ids)
     return saved

@@ -31,7 +31,7 @@ def _base(session, scope, parsed):
     return base
 
 
-def _answers_from_memory(store, parsed):
+def answers_from_memory(store, parsed):
     """The in-memory columns answer when loaded; within a saved search's customers the database does."""
     return store is not None and store.ready and not parsed.get("saved_search_id")
 
@@ -40,7 +40,7 @@ def count(session, scope, conditions, with_sections=True, store=None):
     """{"total": n, "sections": {"attributes": n, ...}} — each section's count on its own, for the operator to see
     which one narrows the list. ``store``: the replica's in-memory columns, used when loaded."""
     parsed = load(_conditions, conditions or {})
-    if _answers_from_memory(store, parsed):
+    if answers_from_memory(store, parsed):
         return store.count(scope, parsed, today_jst(), with_sections)[0]
     sections = section_clauses(parsed, scope.company_id, today_jst())
     base = _base(session, scope, parsed)
@@ -67,7 +67,7 @@ def page(session, scope, conditions, paging=None, store=None):
     options = load(_page, paging or {})
     per_page = max(1, min(options["per_page"], 500))
     number = max(1, options["page"])
-    if _answers_from_memory(store, parsed):
+    if answers_from_memory(store, parsed):
         mask = store.matching(scope, parsed, today_jst())
         ids = store.ordered_page(mask, options["sort"], options["descending"], (number - 1) * per_page, per_page)
         if ids is not None:

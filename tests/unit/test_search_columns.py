@@ -254,3 +254,24 @@ def test_the_name_pairs_index_finds_what_a_scan_finds_before_and_after_changes()
     table.put("name_key", list(range(start, start + 50)), ["山田ヤマダ"] * 50)
     same_as_a_scan()
     assert not index.stale(table.size) and index.stale(table.size + 60_000)
+
+
+def test_download_slices_from_memory_are_those_of_the_sql(index):
+    from services.search import exports
+
+    factory, _events = index
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+    scope = Scope(1, OPERATOR, permissions={"may_export_customers": True})
+    for conditions in ({}, {"latest": {"purchase_count": {"min": 1}}}, {"attributes": {"genders": ["female"]}}):
+        sliced = {}
+        for source in (None, store):
+            rows, after = [], 0
+            with factory() as session:
+                while after is not None:
+                    page = exports.export_rows(session, scope, conditions, None, after, 17, store=source)
+                    rows += page["rows"]
+                    after = page["last_id"]
+            sliced[source is None] = rows
+        assert sliced[True] == sliced[False] and len(sliced[True]) > 17, conditions
