@@ -52,11 +52,11 @@ FAMILY_KANA = ("サトウ", "スズキ", "タカハシ", "タナカ", "イトウ
 GIVEN = (("花子", "ハナコ", "female"), ("美咲", "ミサキ", "female"), ("陽子", "ヨウコ", "female"), ("太郎", "タロウ", "male"),
          ("健一", "ケンイチ", "male"), ("翔", "ショウ", "male"), ("さくら", "サクラ", "female"), ("大輔", "ダイスケ", "male"))
 def _cdnow_rows():
-    """The CDNOW sample purchase log (shared/data), as (customer id, date, CDs, dollars)."""
+    """The CDNOW sample purchase log (services/demo_data), as (customer id, date, CDs, dollars)."""
     import pathlib
 
-    path = pathlib.Path(env("DEMO_PURCHASES", str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" /
-                                                  "cdnow" / "CDNOW_sample.txt")))
+    path = pathlib.Path(env("DEMO_PURCHASES", str(pathlib.Path(__file__).resolve().parent / "demo_data" /
+                                                  "cdnow_sample.txt")))
     if not path.exists():
         return []
     rows = []

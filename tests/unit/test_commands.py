@@ -81,3 +81,11 @@ def test_demo_customers_and_purchases_come_from_the_cdnow_log(tmp_path, monkeypa
         p_engine.dispose()
     finally:
         databases.drop_all()
+
+
+def test_the_demo_purchase_log_ships_with_the_project(monkeypatch):
+    from services.demo import _cdnow_rows
+
+    monkeypatch.delenv("DEMO_PURCHASES", raising=False)
+    rows = _cdnow_rows()
+    assert len(rows) == 6919 and len({customer for customer, *_ in rows}) == 2357
