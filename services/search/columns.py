@@ -229,11 +229,16 @@ class ColumnStore:
         self.ready = False
         self.followed_at = 0.0
         self.names = None  # BigramIndex of name_key, once loaded
+        self._appending = None  # while loading: the table whose rows arrive once each, in id order
 
     # --- slots ---------------------------------------------------------------------------------------------------
 
     def _slots(self, table, ids_map, ids):
         """Slots of entity ids, creating (dead) rows for unknown ones."""
+        if table is self._appending:  # a first load: every id is new; the map is built once the table is read
+            start = table.extend(len(ids))
+            table.put("id", slice(start, start + len(ids)), ids)
+            return np.arange(start, start + len(ids))
         slots = ids_map.lookup(ids)
         missing = np.flatnonzero(slots < 0)
         if len(missing):
@@ -266,16 +271,15 @@ class ColumnStore:
         newest = session.scalar(select(func.max(IndexChange.seq))) or 0
         started = time.monotonic()
         self._put_mails(session.execute(select(*_MAIL_COLUMNS).order_by(IndexedMail.id)).all())
-        self._stream(session, select(*_CUSTOMER_COLUMNS).order_by(IndexedCustomer.id), self._put_customers)
+        self._append(session, self.customers, self.customer_ids,
+                     select(*_CUSTOMER_COLUMNS).order_by(IndexedCustomer.id), self._put_customers)
         self._stream(session, select(*_CHOICE_COLUMNS), self._put_choices)
         self._stream(session, select(*_SUMMARY_COLUMNS(session)), self._put_summaries)
-        self._stream(session, select(*_PURCHASE_COLUMNS(session)).order_by(IndexedPurchase.id), self._put_purchases)
+        self._append(session, self.purchases, self.purchase_ids,
+                     select(*_PURCHASE_COLUMNS(session)).order_by(IndexedPurchase.id), self._put_purchases)
         self._stream(session, select(IndexedLine.purchase_id, IndexedLine.product_code), self._put_lines)
-        self._stream(session, select(*_ACTIVITY_COLUMNS(session)).order_by(IndexedMailActivity.id),
-                     self._put_activities)
-        for table, ids_map in ((self.customers, self.customer_ids), (self.purchases, self.purchase_ids),
-                               (self.activities, self.activity_ids)):
-            ids_map.set_loaded(table["id"], np.arange(table.size))
+        self._append(session, self.activities, self.activity_ids,
+                     select(*_ACTIVITY_COLUMNS(session)).order_by(IndexedMailActivity.id), self._put_activities)
         self.names = BigramIndex(self.customers["name_key"])
         self.seq = max(0, newest - 5000)
         self.follow(session)
@@ -284,9 +288,19 @@ class ColumnStore:
                  time.monotonic() - started, self.customers.size, self.purchases.size, self.lines.size,
                  self.activities.size)
 
+    def _append(self, session, table, ids_map, statement, put):
+        """Stream a table read in id order (each id once) into empty columns, then map its ids at once."""
+        self._appending = table
+        try:
+            self._stream(session, statement, put)
+        finally:
+            self._appending = None
+        ids_map.set_loaded(table["id"], np.arange(table.size))
+
     @staticmethod
     def _stream(session, statement, put):
-        result = session.execute(statement.execution_options(yield_per=CHUNK))
+        # Core rows: the ORM's per-row handling is not needed for plain columns
+        result = session.connection().execution_options(yield_per=CHUNK).execute(statement)
         for rows in result.partitions(CHUNK):
             put(rows)
 
@@ -301,33 +315,31 @@ class ColumnStore:
     def _put_customers(self, rows):
         if not rows:
             return
-        slots = self.customer_slots([r.id for r in rows])
+        r = dict(zip(_CUSTOMER_NAMES, zip(*rows)))  # column by column
+        slots = self.customer_slots(r["id"])
         put = self.customers.put
         put("alive", slots, True)
         for column, values in (
-                ("company", [r.company_id for r in rows]), ("shop", [r.shop_id for r in rows]),
-                ("member_number", [r.member_number for r in rows]),
-                ("member_value", [NULL if r.member_number_value is None else r.member_number_value for r in rows]),
-                ("name_key", [r.name_key for r in rows]), ("gender", [GENDERS.get(r.gender, 3) for r in rows]),
-                ("birth", [_day(r.birth_date) for r in rows]),
-                ("mail_permission", [MAIL_PERMISSIONS.get(r.mail_permission, 3) for r in rows]),
-                ("dm", [-1 if r.dm_permission is None else int(r.dm_permission) for r in rows]),
-                ("mobile_email", [(r.mobile_email or "").lower() for r in rows]),
-                ("pc_email", [(r.pc_email or "").lower() for r in rows]),
-                ("mobile_phone", [_digits(r.mobile_phone) for r in rows]),
-                ("home_phone", [_digits(r.home_phone) for r in rows]), ("fax", [_digits(r.fax) for r in rows]),
-                ("points_held", [NULL if r.points_held is None else r.points_held for r in rows]),
-                ("valid_points", [NULL if r.valid_points is None else r.valid_points for r in rows]),
-                ("points_expiry", [_day(r.points_expiry) for r in rows]),
-                ("earliest_expiry", [_day(r.earliest_expiry) for r in rows]),
-                ("last_login", [_epoch(r.last_login_at) for r in rows]),
-                ("registered", [_epoch(r.registered_at) for r in rows])):
+                ("company", r["company_id"]), ("shop", r["shop_id"]), ("member_number", r["member_number"]),
+                ("member_value", _or_null(r["member_number_value"])), ("name_key", list(r["name_key"])),
+                ("gender", [GENDERS.get(v, 3) for v in r["gender"]]), ("birth", [_day(v) for v in r["birth_date"]]),
+                ("mail_permission", [MAIL_PERMISSIONS.get(v, 3) for v in r["mail_permission"]]),
+                ("dm", [-1 if v is None else int(v) for v in r["dm_permission"]]),
+                ("line", [-1 if v is None else int(v) for v in r["line_permission"]]),
+                ("mobile_email", [(v or "").lower() for v in r["mobile_email"]]),
+                ("pc_email", [(v or "").lower() for v in r["pc_email"]]),
+                ("mobile_phone", [_digits(v) for v in r["mobile_phone"]]),
+                ("home_phone", [_digits(v) for v in r["home_phone"]]), ("fax", [_digits(v) for v in r["fax"]]),
+                ("points_held", _or_null(r["points_held"])), ("valid_points", _or_null(r["valid_points"])),
+                ("points_expiry", [_day(v) for v in r["points_expiry"]]),
+                ("earliest_expiry", [_day(v) for v in r["earliest_expiry"]]),
+                ("last_login", [_epoch(v) for v in r["last_login_at"]]),
+                ("registered", [_epoch(v) for v in r["registered_at"]])):
             put(column, slots, values)
-        put("line", slots, [-1 if r.line_permission is None else int(r.line_permission) for r in rows])
         if self.names is not None:
             self.names.touched(slots)
         for name in REMARKS + EXTRAS:
-            put(name, slots, [getattr(r, name) or "" for r in rows])
+            put(name, slots, [v or "" for v in r[name]])
 
     def _put_choices(self, rows):
         by_group = {}
@@ -357,38 +369,44 @@ class ColumnStore:
     def _put_purchases(self, rows):
         if not rows:
             return
-        slots = self._slots(self.purchases, self.purchase_ids, [r.id for r in rows])
+        # columns of _PURCHASE_COLUMNS, read column by column
+        ids, customers, shops, purchased, shipped, billed, counted, codes, media, attributes = zip(*rows)
+        slots = self._slots(self.purchases, self.purchase_ids, ids)
         put = self.purchases.put
         put("alive", slots, True)
-        put("customer", slots, self.customer_slots([r.customer_id for r in rows]))
-        put("shop", slots, [r.shop_id for r in rows])
-        put("purchased", slots, [_seconds(r.purchased) for r in rows])
-        put("shipped", slots, [_seconds(r.shipped) for r in rows])
-        put("billed", slots, [r.billed_amount or 0 for r in rows])
-        put("counted", slots, [bool(r.counted) for r in rows])
-        put("order_code", slots, [r.order_code or "" for r in rows])
-        put("media", slots, [r.media or "" for r in rows])
-        put("order_attributes", slots, [r.order_attributes or "{}" for r in rows])
+        put("customer", slots, self.customer_slots(customers))
+        put("shop", slots, shops)
+        put("purchased", slots, _seconds_of(purchased))
+        put("shipped", slots, _seconds_of(shipped))
+        put("billed", slots, [amount or 0 for amount in billed])
+        put("counted", slots, [bool(flag) for flag in counted])
+        put("order_code", slots, [code or "" for code in codes])
+        put("media", slots, [medium or "" for medium in media])
+        put("order_attributes", slots, [text or "{}" for text in attributes])
 
     def _put_lines(self, rows):
         if not rows:
             return
-        purchases = self._slots(self.purchases, self.purchase_ids, [r.purchase_id for r in rows])
+        purchase_ids, codes = zip(*rows)
+        purchases = self._slots(self.purchases, self.purchase_ids, purchase_ids)
         start = self.lines.extend(len(rows))
         at = slice(start, start + len(rows))
         self.lines.put("purchase", at, purchases)
         self.lines.put("customer", at, self.purchases.data["customer"][purchases])
-        self.lines.put("product", at, [self.product_number(r.product_code) for r in rows])
+        numbers = self.products
+        self.lines.put("product", at, [numbers[code] if code in numbers else self.product_number(code)
+                                       for code in codes])
 
     def _put_activities(self, rows):
         if not rows:
             return
-        slots = self._slots(self.activities, self.activity_ids, [r.id for r in rows])
+        ids, customers, mails, activities, occurred = zip(*rows)  # the columns of _ACTIVITY_COLUMNS
+        slots = self._slots(self.activities, self.activity_ids, ids)
         put = self.activities.put
-        put("customer", slots, self.customer_slots([r.customer_id for r in rows]))
-        put("mail", slots, self._slots(self.mails, self.mail_ids, [r.mail_id for r in rows]))
-        put("activity", slots, [ACTIVITIES.get(r.activity, -1) for r in rows])
-        put("occurred", slots, [_seconds(r.occurred) for r in rows])
+        put("customer", slots, self.customer_slots(customers))
+        put("mail", slots, self._slots(self.mails, self.mail_ids, mails))
+        put("activity", slots, [ACTIVITIES.get(activity, -1) for activity in activities])
+        put("occurred", slots, _seconds_of(occurred))
 
     # --- following the journal -------------------------------------------------------------------------------------
 
@@ -787,6 +805,7 @@ _CUSTOMER_COLUMNS = [getattr(IndexedCustomer, name) for name in (
     "mail_permission", "dm_permission", "mobile_email", "pc_email", "mobile_phone", "home_phone", "fax",
     *REMARKS, *EXTRAS, "points_held", "valid_points", "points_expiry", "earliest_expiry", "last_login_at",
     "registered_at", "line_permission")]
+_CUSTOMER_NAMES = [column.key for column in _CUSTOMER_COLUMNS]
 _CHOICE_COLUMNS = [IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id]
 _MAIL_COLUMNS = [IndexedMail.id, IndexedMail.company_id, IndexedMail.family, IndexedMail.kind]
 
@@ -801,6 +820,19 @@ def _moments(columns):
                 if isinstance(item, tuple) else item for item in columns]
 
     return build
+
+
+def _or_null(values):
+    """Numbers with NULL for a missing one."""
+    return [NULL if value is None else value for value in values]
+
+
+def _seconds_of(values):
+    """_seconds of a column's values: PostgreSQL gives whole seconds, converted at once when none is missing."""
+    try:
+        return np.array(values, np.int64)
+    except (TypeError, ValueError):  # a missing moment, or datetimes (SQLite)
+        return [_seconds(value) for value in values]
 
 
 def _seconds(value):
