@@ -6,11 +6,12 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.batches import apply_each
 from services.common.contracts import JST, field_error, load
-from services.common.errors import NotFound
+from services.common.errors import Forbidden, NotFound
+from services.common.text import fold_width
 
 from . import events, groups, schemas
 from .japanese import fold
-from .models import Customer, CustomerChoice, MemberSequence
+from .models import Customer, CustomerChoice, MemberSequence, SupportEntry
 
 _input = schemas.CustomerInput()
 
@@ -70,10 +71,12 @@ def list_customers(session, scope, page=1, per_page=50, text=""):
     """A plain list, newest first (the search service offers the real conditions)."""
     query = _scoped(scope)
     if text.strip():
-        # Matching folds width, kana and spaces: "やまだ たろう" finds ヤマダ タロウ and 山田 too when typed so.
-        key = fold(text)
+        # Matching folds width, kana and spaces: "やまだ たろう" finds ヤマダ タロウ and 山田 too when typed so, and
+        # "港区１－２" finds 東京都港区 1-2-3.
+        key = fold(text).replace(" ", "")
         query = query.where(or_(Customer.member_number == text.strip(),
-                                func.replace(Customer.name_key, " ", "").like(f"%{key}%")))
+                                func.replace(Customer.name_key, " ", "").like(f"%{key}%"),
+                                Customer.address_key.like(f"%{key}%")))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, int(page))
     rows = session.scalars(query.order_by(Customer.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
@@ -130,6 +133,7 @@ def _apply(customer, values):
         setattr(customer, key, value)
     customer.name_key = " ".join(fold(part) for part in (customer.family_name, customer.given_name,
                                                           customer.family_kana, customer.given_kana))
+    customer.address_key = fold(customer.address or "").replace(" ", "")
     if choices is not None:
         existing = {c.group_id: c for c in customer.choices}
         for group_id, choice_id in choices.items():
@@ -171,7 +175,12 @@ def update_customer(session, scope, customer_id, data, shop_ids=None):
 
 
 def delete_customer(session, scope, customer_id):
+    """The customer goes with its 対応履歴 (each entry's deletion announced as when deleted one by one)."""
     customer = get_customer(session, scope, customer_id)
+    for entry in session.scalars(select(SupportEntry).where(SupportEntry.customer_id == customer.id)):
+        entry.version += 1
+        events.support_entry_changed(session, entry, events.SUPPORT_ENTRY_DELETED)
+        session.delete(entry)
     customer.version += 1
     events.customer_deleted(session, customer)
     session.delete(customer)
@@ -185,13 +194,18 @@ def batch_upsert(session, scope, records, shop_ids=None):
     "id", "member_number", "version"}]}``. A bad record changes nothing; the good ones are applied.
     """
     def upsert(record):
-        if not isinstance(record, dict) or not record.get("member_number"):
+        if not isinstance(record, dict) or not isinstance(record.get("member_number"), str) \
+                or not record["member_number"].strip():
             raise field_error("member_number", "required")
-        existing = session.scalar(select(Customer).where(
-            Customer.company_id == scope.company_id, Customer.member_number == record["member_number"]))
-        if existing is None:
-            return create_customer(session, scope, record, shop_ids), True
-        return update_customer(session, scope, existing.id, record, shop_ids), False
+        number = fold_width(record["member_number"]).replace(" ", "")  # as the number is stored
+        existing = session.scalar(select(Customer).where(Customer.company_id == scope.company_id,
+                                                         Customer.member_number == number))
+        try:
+            if existing is None:
+                return create_customer(session, scope, record, shop_ids), True
+            return update_customer(session, scope, existing.id, record, shop_ids), False
+        except Forbidden:  # another shop's customer, or a shop outside the caller's scope
+            raise field_error("member_number" if existing is not None else "shop_id", "forbidden") from None
 
     applied, errors = apply_each(session, records, upsert)
     return {"created": sum(1 for _, (_c, created) in applied if created),

@@ -6,8 +6,8 @@
 | customer_deleted                | customer         | {"id", "member_number", "shop_id"}                  |
 | member_registered               | registration     | the notification mail: {"customer_id", "to", "from_name", "from_address", "subject", "body"} (to empty: no mail) |
 | attribute_group_updated         | attribute_group  | AttributeGroup schema (with choices)                |
-| registration_settings_updated   | company_settings | 基本設定 as get_registration_settings returns it    |
-| remark_settings_updated         | company_settings | {"remarks": [...]}                                  |
+| registration_settings_updated   | registration_settings | 基本設定 as get_registration_settings returns it |
+| remark_settings_updated         | remark_settings  | {"remarks": [...]}                                  |
 | support_entry_added / _updated / _deleted | support_entry | SupportEntry schema                            |
 """
 from services.common.outbox import record_event
@@ -54,9 +54,15 @@ def group_changed(session, group):
                         version=group.version, company_id=group.company_id, data=_group.dump(group))
 
 
+# Each settings stream has its own version counter, so each is its own entity: sharing one (entity, id) would let
+# a consumer keeping the highest version per entity drop one stream's changes.
+SETTINGS_ENTITIES = {REGISTRATION_SETTINGS_UPDATED: "registration_settings",
+                     REMARK_SETTINGS_UPDATED: "remark_settings"}
+
+
 def settings_changed(session, company_id, event_type, version, data):
-    return record_event(session, OutboxEvent, event_type, entity="company_settings", entity_id=company_id,
-                        version=version, company_id=company_id, data=data)
+    return record_event(session, OutboxEvent, event_type, entity=SETTINGS_ENTITIES[event_type],
+                        entity_id=company_id, version=version, company_id=company_id, data=data)
 
 
 def support_entry_changed(session, entry, event_type):

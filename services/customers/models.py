@@ -48,6 +48,7 @@ class Customer(Base):
     fax: Mapped[str] = mapped_column(String(20), default="")
     postal_code: Mapped[str] = mapped_column(String(8), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
+    address_key: Mapped[str] = mapped_column(String(300), default="")  # folded for matching, as name_key
     customer_class: Mapped[str] = mapped_column(String(20), default="new")
     # Name and furigana folded (width, kana, spaces) so that ﾔﾏﾀﾞ, やまだ and ヤマダ find the same customer.
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)

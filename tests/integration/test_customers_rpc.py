@@ -144,6 +144,37 @@ def test_a_batch_with_a_bad_record_applies_the_others_and_reports_it_by_index(rp
         rpc.customers.get_customer_by_member_number(scope, "B-3")
 
 
+def test_a_batch_matches_numbers_as_stored_and_refuses_by_index_what_the_caller_may_not_touch(rpc, tenant):
+    other = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, shop=1, member_number="O-1",
+                                                                                given_name="他店"))
+    own = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, member_number="W-2",
+                                                                              given_name="旧"))
+    result = rpc.customers.upsert_customers(tenant.shop_scope(0), [
+        {"member_number": "Ｗ－２ ", "given_name": "新"},  # the stored W-2, typed full-width
+        {"member_number": "O-1", "given_name": "書換"},  # another shop's customer
+        {"member_number": "N-1", "shop_id": tenant.shops[1]["id"], "family_name": "他店へ"},  # another shop
+        {"member_number": "W-2", "given_name": "", "pc_email": "broken"},  # bad: W-2 must stay as it is
+    ])
+    assert (result["created"], result["updated"]) == (0, 1)
+    assert result["errors"] == [{"index": 1, "fields": {"member_number": ["forbidden"]}},
+                                {"index": 2, "fields": {"shop_id": ["forbidden"]}},
+                                {"index": 3, "fields": {"pc_email": ["invalid_email"]}}]
+    scope = tenant.operator_scope()
+    kept = rpc.customers.get_customer(scope, own["id"])
+    assert kept["given_name"] == "新" and kept["version"] == 2
+    assert rpc.customers.get_customer(scope, other["id"])["given_name"] == "他店"
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer_by_member_number(scope, "N-1")
+
+
+def test_the_list_matches_addresses_folded(rpc, tenant):
+    created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(
+        tenant, postal_code="105-0001", address="東京都港区虎ノ門　１－２－３ ﾋﾞﾙ5F"))
+    for typed in ("港区虎ノ門1-2", "虎ノ門 １－２－３", "ビル5f"):
+        found = rpc.customers.list_customers(tenant.operator_scope(), text=typed)["customers"]
+        assert [c["id"] for c in found] == [created["id"]], typed
+
+
 def test_a_batch_of_hundreds_in_one_call(rpc, tenant):
     shop_id = tenant.shops[0]["id"]
     records = [{"member_number": f"H{i:04d}", "shop_id": shop_id, "family_name": f"顧客{i}",

@@ -93,6 +93,34 @@ def test_every_change_records_its_event_with_a_rising_version(session):
     assert rows == [("customer_created", 1), ("customer_updated", 2), ("customer_deleted", 3)]
 
 
+def test_deleting_a_customer_announces_its_support_history_going(session):
+    from services.customers import support
+    from services.customers.models import SupportEntry
+
+    customer = customers.create_customer(session, OP, {"shop_id": SHOP_A, "family_name": "x"})
+    entry = support.add_entry(session, OP, customer.id, {"staff": "佐藤", "entered_at": "2026-11-01T10:00:00",
+                                                         "content": "電話"})
+    customers.delete_customer(session, OP, customer.id)
+    assert session.scalar(select(SupportEntry).where(SupportEntry.id == entry.id)) is None
+    rows = session.execute(select(OutboxEvent.event_type, OutboxEvent.version)
+                           .where(OutboxEvent.entity == "support_entry").order_by(OutboxEvent.id)).all()
+    assert rows == [("support_entry_added", 1), ("support_entry_deleted", 2)]
+
+
+def test_each_settings_stream_is_an_entity_of_its_own(session):
+    _set_fields(session, phone="required")
+    _set_fields(session, phone="shown")
+    current = settings.remark_settings(session, 7)
+    settings.update_remark_settings(session, OP, {"remarks": current})
+    rows = session.execute(select(OutboxEvent.entity, OutboxEvent.entity_id, OutboxEvent.version)
+                           .where(OutboxEvent.event_type.like("%settings_updated")).order_by(OutboxEvent.id)).all()
+    streams = {}
+    for entity, entity_id, version in rows:
+        streams.setdefault((entity, entity_id), []).append(version)
+    assert sorted(streams) == [("registration_settings", "7"), ("remark_settings", "7")]
+    assert all(versions == sorted(set(versions)) for versions in streams.values())
+
+
 SHOP_INFO = {"id": SHOP_A, "name": "LTV-Innovation Shop", "sender_name": "LTV-Lab Shop", "sender_address": "crm@example.jp"}
 MEMBER = {"agreed_to_terms": True, "family_name": "鈴木", "given_name": "花子"}
 
