@@ -95,7 +95,7 @@ def _purchases(args, prefix, period):
         section.update(purchased=_days(args, "p_purchased"), shipped=_days(args, "p_shipped"),
                        count=_range(args, "p_count"), total=_range(args, "p_total"), media=_text(args, "p_media"),
                        bought_products=_codes(args, "p_products"), bought=_text(args, "p_bought") != "0")
-        meaningful = {k: v for k, v in section.items() if k not in ("shop_ids", "bought")}
+        meaningful = {k: v for k, v in section.items() if k != "bought"}  # shops alone: who bought there
     else:
         section.update(first_purchase=_days(args, "l_first"), latest_purchase=_days(args, "l_latest"),
                        latest_shipped=_days(args, "l_shipped"), purchase_count=_range(args, "l_count"),

@@ -7,12 +7,14 @@ import re
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from services.common.contracts import Contract, max_length, one_of
+from services.common.contracts import Contract, max_length, one_of, regexp
 from services.common.text import fold_width
 
 SECTIONS = ("attributes", "latest", "period", "mails")
 INCLUDE = ("include", "exclude")
 UNSELECTED = "unselected"
+# the mail kinds of the mail-history service (手動, 手動シナリオ, 曜日日時, 自動, 自動シナリオ)
+MAIL_KINDS = ("manual", "manual_scenario", "scheduled", "automatic", "automatic_scenario")
 
 
 class Range(Contract):
@@ -67,6 +69,19 @@ def member_numbers(value):
     return parts
 
 
+class ChoiceValue(fields.Field):
+    """A choice of an attribute group: its id, or ``unselected`` (未選択)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == UNSELECTED:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        raise ValidationError("invalid")
+
+
 class MemberNumbers(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         return member_numbers(super()._deserialize(value, attr, data, **kwargs))
@@ -84,7 +99,8 @@ class Attributes(Contract):
     address_error = fields.Boolean(load_default=None, allow_none=True)
     email = fields.String(load_default="", validate=max_length(254))
     phone = fields.String(load_default="", validate=max_length(20))
-    choices = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()), load_default=dict)
+    choices = fields.Dict(keys=fields.String(validate=regexp(r"^\d{1,18}$", "invalid")),
+                          values=fields.List(ChoiceValue()), load_default=dict)
     remarks = fields.Dict(keys=fields.String(validate=one_of([str(i) for i in range(1, 11)])),
                           values=fields.String(validate=max_length(200)), load_default=dict)
     fax = fields.String(load_default="", validate=max_length(20))
@@ -132,10 +148,15 @@ class Period(Latest):
     bought_products = fields.List(fields.String(validate=max_length(50)), load_default=list)
     bought = fields.Boolean(load_default=True)
 
+    @validates_schema
+    def bought_products_need_shops(self, data, **_kwargs):
+        if any(code.strip() for code in data.get("bought_products") or []) and not data.get("shop_ids"):
+            raise ValidationError("required_with_products", field_name="shop_ids")
+
 
 class MailFamily(Contract):
     mail_ids = fields.List(fields.Integer(), load_default=list)
-    kinds = fields.List(fields.String(), load_default=list)
+    kinds = fields.List(fields.String(validate=one_of(MAIL_KINDS)), load_default=list)
     period = fields.Nested(DateRange, load_default=None, allow_none=True)
     sent = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
     opened = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))

@@ -89,3 +89,13 @@ def test_line_condition_in_the_attribute_panel(operator, tenant, rpc):
         assert re.search(rf'name="line_permission" value="{flag}"\s+checked', text)
     either = operator.get("/customers/search/?search=1&line_permission=").get_data(as_text=True)
     assert re.search(r'data-testid="total">2<', either)
+
+
+def test_period_shops_alone_are_a_condition_of_the_form():
+    from werkzeug.datastructures import MultiDict
+
+    from gateway.views.search import conditions_from
+
+    conditions = conditions_from(MultiDict([("p_shop_ids", "3"), ("p_bought", "1")]), [])
+    assert conditions["period"]["shop_ids"] == [3]
+    assert "period" not in conditions_from(MultiDict([("p_bought", "1")]), [])

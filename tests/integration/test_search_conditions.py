@@ -702,12 +702,19 @@ def test_period_media(world):
 
 def test_period_bought_products_true_and_false(world):
     """期間内の特定商品の購入有無: 購入あり・購入なし (期間内に購入のない顧客も購入なし)。"""
+    both = [world.s1, world.s2]
     since_may = {"from": "2025-05-01", "to": "2025-12-31"}
-    assert period(world, purchased=since_may, bought_products=["R-1"], bought=True) == {"sato"}
-    assert period(world, purchased=since_may, bought_products=["R-1"], bought=False) == EVERYONE - {"sato"}
-    assert period(world, purchased=since_may, bought_products=["R-1", "Z-9"]) == {"sato", "takahashi"}
-    assert period(world, bought_products=["R-1"]) == {"yamada", "sato", "takahashi", "ito"}, "abc's is uncounted"
+    assert period(world, shop_ids=both, purchased=since_may, bought_products=["R-1"], bought=True) == {"sato"}
+    assert period(world, shop_ids=both, purchased=since_may, bought_products=["R-1"], bought=False) \
+        == EVERYONE - {"sato"}
+    assert period(world, shop_ids=both, purchased=since_may, bought_products=["R-1", "Z-9"]) \
+        == {"sato", "takahashi"}
+    assert period(world, shop_ids=both, bought_products=["R-1"]) == {"yamada", "sato", "takahashi", "ito"}, \
+        "abc's is uncounted"
     assert period(world, shop_ids=[world.s2], bought_products=["R-1"], bought=False) == EVERYONE - {"ito"}
+    with pytest.raises(ValidationFailed) as refused:  # 購入商品を指定する場合選択必須
+        period(world, bought_products=["R-1"])
+    assert refused.value.fields == {"period.shop_ids": ["required_with_products"]}
 
 
 def test_period_order_attributes(world):

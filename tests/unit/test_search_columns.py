@@ -55,8 +55,9 @@ CONDITIONS = [
     {"period": {"count": {"min": 0}, "total": {"max": 4000}}},
     {"period": {"purchased": {"to": "2024-12-31"}, "media": "google"}},
     {"period": {"order_code": "O20"}}, {"period": {"order_attributes": {"ギフト": "あり"}}},
-    {"period": {"purchased": {"from": "2025-01-01"}, "bought_products": ["P0000"], "bought": True}},
-    {"period": {"purchased": {"from": "2025-01-01"}, "bought_products": ["P0000", "P0005"], "bought": False}},
+    {"period": {"shop_ids": SHOPS, "purchased": {"from": "2025-01-01"}, "bought_products": ["P0000"], "bought": True}},
+    {"period": {"shop_ids": [1], "purchased": {"from": "2025-01-01"}, "bought_products": ["P0000", "P0005"],
+                "bought": False}},
     {"period": {"shop_ids": SHOPS, "purchased": {"from": "2024-01-01"},
                 "product_rows": [{"product_codes": ["P0000"], "count": {"min": 1}},
                                  {"product_codes": ["P0001", "P0002"], "count": {"min": 1}}]}},
@@ -275,3 +276,40 @@ def test_download_slices_from_memory_are_those_of_the_sql(index):
                     after = page["last_id"]
             sliced[source is None] = rows
         assert sliced[True] == sliced[False] and len(sliced[True]) > 17, conditions
+
+
+def test_quotes_percent_underscore_and_backslash_in_conditions_are_plain_text(index):
+    """The query takes condition values as bound parameters, LIKE's own characters escaped."""
+    factory, events = index
+    customers = [e for e in events if e["entity"] == "customer"][:4]
+    texts = ["50%引き", "a_b", "O'Brien", "c:\\temp"]
+    with factory() as session:
+        for event, text in zip(customers, texts):
+            changed = copy.deepcopy(event)
+            changed["version"] += 1
+            changed["data"]["remarks"][0] = text
+            indexer.apply(session, changed)
+        session.commit()
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+        scope = Scope(1, OPERATOR)
+        for needle, owner in (("%", 0), ("_", 1), ("'", 2), ("\\", 3), ("O'B", 2), ("0%引", 0)):
+            conditions = {"attributes": {"remarks": {"1": needle}}}
+            expected = {int(customers[owner]["entity_id"])}
+            assert _sql_ids(session, scope, conditions) == expected, needle
+            assert _memory_ids(store, scope, conditions) == expected, needle
+
+
+@pytest.mark.parametrize("conditions, path", [
+    ({"attributes": {"choices": {"x": [1]}}}, "attributes.choices"),
+    ({"attributes": {"choices": {"7": ["gold"]}}}, "attributes.choices"),
+    ({"mails": {"manual": {"kinds": ["weekly"], "sent": "include"}}}, "mails.manual.kinds.0"),
+    ({"period": {"bought_products": ["R-1"]}}, "period.shop_ids"),
+])
+def test_bad_conditions_are_reported_by_path(conditions, path):
+    from services.common.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        load(contract.Conditions(), conditions)
+    assert any(key.startswith(path) for key in refused.value.fields), refused.value.fields
