@@ -146,6 +146,11 @@ def apply_purchase(session, event):
     if not fresh(session, "purchase", event["entity_id"], event["version"]):
         return False
     purchase_id = int(event["entity_id"])
+    # an order recorded again may name another customer: the one it leaves is summarised again too
+    previous = session.scalar(select(IndexedPurchase.customer_id).where(IndexedPurchase.id == purchase_id))
+    left = previous if previous is not None and previous != data["customer_id"] else None
+    if left is not None:
+        lock_customer(session, left)
     session.execute(delete(IndexedLine).where(IndexedLine.purchase_id == purchase_id))
     if event["event_type"] == "purchase_deleted":
         session.execute(delete(IndexedPurchase).where(IndexedPurchase.id == purchase_id))
@@ -155,6 +160,9 @@ def apply_purchase(session, event):
         session.add_all(IndexedLine(**line) for line in lines)
     session.flush()
     refresh_summary(session, event["company_id"], data["customer_id"])
+    if left is not None:
+        refresh_summary(session, event["company_id"], left)
+        note_changes(session, [("summary", left)])
     return True
 
 

@@ -313,3 +313,26 @@ def test_bad_conditions_are_reported_by_path(conditions, path):
     with pytest.raises(ValidationFailed) as refused:
         load(contract.Conditions(), conditions)
     assert any(key.startswith(path) for key in refused.value.fields), refused.value.fields
+
+
+def test_an_order_recorded_again_for_another_customer_leaves_the_first_one_summarised_without_it(index):
+    from services.search.models import CustomerSummary
+
+    factory, events = index
+    store = ColumnStore()
+    with factory() as session:
+        store.load(session)
+    purchase = next(e for e in events if e["entity"] == "purchase" and e["data"]["counted"])
+    first = purchase["data"]["customer_id"]
+    other = next(e["data"]["id"] for e in events if e["entity"] == "customer" and e["data"]["id"] != first)
+    with factory() as session:
+        before = session.get(CustomerSummary, first).purchase_count
+        moved = copy.deepcopy(purchase)
+        moved["version"] += 1
+        moved["data"]["customer_id"] = other
+        assert indexer.apply(session, moved)
+        session.commit()
+        assert session.get(CustomerSummary, first).purchase_count == before - 1
+    with factory() as session:
+        store.follow(session)
+    _agree(factory, store)
