@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from services.common.batches import apply_each
 from services.common.contracts import load
+from services.common.db import add_unless_present
 from services.common.errors import NotFound, ValidationFailed
 
 from . import events, schemas
@@ -69,13 +70,16 @@ def _report_key(company_id, mail_id, customer_id, values):
 
 def _count_failure(session, company_id, customer_id, address):
     address = address.strip().lower()
-    state = session.scalar(select(AddressState).where(AddressState.company_id == company_id,
-                                                      AddressState.customer_id == customer_id,
-                                                      AddressState.address == address))
+
+    def find():  # locked: failures of one address reported at once are counted one after another
+        return session.scalar(select(AddressState).where(AddressState.company_id == company_id,
+                                                         AddressState.customer_id == customer_id,
+                                                         AddressState.address == address).with_for_update())
+
+    state = find()
     if state is None:
-        state = AddressState(company_id=company_id, customer_id=customer_id, address=address, failed_count=0,
-                             version=0)
-        session.add(state)
+        state, _created = add_unless_present(session, AddressState(
+            company_id=company_id, customer_id=customer_id, address=address, failed_count=0, version=0), find)
     state.failed_count += 1
     state.version += 1
     session.flush()

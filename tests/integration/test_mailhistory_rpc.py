@@ -1,5 +1,8 @@
 """The mail-history service over RPC, and its tracking URLs through the gateway (Flask's client)."""
+import concurrent.futures
+
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden
 from tests.gateway.conftest import log_in
@@ -45,6 +48,20 @@ def test_address_error_after_three_failures(rpc, tenant, mailed):
     rpc.mailhistory.record_activities(tenant.operator_scope(), reports)
     history = rpc.mailhistory.customer_history(tenant.operator_scope(), mailed["id"])
     assert history["addresses"] == [{"address": "mail1@example.jp", "failed_count": 3, "address_error": True}]
+
+
+def test_failures_of_one_address_reported_at_once_are_all_counted(stack, rpc, tenant, mailed):
+    def report(day):
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as client:
+            return client.mailhistory.record_activities(tenant.operator_scope(), [
+                {"activity": "delivery", "mail_number": 10, "member_number": "MAIL-1", "result": "failed",
+                 "address": "mail1@example.jp", "occurred_at": f"2026-10-{day:02d}T09:00:00"}])
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(report, range(1, 13)))
+    assert [r["errors"] for r in results] == [[]] * 12
+    history = rpc.mailhistory.customer_history(tenant.operator_scope(), mailed["id"])
+    assert history["addresses"] == [{"address": "mail1@example.jp", "failed_count": 12, "address_error": True}]
 
 
 def test_tracking_urls_record_opens_clicks_and_qr_reads(rpc, tenant, mailed, app):
