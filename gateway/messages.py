@@ -69,6 +69,7 @@ FIELD_MESSAGES.update({
     "min_above_max": "下限が上限を超えています。",
     "from_after_to": "開始日が終了日より後です。",
     "required_with_products": "購入商品を指定する場合は購入店舗を選択してください。",
+    "unknown_mail": "指定したメールIDのメールが見つかりません。",
     "at_most_three_rows": "商品指定は3行までです。",
     "invalid_range": "範囲の指定が正しくありません（例: 1-100）。",
 })

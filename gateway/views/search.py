@@ -2,7 +2,8 @@
 import csv
 import io
 import logging
-from urllib.parse import parse_qsl
+import re
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.datastructures import MultiDict
@@ -20,6 +21,9 @@ SECTION_LABELS = {"attributes": "属性検索", "latest": "最新購入情報 RF
                   "mails": "メール履歴"}
 FAMILIES = (("manual", "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴"),
             ("automatic", "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴"))
+MAIL_KINDS = {"manual": (("manual", "手動"), ("manual_scenario", "手動シナリオ（一通目）"), ("scheduled", "曜日日時")),
+              "automatic": (("automatic", "自動"), ("automatic_scenario", "自動シナリオ"),
+                            ("manual_scenario", "手動シナリオ（2通目以降）"))}
 SORTS = (("member_number", "会員番号"), ("registered_at", "登録日時"), ("latest_purchase_at", "最新購入日"),
          ("purchase_count", "累計購入回数"), ("purchase_total", "累計購入金額"), ("name", "フリガナ"))
 
@@ -104,10 +108,25 @@ def _purchases(args, prefix, period):
     return section if any(meaningful.values()) else None
 
 
+def _mail_references(family, typed):
+    """Mail ids typed by the operator ('12, S5, S5-2': S for a scenario) → the family's mails they name."""
+    ids, unknown = [], []
+    for reference in re.split(r"[,、，\s]+", typed):
+        if reference:
+            found = services().mailhistory.find_mails(g.scope.as_dict(), reference, None, family)
+            ids += [mail["id"] for mail in found]
+            unknown += [] if found else [reference]
+    if unknown:
+        raise ValidationFailed("unknown mails", {f"mails.{family}.mail_ids": ["unknown_mail"]})
+    return ids
+
+
 def _mails(args):
     section = {}
     for family, _label in FAMILIES:
-        f = {"mail_ids": _ids(args, f"m_{family}_ids"), "period": _days(args, f"m_{family}"),
+        kinds = [kind for kind in args.getlist(f"m_{family}_kinds") if kind in dict(MAIL_KINDS[family])]
+        f = {"mail_ids": _ids(args, f"m_{family}_ids") + _mail_references(family, _text(args, f"m_{family}_ref")),
+             "kinds": kinds, "period": _days(args, f"m_{family}"),
              **{flag: _text(args, f"m_{family}_{flag}") or None for flag in ("sent", "opened", "clicked", "qr_read")}}
         if any(f[flag] for flag in ("sent", "opened", "clicked", "qr_read")):
             section[family] = f
@@ -142,11 +161,17 @@ def _groups(scope):
 def export():
     """The list as CSV, streamed slice by slice (a 500,000-row list is never held at once), and logged."""
     scope = g.scope.as_dict()
-    conditions = conditions_from(request.args, _groups(scope))
     columns = [c for c in request.args.getlist("columns") if c in dict(EXPORT_COLUMNS)] or None
     codec = ENCODINGS.get(request.args.get("encoding", "cp932"), "cp932")
     rpc = services().search
-    first = rpc.export_rows(scope, conditions, columns, 0, 5000)  # errors surface before the download starts
+    try:  # errors surface before the download starts
+        conditions = conditions_from(request.args, _groups(scope))
+        first = rpc.export_rows(scope, conditions, columns, 0, 5000)
+    except ValidationFailed as failure:
+        for line in _error_lines(failure):
+            flash(line, "error")
+        args = [(key, value) for key, value in request.args.items(multi=True) if key != "search"]
+        return redirect(url_for(".index") + "?" + urlencode(args))
     ip = client_ip()
 
     def generate():
@@ -180,8 +205,8 @@ def save():
     """この条件を保存: live (re-evaluated) or frozen (today's customers)."""
     scope = g.scope.as_dict()
     query = MultiDict(parse_qsl(request.form.get("query", ""), keep_blank_values=True))
-    conditions = conditions_from(query, _groups(scope))
     try:
+        conditions = conditions_from(query, _groups(scope))
         saved = services().search.save_search(scope, request.form.get("name", ""), conditions,
                                               request.form.get("frozen") == "1")
     except ValidationFailed as failure:
@@ -214,14 +239,15 @@ def index():
     remarks = [r for r in services().customers.get_remark_settings(scope) if r["shown"]]
     mails = {family: services().mailhistory.find_mails(scope, "", None, family) for family, _label in FAMILIES}
     context = {"groups": groups, "remarks": remarks, "mails": mails, "families": FAMILIES, "sorts": SORTS,
+               "mail_kinds": MAIL_KINDS,
                "args": request.args, "labels": SECTION_LABELS, "result": None, "counts": None, "errors": [],
                "saved": services().search.list_saved_searches(scope), "columns": EXPORT_COLUMNS,
                "may_export": g.scope.may("may_export_customers")}
     if request.args.get("search"):
-        conditions = conditions_from(request.args, groups)
         paging = {"page": request.args.get("page", 1, type=int), "per_page": 50,
                   "sort": request.args.get("sort", "member_number"), "descending": request.args.get("desc") == "1"}
         try:
+            conditions = conditions_from(request.args, groups)
             context["counts"] = services().search.count(scope, conditions)
             context["result"] = services().search.search(scope, conditions, paging)
         except ValidationFailed as failure:

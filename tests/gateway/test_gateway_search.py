@@ -99,3 +99,33 @@ def test_period_shops_alone_are_a_condition_of_the_form():
     conditions = conditions_from(MultiDict([("p_shop_ids", "3"), ("p_bought", "1")]), [])
     assert conditions["period"]["shop_ids"] == [3]
     assert "period" not in conditions_from(MultiDict([("p_bought", "1")]), [])
+
+
+def test_mails_chosen_by_typed_id_with_s_for_scenarios_and_by_kind(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    shop = tenant.shops[0]["id"]
+    rpc.customers.upsert_customers(scope, [{"member_number": f"ML{i}", "shop_id": shop, "family_name": "配信",
+                                            "given_name": f"{i}"} for i in range(1, 4)])
+    rpc.mailhistory.upsert_mails(scope, [
+        {"mail_number": 21, "kind": "manual", "name": "冬のご案内"},
+        {"mail_number": 22, "kind": "manual_scenario", "name": "初回", "scenario_number": 7, "step": 1},
+        {"mail_number": 23, "kind": "scheduled", "name": "毎週"}])
+    rpc.mailhistory.record_activities(scope, [
+        {"activity": "delivery", "mail_number": number, "member_number": member, "result": "delivered",
+         "address": f"{member}@ex.jp", "occurred_at": "2026-11-02T10:00:00"}
+        for number, member in ((21, "ML1"), (22, "ML2"), (23, "ML3"))])
+    wait_for(lambda: rpc.search.count(scope, {"mails": {"manual": {"sent": "include"}}})["total"] == 3,
+             timeout=20, message="the index")
+
+    def found(query):
+        page = operator.get(f"/customers/search/?search=1&m_manual_sent=include&{query}").get_data(as_text=True)
+        return set(re.findall(r">(ML\d)<", page))
+
+    page = operator.get("/customers/search/").get_data(as_text=True)
+    assert 'name="m_manual_ref"' in page and "手動シナリオ（一通目）" in page
+    assert found("m_manual_ref=S7") == {"ML2"}
+    assert found("m_manual_ref=21,%EF%BC%B3%EF%BC%97") == {"ML1", "ML2"}  # 21, Ｓ７
+    assert found("m_manual_kinds=scheduled") == {"ML3"}
+    assert found("m_manual_kinds=manual&m_manual_kinds=manual_scenario") == {"ML1", "ML2"}
+    unknown = operator.get("/customers/search/?search=1&m_manual_sent=include&m_manual_ref=S99")
+    assert unknown.status_code == 400 and "指定したメールIDのメールが見つかりません。" in unknown.get_data(as_text=True)
