@@ -79,6 +79,8 @@ def edit(customer_id, purchase_id=None):
     values["shop_id"] = shop_id
     if request.method == "POST":
         payload = _purchase_payload(request.form, customer_id, groups)
+        if purchase:  # what the form does not show stays as the cart recorded it
+            payload.update(media=purchase["media"], order_attributes=purchase["order_attributes"])
         try:
             if purchase_id:
                 services().purchases.update_purchase(_scope(), purchase_id, payload)
@@ -91,6 +93,10 @@ def edit(customer_id, purchase_id=None):
             flash("購入履歴を登録しました。", "info")
             return redirect(url_for(".index", customer_id=customer_id))
     rows = max(LINE_ROWS, len(values.get("lines") or []) + 1)
+    listed = {product["code"] for product in products}  # the picker offers at most 1,000: add the lines' own
+    products = products + [{"code": line["product_code"], "name": line.get("product_name") or line["product_code"],
+                            "price": line.get("unit_price") or 0}
+                           for line in values.get("lines") or [] if line["product_code"] not in listed]
     return render_template("customers/purchase_form.html", customer=customer, purchase=purchase, groups=groups,
                            products=products, values=values, errors=errors, rows=rows, tab="purchases",
                            tabs=TABS), (400 if errors else 200)

@@ -77,3 +77,27 @@ def test_purchase_download_needs_the_export_permission_for_shop_accounts(operato
     download = shop.get(f"/customers/{customer_id}/purchases/export.csv?encoding=utf8bom")
     assert download.status_code == 200 and download.data.startswith(b"\xef\xbb\xbf")
     assert "会員番号,受注コード" in download.data.decode("utf-8-sig")
+
+
+def test_editing_a_cart_order_by_hand_keeps_what_the_form_does_not_show_and_delete(operator, tenant, rpc):
+    customer_id = new_customer(operator, tenant, name="カート")
+    number = rpc.customers.get_customer(tenant.operator_scope(), customer_id)["member_number"]
+    recorded = rpc.purchases.record_orders(tenant.operator_scope(), [{
+        "shop_id": tenant.shops[0]["id"], "order_code": "CART-1", "member_number": number,
+        "purchased_at": "2026-11-01T10:00:00", "media": "instagram", "order_attributes": {"支払方法": "代引き"},
+        "lines": [{"product_code": "CART-P", "product_name": "カート商品", "quantity": 1, "unit_price": 800}]}])
+    purchase_id = recorded["purchases"][0]["id"]
+    edit = f"/customers/{customer_id}/purchases/{purchase_id}/edit"
+    page = operator.get(edit).get_data(as_text=True)
+    assert 'value="CART-P"' in page and "selected" in page.split('value="CART-P"')[1][:40]
+    form = {"shop_id": str(tenant.shops[0]["id"]), "purchased_at": "2026-11-01T10:00", "shipped_at": "",
+            "line_count": "5", "line_0_product_code": "CART-P", "line_0_quantity": "2", "line_0_unit_price": "800",
+            "billed_amount": "", "counted": "1"}
+    assert post(operator, edit, form).status_code == 302
+    edited = rpc.purchases.get_purchase(tenant.operator_scope(), purchase_id)
+    assert edited["lines"][0]["quantity"] == 2 and edited["version"] == 2
+    assert edited["media"] == "instagram" and edited["order_attributes"] == {"支払方法": "代引き"}
+    deleted = post(operator, f"/customers/{customer_id}/purchases/{purchase_id}/delete", {},
+                   token_from=f"/customers/{customer_id}/purchases/")
+    assert deleted.status_code == 302
+    assert "CART-1" not in operator.get(f"/customers/{customer_id}/purchases/").get_data(as_text=True)
