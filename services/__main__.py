@@ -5,6 +5,8 @@
   check-broker            exit 1 with advice when no RabbitMQ answers
   health <service>        exit 0 when the service's health RPC answers ok (container health checks)
   demo                    load the demo company into empty databases
+  reconcile <company id>  report whether the search index agrees with the owners (exit 1 when it does not)
+  rebuild <company id>    reload the company's search index from the owners
 """
 import sys
 
@@ -46,6 +48,16 @@ def main(argv):
         ok, detail = probe(args[0], amqp_uri())
         print(detail, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 1
+    if command in ("reconcile", "rebuild") and len(args) == 1 and args[0].isdigit():
+        import json
+
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        scope = {"company_id": int(args[0]), "role": "system"}
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=3600) as rpc:
+            result = getattr(rpc.search, command)(scope)
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0 if command == "rebuild" or result["in_agreement"] else 1
     if command == "demo":
         from services.demo import load_demo
 

@@ -44,7 +44,10 @@ def clear_company(session, company_id):
 
 
 def rebuild(unit_of_work, owners, scope):
-    """Clear the company's index and load it again from the owners. Returns how many of each were applied."""
+    """Clear the company's index and load it again from the owners. Returns how many of each were applied.
+
+    While it runs, the company's searches see the index filling up again; events keep being applied, and one newer
+    than the owner's page it concerns is kept."""
     with unit_of_work() as session:
         clear_company(session, scope["company_id"])
     counts = {}
@@ -52,9 +55,15 @@ def rebuild(unit_of_work, owners, scope):
         counts[entity] = 0
         for page in owner_pages(owners, scope, fetch):
             with unit_of_work() as session:
-                # the page is loaded afresh: forget the versions noted for its entities
-                session.execute(delete(AppliedVersion).where(AppliedVersion.entity == entity,
-                                                             AppliedVersion.entity_id.in_([e["entity_id"] for e in page])))
+                # The page is loaded afresh: forget the versions noted for its entities, unless an event newer than
+                # the page was applied since the page was read (that event's data stays).
+                fetched = {str(e["entity_id"]): e["version"] for e in page}
+                noted = session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
+                    AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(list(fetched)))).all()
+                older = [entity_id for entity_id, version in noted if version <= fetched[entity_id]]
+                if older:
+                    session.execute(delete(AppliedVersion).where(AppliedVersion.entity == entity,
+                                                                 AppliedVersion.entity_id.in_(older)))
                 for envelope in page:
                     apply(session, envelope)
                     counts[entity] += 1

@@ -1,4 +1,6 @@
 """Search over the index the owners' events build: each condition checked by exactly which customers match."""
+import json
+
 import pytest
 
 from services.common.errors import ValidationFailed
@@ -168,9 +170,26 @@ def test_reconciliation_agrees_and_a_rebuild_restores_a_damaged_index(rpc, world
     damaged = rpc.search.reconcile(world["scope"])
     assert not damaged["in_agreement"]
     assert damaged["entities"]["customer"]["stale"] == [str(world["ids"]["B"])]
-    counts = rpc.search.rebuild(world["scope"])
+
+    def command(*args):  # what an operator of the system runs: python -m services reconcile / rebuild <company>
+        import os
+        import subprocess
+        import sys
+
+        from tests.support import ROOT
+
+        return subprocess.run([sys.executable, "-m", "services", *args, str(world["scope"]["company_id"])], cwd=ROOT,
+                              env=dict(os.environ, AMQP_URI=stack.amqp_uri), capture_output=True, text=True,
+                              timeout=120)
+
+    reported = command("reconcile")
+    assert reported.returncode == 1 and '"in_agreement": false' in reported.stdout
+    rebuilt = command("rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    counts = json.loads(rebuilt.stdout)
     assert counts["customer"] == 5 and counts["purchase"] == 5 and counts["mail_activity"] == 7
     assert rpc.search.reconcile(world["scope"])["in_agreement"]
+    assert command("reconcile").returncode == 0
     assert matching(rpc, world, {"latest": {"purchase_count": {"min": 1, "max": 1}}}) == ["B", "C"]
 
 

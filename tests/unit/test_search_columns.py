@@ -336,3 +336,39 @@ def test_an_order_recorded_again_for_another_customer_leaves_the_first_one_summa
     with factory() as session:
         store.follow(session)
     _agree(factory, store)
+
+
+def test_a_rebuild_keeps_an_event_newer_than_the_page_it_read(index):
+    import contextlib
+
+    from services.search import rebuild
+
+    factory, events = index
+    customer = next(e for e in events if e["entity"] == "customer")
+    newer = copy.deepcopy(customer)
+    newer["version"] += 1
+    newer["data"]["gender"] = "male" if customer["data"]["gender"] == "female" else "female"
+
+    class Customers:
+        def export_for_index(self, scope, after, limit):
+            if after:
+                return []
+            with factory() as session:  # the event arrives between the page's reading and its applying
+                indexer.apply(session, newer)
+                session.commit()
+            return [customer]
+
+    class Nothing:
+        def export_for_index(self, *args):
+            return []
+
+    @contextlib.contextmanager
+    def unit_of_work():
+        with factory() as session:
+            yield session
+            session.commit()
+
+    owners = {"customers": Customers(), "purchases": Nothing(), "mailhistory": Nothing()}
+    rebuild.rebuild(unit_of_work, owners, {"company_id": 1, "role": "system"})
+    with factory() as session:
+        assert session.get(IndexedCustomer, int(customer["entity_id"])).gender == newer["data"]["gender"]
