@@ -98,15 +98,20 @@ def _saved(session, scope, saved_id):
     return saved
 
 
-def saved_members_clause(session, scope, saved_id):
+def saved_members_clause(session, scope, saved_id, depth=0):
+    """The customers of a saved search: its fixed list, or its conditions evaluated now (within the saved search
+    it was itself narrowed to, if any: that one was saved before it, so the chain ends)."""
+    from sqlalchemy import and_, true
+
     saved = _saved(session, scope, saved_id)
     if saved.frozen:
         return C.id.in_(select(SavedSearchMember.customer_id).where(SavedSearchMember.saved_search_id == saved.id))
     parsed = load(_conditions, json.loads(saved.conditions))
     sections = section_clauses(parsed, scope.company_id, today_jst())
-    from sqlalchemy import and_, true
-
     clauses = [c for group in sections.values() for c in group]
+    within = parsed.get("saved_search_id")
+    if within and within != saved.id and depth < 10:
+        clauses.append(saved_members_clause(session, scope, within, depth + 1))
     return and_(*clauses) if clauses else true()
 
 

@@ -68,6 +68,10 @@ def test_saved_searches_live_and_frozen(operator, tenant, rpc):
     live = rpc.search.count(scope, {"saved_search_id": saved["女性（都度）"]["id"]})["total"]
     frozen = rpc.search.count(scope, {"saved_search_id": saved["女性（固定）"]["id"]})["total"]
     assert (live, frozen) == (2, 1)
+    # a live search saved within the fixed list stays within it when evaluated again
+    narrowed = rpc.search.save_search(scope, "固定の中の女性", {"attributes": {"genders": ["female"]},
+                                                         "saved_search_id": saved["女性（固定）"]["id"]}, False)
+    assert rpc.search.count(scope, {"saved_search_id": narrowed["id"]})["total"] == 1
     page = operator.get(f"/customers/search/?search=1&saved={saved['女性（固定）']['id']}").get_data(as_text=True)
     assert "保存した検索「女性（固定）」" in page and re.search(r'data-testid="total">1<', page)
 
