@@ -185,3 +185,47 @@ def test_delete_a_purchase(rpc, tenant, customer):
     purchase = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])[0]
     rpc.purchases.delete_purchase(tenant.operator_scope(), purchase["id"])
     assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"]) == []
+
+
+def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, customer, amqp_uri):
+    connection = Connection(amqp_uri)
+    channel = connection.channel()
+    queue = Queue(f"purchases-all-{uuid.uuid4().hex[:6]}", exchange=event_exchange("purchases"), routing_key="#",
+                  auto_delete=True)
+    queue(channel).declare()
+    try:
+        scope, shop_id = tenant.operator_scope(), tenant.shops[0]["id"]
+        recorded = rpc.purchases.record_orders(scope, [order(tenant, "EV-1")])["purchases"][0]
+        purchase = rpc.purchases.get_purchase(scope, recorded["id"])
+        update = {"shop_id": shop_id, "purchased_at": "2026-10-02T10:00:00", "billed_amount": 500,
+                  "lines": [{"product_code": "R-1", "quantity": 3, "unit_price": 400}]}
+        updated = rpc.purchases.update_purchase(scope, purchase["id"], update)
+        assert (updated["version"], updated["sales"], updated["billed_amount"]) == (2, 1200, 500)
+        rpc.purchases.delete_purchase(scope, purchase["id"])
+        product = rpc.purchases.list_products(scope, shop_id)[0]
+        rpc.purchases.update_product(scope, product["id"], {"code": product["code"], "name": "改名", "price": 450})
+        category = rpc.purchases.add_category(scope, shop_id, {"name": "花"})
+        rpc.purchases.rename_category(scope, category["id"], {"name": "季節の花"})
+        group = rpc.purchases.add_history_group(scope, {"name": "購入のきっかけ"})
+        expected = {("purchase", str(purchase["id"])): [("purchase_recorded", 1), ("purchase_recorded", 2),
+                                                        ("purchase_deleted", 3)],
+                    ("product", str(product["id"])): [("product_updated", 1), ("product_updated", 2)],
+                    ("category", str(category["id"])): [("category_updated", 1), ("category_updated", 2)],
+                    ("history_group", str(group["id"])): [("history_group_updated", 1)]}
+        seen = {}
+
+        def collect():
+            message = queue(channel).get(no_ack=True)
+            while message:
+                event = json.loads(message.body)
+                key = (event["entity"], event["entity_id"])
+                if key in expected:
+                    seen.setdefault(key, []).append((event["event_type"], event["version"]))
+                message = queue(channel).get(no_ack=True)
+            return all(len(seen.get(key, [])) >= len(kinds) for key, kinds in expected.items())
+
+        wait_for(collect, timeout=15, interval=0.05, message="the purchases service's events")
+        assert seen == expected
+    finally:
+        queue(channel).delete()
+        connection.release()
