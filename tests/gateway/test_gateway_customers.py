@@ -1,6 +1,9 @@
 """顧客管理 and its settings through the gateway (Flask's client, real services)."""
 import re
 
+import pytest
+
+from services.common.errors import NotFound
 from services.customers.fields import FORM_FIELDS
 from tests.gateway.conftest import csrf_token, log_in
 from tests.support import wait_for
@@ -173,3 +176,191 @@ def test_line_permission_on_the_form_confirmation_detail_and_edit(operator, tena
     assert post(operator, edit_url, dict(form, line_permission="1")).status_code == 302
     assert "LINE許可" in operator.get(detail_url).get_data(as_text=True)
     assert rpc.customers.get_customer(tenant.operator_scope(), customer_id)["line_permission"] is True
+
+
+def _group_by_name(rpc, tenant, name, include_retired=False):
+    return next(grp for grp in rpc.customers.list_groups(tenant.operator_scope(), include_retired)
+                if grp["name"] == name)
+
+
+def _new_group(operator, name, labels=()):
+    created = post(operator, "/settings/groups/attribute/new", {"name": name, "in_use": "1"})
+    assert created.status_code == 302
+    group_url = created.headers["Location"]
+    for label in labels:
+        assert post(operator, group_url + "/choices", {"label": label}, token_from=group_url).status_code == 302
+    return group_url
+
+
+def _live_labels(group):
+    return [c["label"] for c in group["choices"] if not c["retired"]]
+
+
+def test_renaming_a_group_and_taking_it_out_of_use(operator, tenant, rpc):
+    group_url = _new_group(operator, "来店頻度", ["月1回"])
+    assert "来店頻度" in operator.get("/customers/new").get_data(as_text=True)
+    saved = post(operator, group_url, {"name": "来店ペース", "in_use": "0"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(group_url)
+    page = operator.get(group_url).get_data(as_text=True)
+    assert "グループを登録しました。" in page and 'value="来店ペース"' in page
+    assert re.search(r'name="in_use" value="0" checked', page)
+    listing = operator.get("/settings/groups").get_data(as_text=True)
+    assert re.search(r"<td>来店ペース</td>\s*<td>使用しない</td>", listing) and "来店頻度" not in listing
+    assert "来店ペース" not in operator.get("/customers/new").get_data(as_text=True)
+    group = _group_by_name(rpc, tenant, "来店ペース")
+    assert group["in_use"] is False and _live_labels(group) == ["月1回"]
+    assert post(operator, group_url, {"name": "来店ペース", "in_use": "1"}).status_code == 302
+    assert _group_by_name(rpc, tenant, "来店ペース")["in_use"] is True
+    assert "来店ペース" in operator.get("/customers/new").get_data(as_text=True)
+
+
+def test_editing_reordering_and_retiring_choices(operator, tenant, rpc):
+    group_url = _new_group(operator, "ランク", ["ゴールド", "シルバー", "ブロンズ"])
+    ids = {c["label"]: c["id"] for c in _group_by_name(rpc, tenant, "ランク")["choices"]}
+
+    def choice(label, data):
+        return post(operator, f"{group_url}/choices/{ids[label]}", data, token_from=group_url)
+
+    assert choice("シルバー", {"action": "rename", "label": "シルバー会員"}).status_code == 302
+    ids["シルバー会員"] = ids.pop("シルバー")
+    assert _live_labels(_group_by_name(rpc, tenant, "ランク")) == ["ゴールド", "シルバー会員", "ブロンズ"]
+    assert 'value="シルバー会員"' in operator.get(group_url).get_data(as_text=True)
+
+    assert choice("ブロンズ", {"action": "up"}).status_code == 302
+    assert _live_labels(_group_by_name(rpc, tenant, "ランク")) == ["ゴールド", "ブロンズ", "シルバー会員"]
+    assert choice("ゴールド", {"action": "down"}).status_code == 302
+    assert _live_labels(_group_by_name(rpc, tenant, "ランク")) == ["ブロンズ", "ゴールド", "シルバー会員"]
+    page = operator.get(group_url).get_data(as_text=True)
+    assert page.index('value="ブロンズ"') < page.index('value="ゴールド"') < page.index('value="シルバー会員"')
+
+    assert choice("ゴールド", {"action": "retire"}).status_code == 302
+    group = _group_by_name(rpc, tenant, "ランク")
+    assert _live_labels(group) == ["ブロンズ", "シルバー会員"]
+    assert [c["retired"] for c in group["choices"] if c["label"] == "ゴールド"] == [True]
+    page = operator.get(group_url).get_data(as_text=True)
+    assert 'value="ゴールド"' not in page and 'value="ブロンズ"' in page
+    form = operator.get("/customers/new").get_data(as_text=True)
+    assert "ゴールド" not in form and "シルバー会員" in form
+
+    assert choice("シルバー会員", {"action": "up"}).status_code == 302
+    assert _live_labels(_group_by_name(rpc, tenant, "ランク")) == ["シルバー会員", "ブロンズ"]
+    page = operator.get(group_url).get_data(as_text=True)
+    assert page.index('value="シルバー会員"') < page.index('value="ブロンズ"') and 'value="ゴールド"' not in page
+
+
+def test_reordering_and_retiring_groups(operator, tenant, rpc):
+    for name in ("趣味", "職業", "居住地"):
+        _new_group(operator, name, [f"{name}の選択肢"])
+    ids = {grp["name"]: grp["id"] for grp in rpc.customers.list_groups(tenant.operator_scope())}
+
+    def move(name, action):
+        return post(operator, f"/settings/groups/attribute/{ids[name]}/order", {"action": action},
+                    token_from="/settings/groups")
+
+    def names():
+        return [grp["name"] for grp in rpc.customers.list_groups(tenant.operator_scope())]
+
+    def listed():
+        page = operator.get("/settings/groups").get_data(as_text=True)
+        return re.findall(r"<tr>\s*<td>([^<]+)</td>", page)
+
+    moved = move("居住地", "up")
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/settings/groups")
+    assert names() == ["趣味", "居住地", "職業"] == listed()
+    assert move("趣味", "down").status_code == 302
+    assert names() == ["居住地", "趣味", "職業"] == listed()
+
+    retired = move("趣味", "retire")
+    assert retired.status_code == 302
+    assert "グループを廃止しました。" in operator.get(retired.headers["Location"]).get_data(as_text=True)
+    assert names() == ["居住地", "職業"] == listed()
+    gone = _group_by_name(rpc, tenant, "趣味", include_retired=True)
+    assert gone["retired"] is True and gone["in_use"] is False
+    assert "趣味" not in operator.get("/customers/new").get_data(as_text=True)
+    assert operator.get(f"/settings/groups/attribute/{ids['趣味']}").status_code == 404
+
+    assert move("職業", "up").status_code == 302
+    assert names() == ["職業", "居住地"] == listed()
+
+
+def test_bad_input_on_the_group_forms_changes_nothing(operator, tenant, rpc):
+    group_url = _new_group(operator, "購入動機", ["広告", "紹介"])
+    before = _group_by_name(rpc, tenant, "購入動機")
+    choice_id = before["choices"][0]["id"]
+
+    too_long = post(operator, f"{group_url}/choices/{choice_id}", {"action": "rename", "label": "あ" * 126},
+                    token_from=group_url)
+    assert too_long.status_code == 400 and "125文字以内で入力してください。" in too_long.get_data(as_text=True)
+    blank = post(operator, f"{group_url}/choices/{choice_id}", {"action": "rename", "label": ""}, token_from=group_url)
+    assert blank.status_code == 400 and "必須項目です。" in blank.get_data(as_text=True)
+    added = post(operator, group_url + "/choices", {"label": "い" * 126}, token_from=group_url)
+    assert added.status_code == 400 and "125文字以内で入力してください。" in added.get_data(as_text=True)
+
+    unnamed = post(operator, group_url, {"name": "", "in_use": "0"})
+    assert unnamed.status_code == 400 and "必須項目です。" in unnamed.get_data(as_text=True)
+    long_name = post(operator, group_url, {"name": "う" * 126, "in_use": "0"})
+    assert long_name.status_code == 400 and "125文字以内で入力してください。" in long_name.get_data(as_text=True)
+    new_group = post(operator, "/settings/groups/attribute/new", {"name": "え" * 126, "in_use": "1"})
+    assert new_group.status_code == 400 and "125文字以内で入力してください。" in new_group.get_data(as_text=True)
+
+    after = _group_by_name(rpc, tenant, "購入動機")
+    assert after["choices"] == before["choices"] and after["in_use"] is True
+    assert [grp["name"] for grp in rpc.customers.list_groups(tenant.operator_scope())] == ["購入動機"]
+    listing = operator.get("/settings/groups").get_data(as_text=True)
+    assert re.search(r"<td>購入動機</td>\s*<td>使用する</td>", listing) and "え" * 126 not in listing
+    page = operator.get(group_url).get_data(as_text=True)
+    assert 'value="広告"' in page and 'value="紹介"' in page and "あ" * 126 not in page
+
+
+def test_deleting_a_customer(operator, tenant, rpc):
+    kept = post(operator, "/customers/new", dict(customer_form(tenant, family_name="残る客"), action="save"))
+    saved = post(operator, "/customers/new", dict(customer_form(tenant, family_name="消える客"), action="save"),
+                 token_from="/customers/new")
+    detail_url = saved.headers["Location"]
+    customer_id = int(re.search(r"/customers/(\d+)", detail_url).group(1))
+    post(operator, detail_url + "/support", {"staff": "LTV-X", "entered_at": "2022-09-28T18:00", "content": "問合せ"},
+         token_from=detail_url + "/support?new=1")
+    listing = operator.get("/customers/").get_data(as_text=True)
+    assert "消える客" in listing and "残る客" in listing and "2件" in listing
+
+    deleted = post(operator, f"/customers/{customer_id}/delete", {}, token_from=detail_url)
+    assert deleted.status_code == 302 and deleted.headers["Location"].endswith("/customers/")
+    listing = operator.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert "顧客を削除しました。" in listing and "消える客" not in listing and "残る客" in listing
+    assert re.search(r"顧客一覧 <small>1件</small>", listing)
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer(tenant.operator_scope(), customer_id)
+    with pytest.raises(NotFound):
+        rpc.customers.list_support_entries(tenant.operator_scope(), customer_id)
+    assert operator.get(detail_url).status_code == 404
+    assert rpc.customers.list_customers(tenant.operator_scope(), 1, 50, "")["total"] == 1
+    assert operator.get(kept.headers["Location"]).status_code == 200
+
+
+def test_editing_a_support_entry(operator, tenant, rpc):
+    saved = post(operator, "/customers/new", dict(customer_form(tenant), action="save"))
+    customer_id = int(re.search(r"/customers/(\d+)", saved.headers["Location"]).group(1))
+    support_url = f"/customers/{customer_id}/support"
+    post(operator, support_url, {"staff": "LTV-X", "entered_at": "2022-09-28T18:00", "content": "初回の問合せ。"},
+         token_from=support_url + "?new=1")
+    entry = rpc.customers.list_support_entries(tenant.operator_scope(), customer_id)[0]
+    edit_url = f"{support_url}/{entry['id']}/edit"
+    form = operator.get(edit_url).get_data(as_text=True)
+    assert 'value="LTV-X"' in form and "初回の問合せ。</textarea>" in form and 'value="2022-09-28T18:00"' in form
+
+    edited = post(operator, edit_url, {"staff": "佐藤", "entered_at": "2022-09-29T10:30", "content": "折り返し済み。"})
+    assert edited.status_code == 302 and edited.headers["Location"].endswith(support_url)
+    page = operator.get(support_url).get_data(as_text=True)
+    assert "対応履歴を更新しました。" in page and "折り返し済み。" in page and "佐藤" in page
+    assert "2022-09-29 10:30" in page and "初回の問合せ。" not in page
+    [changed] = rpc.customers.list_support_entries(tenant.operator_scope(), customer_id)
+    assert (changed["id"], changed["staff"], changed["content"]) == (entry["id"], "佐藤", "折り返し済み。")
+    assert changed["version"] == entry["version"] + 1
+
+    refused = post(operator, edit_url, {"staff": "  ", "entered_at": "2022-09-30T09:00", "content": ""})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and text.count("必須項目です。") == 2
+    assert rpc.customers.list_support_entries(tenant.operator_scope(), customer_id) == [changed]
+    page = operator.get(support_url).get_data(as_text=True)
+    assert "折り返し済み。" in page and "2022-09-29 10:30" in page
+    assert operator.get(f"{support_url}/{entry['id'] + 100000}/edit").status_code == 404
