@@ -6,6 +6,7 @@ server URL (``postgresql://postgres@127.0.0.1:5432``), as CI sets it.
 """
 import contextlib
 import itertools
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,42 @@ def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {message}: {last_exc!r}")
+
+
+@contextlib.contextmanager
+def published_events(amqp_uri, service, routing_key="#"):
+    """Listen to a service's events from now on. Yields ``take(wanted, count, message)``, which waits until
+    ``count`` events for which ``wanted(event)`` holds have arrived and returns them in arrival order."""
+    from kombu import Connection, Queue
+
+    from services.common.outbox import event_exchange
+
+    connection = Connection(amqp_uri)
+    channel = connection.channel()
+    queue = Queue(f"{service}-events-test-{uuid.uuid4().hex[:6]}", exchange=event_exchange(service),
+                  routing_key=routing_key, auto_delete=True)
+    queue(channel).declare()
+
+    def take(wanted, count, message="the events"):
+        found = []
+
+        def arrived():
+            received = queue(channel).get(no_ack=True)
+            while received:
+                event = json.loads(received.body)
+                if wanted(event):
+                    found.append(event)
+                received = queue(channel).get(no_ack=True)
+            return len(found) >= count
+
+        wait_for(arrived, timeout=15, interval=0.05, message=message)
+        return found
+
+    try:
+        yield take
+    finally:
+        queue(channel).delete()
+        connection.release()
 
 
 def session_for(url):

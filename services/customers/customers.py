@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 from services.common.batches import apply_each
 from services.common.contracts import JST, field_error, load
 from services.common.errors import Forbidden, NotFound
-from services.common.text import fold_width
 
 from . import events, groups, schemas
 from .japanese import fold
@@ -176,11 +175,11 @@ def update_customer(session, scope, customer_id, data, shop_ids=None):
 
 def delete_customer(session, scope, customer_id):
     """The customer goes with its 対応履歴 (each entry's deletion announced as when deleted one by one)."""
+    from . import support  # which builds on this module
+
     customer = get_customer(session, scope, customer_id)
     for entry in session.scalars(select(SupportEntry).where(SupportEntry.customer_id == customer.id)):
-        entry.version += 1
-        events.support_entry_changed(session, entry, events.SUPPORT_ENTRY_DELETED)
-        session.delete(entry)
+        support.remove(session, entry)
     customer.version += 1
     events.customer_deleted(session, customer)
     session.delete(customer)
@@ -197,7 +196,7 @@ def batch_upsert(session, scope, records, shop_ids=None):
         if not isinstance(record, dict) or not isinstance(record.get("member_number"), str) \
                 or not record["member_number"].strip():
             raise field_error("member_number", "required")
-        number = fold_width(record["member_number"]).replace(" ", "")  # as the number is stored
+        number = schemas.compact(record["member_number"])  # as the number is stored
         existing = session.scalar(select(Customer).where(Customer.company_id == scope.company_id,
                                                          Customer.member_number == number))
         try:

@@ -14,7 +14,12 @@ POSTAL = r"^(\d{3}-\d{4})?$"
 MEMBER_NUMBER = r"^[0-9A-Za-z_\-]{1,50}$"
 
 
-def normalise_typed(data, phones, compact):
+def compact(value):
+    """A compact field (member number, email) as stored: width-folded, no spaces."""
+    return fold_width(value).replace(" ", "")
+
+
+def normalise_typed(data, phones, compact_fields):
     """Names and addresses with spaces folded, furigana as katakana, phones and postal code normalised, and the
     ``compact`` fields (addresses, numbers) width-folded without spaces — as operators and members type them."""
     data = dict(data)
@@ -29,9 +34,9 @@ def normalise_typed(data, phones, compact):
             data[key] = normalize_phone(data[key])
     if isinstance(data.get("postal_code"), str):
         data["postal_code"] = normalize_postal_code(data["postal_code"])
-    for key in compact:
+    for key in compact_fields:
         if isinstance(data.get(key), str):
-            data[key] = fold_width(data[key]).replace(" ", "")
+            data[key] = compact(data[key])
     return data
 
 
@@ -105,7 +110,7 @@ class CustomerInput(Contract):
         if not isinstance(data, dict):
             return data
         data = normalise_typed(data, phones=("mobile_phone", "home_phone", "fax"),
-                               compact=("mobile_email", "pc_email", "member_number"))
+                               compact_fields=("mobile_email", "pc_email", "member_number"))
         if data.get("member_number") == "":
             data["member_number"] = None
         for key in ("birth_date", "points_expiry", "earliest_expiry", "last_login_at"):
@@ -267,7 +272,7 @@ class MemberRegistration(Contract):
     def normalise(self, data, **_kwargs):
         if not isinstance(data, dict):
             return data
-        data = normalise_typed(data, phones=("phone",), compact=("email",))
+        data = normalise_typed(data, phones=("phone",), compact_fields=("email",))
         if isinstance(data.get("birth_date"), str):
             data["birth_date"] = fold_width(data["birth_date"]).replace("-", "").replace("/", "")
         return data

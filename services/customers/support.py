@@ -53,9 +53,13 @@ def update_entry(session, scope, entry_id, data):
 
 
 def delete_entry(session, scope, entry_id):
-    entry = _entry(session, scope, entry_id)
+    remove(session, _entry(session, scope, entry_id))
+    session.flush()
+
+
+def remove(session, entry):
+    """Delete an entry (its scope already checked), announcing it."""
     entry.version += 1
     events.support_entry_changed(session, entry, events.SUPPORT_ENTRY_DELETED)
     session.delete(entry)
-    session.flush()
 

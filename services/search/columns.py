@@ -75,10 +75,15 @@ class Columns:
     def put(self, name, slots, values):
         column = self.data[name]
         if column.dtype.kind == "U":  # fixed-width text: widen the column first when a value is longer
-            values = values or "" if isinstance(values, str) or values is None else [v or "" for v in values]
-            longest = len(values) if isinstance(values, str) else max(map(len, values), default=0)
-            if longest > column.dtype.itemsize // 4:
-                dtype = np.dtype(f"<U{max(longest, 2 * (column.dtype.itemsize // 4))}")
+            if isinstance(values, str) or values is None:
+                values = values or ""
+                longest = len(values)
+            else:
+                values = [value or "" for value in values]
+                longest = max(map(len, values), default=0)
+            width = column.dtype.itemsize // 4
+            if longest > width:
+                dtype = np.dtype(f"<U{max(longest, 2 * width)}")
                 self.spec[name] = (dtype, self.spec[name][1])
                 column = self.data[name] = column.astype(dtype)
         column[slots] = values

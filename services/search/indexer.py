@@ -147,8 +147,8 @@ def apply_purchase(session, event):
         return False
     purchase_id = int(event["entity_id"])
     # an order recorded again may name another customer: the one it leaves is summarised again too
-    previous = session.scalar(select(IndexedPurchase.customer_id).where(IndexedPurchase.id == purchase_id))
-    left = previous if previous is not None and previous != data["customer_id"] else None
+    previous = session.get(IndexedPurchase, purchase_id)
+    left = previous.customer_id if previous is not None and previous.customer_id != data["customer_id"] else None
     if left is not None:
         lock_customer(session, left)
     session.execute(delete(IndexedLine).where(IndexedLine.purchase_id == purchase_id))

@@ -1,7 +1,7 @@
 """店舗管理 in a real browser, following the operator manual (ログイン, 店舗管理 ①店舗情報 ②権限設定)."""
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -114,6 +114,7 @@ def test_regenerate_shows_the_new_password_once_and_the_shop_logs_in_with_it(pag
     page.reload()  # the browser sends the same form again: nothing more is issued
     assert "実行済み" in page.get_by_role("alert").inner_text()
     assert page.get_by_test_id("new-password").count() == 0
+    screenshot(page, "shops-regenerate-reloaded")
     page.goto(shop_url(gateway_url, tenant, 0))
     assert page.get_by_test_id("new-password").count() == 0 and password not in page.content()
 

@@ -1,15 +1,11 @@
 """The customers service over RPC on the real broker and database."""
 import concurrent.futures
-import json
-import uuid
 
 import pytest
-from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from services.common.outbox import event_exchange
-from tests.support import wait_for
+from tests.support import published_events, wait_for
 
 
 def new_customer(tenant, shop=0, **fields):
@@ -187,31 +183,14 @@ def test_a_batch_of_hundreds_in_one_call(rpc, tenant):
 
 
 def test_events_are_published_with_increasing_versions(rpc, tenant, amqp_uri):
-    connection = Connection(amqp_uri)
-    channel = connection.channel()
-    queue = Queue(f"customers-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("customers"),
-                  routing_key="#", auto_delete=True)
-    queue(channel).declare()
-    try:
+    with published_events(amqp_uri, "customers") as take:
         created = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant))
         rpc.customers.update_customer(tenant.operator_scope(), created["id"], {"given_name": "二"})
         rpc.customers.delete_customer(tenant.operator_scope(), created["id"])
-        seen = []
-
-        def collect():
-            message = queue(channel).get(no_ack=True)
-            if message:
-                event = json.loads(message.body)
-                if event["entity"] == "customer" and event["entity_id"] == str(created["id"]):
-                    seen.append(event)
-            return len(seen) == 3
-
-        wait_for(collect, timeout=15, interval=0.05, message="three customer events")
-        assert [(e["event_type"], e["version"]) for e in seen] == [
-            ("customer_created", 1), ("customer_updated", 2), ("customer_deleted", 3)]
-    finally:
-        queue(channel).delete()
-        connection.release()
+        seen = take(lambda e: e["entity"] == "customer" and e["entity_id"] == str(created["id"]), 3,
+                    "three customer events")
+    assert [(e["event_type"], e["version"]) for e in seen] == [
+        ("customer_created", 1), ("customer_updated", 2), ("customer_deleted", 3)]
 
 
 def test_support_history_add_edit_delete_and_list_by_period(rpc, tenant):
@@ -334,33 +313,16 @@ def test_names_match_whatever_width_and_kana_are_typed(rpc, tenant):
 def test_line_permission_is_allowed_by_default_stored_returned_and_published(rpc, tenant, amqp_uri):
     scope = tenant.operator_scope()
     assert rpc.customers.create_customer(scope, new_customer(tenant))["line_permission"] is True
-    connection = Connection(amqp_uri)
-    channel = connection.channel()
-    queue = Queue(f"customers-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("customers"),
-                  routing_key="#", auto_delete=True)
-    queue(channel).declare()
-    try:
+    with published_events(amqp_uri, "customers") as take:
         created = rpc.customers.create_customer(scope, new_customer(tenant, line_permission=False, dm_permission=True))
         assert (created["line_permission"], created["dm_permission"]) == (False, True)
         assert rpc.customers.get_customer(scope, created["id"])["line_permission"] is False
         updated = rpc.customers.update_customer(scope, created["id"], {"given_name": "二"})
         assert updated["line_permission"] is False, "an update that leaves it out keeps it"
         assert rpc.customers.update_customer(scope, created["id"], {"line_permission": True})["line_permission"]
-        seen = []
-
-        def collect():
-            message = queue(channel).get(no_ack=True)
-            if message:
-                event = json.loads(message.body)
-                if event["entity"] == "customer" and event["entity_id"] == str(created["id"]):
-                    seen.append(event)
-            return len(seen) == 3
-
-        wait_for(collect, timeout=15, interval=0.05, message="three customer events")
-        assert [e["data"]["line_permission"] for e in seen] == [False, False, True]
-    finally:
-        queue(channel).delete()
-        connection.release()
+        seen = take(lambda e: e["entity"] == "customer" and e["entity_id"] == str(created["id"]), 3,
+                    "three customer events")
+    assert [e["data"]["line_permission"] for e in seen] == [False, False, True]
     with pytest.raises(ValidationFailed) as refused:
         rpc.customers.create_customer(scope, new_customer(tenant, line_permission="maybe"))
     assert list(refused.value.fields) == ["line_permission"]

@@ -1,15 +1,11 @@
 """The purchases service over RPC on the real broker and database."""
 import concurrent.futures
-import json
-import uuid
 
 import pytest
-from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, Forbidden, ValidationFailed
-from services.common.outbox import event_exchange
-from tests.support import wait_for
+from tests.support import published_events
 
 
 @pytest.fixture
@@ -27,12 +23,7 @@ def order(tenant, code, lines=None, **fields):
 
 
 def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(rpc, tenant, customer, amqp_uri):
-    connection = Connection(amqp_uri)
-    channel = connection.channel()
-    queue = Queue(f"purchases-events-{uuid.uuid4().hex[:6]}", exchange=event_exchange("purchases"),
-                  routing_key="purchase_recorded", auto_delete=True)
-    queue(channel).declare()
-    try:
+    with published_events(amqp_uri, "purchases", routing_key="purchase_recorded") as take:
         scope = {"company_id": tenant.company_id, "role": "system"}
         first = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1")])
         again = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1", billed_amount=700)])
@@ -41,21 +32,8 @@ def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(r
         history = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
         assert len(history) == 1 and history[0]["version"] == 2
         assert history[0]["sales"] == 800 and history[0]["billed_amount"] == 700 and history[0]["discount"] == 100
-        seen = []
-
-        def collect():
-            message = queue(channel).get(no_ack=True)
-            if message:
-                event = json.loads(message.body)
-                if event["entity_id"] == str(history[0]["id"]):
-                    seen.append(event["version"])
-            return len(seen) == 2
-
-        wait_for(collect, timeout=15, interval=0.05, message="two purchase_recorded events")
-        assert seen == [1, 2]
-    finally:
-        queue(channel).delete()
-        connection.release()
+        seen = take(lambda e: e["entity_id"] == str(history[0]["id"]), 2, "two purchase_recorded events")
+    assert [e["version"] for e in seen] == [1, 2]
 
 
 def test_unknown_product_codes_create_products_in_default_with_the_code_as_name(rpc, tenant, customer):
@@ -188,12 +166,7 @@ def test_delete_a_purchase(rpc, tenant, customer):
 
 
 def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, customer, amqp_uri):
-    connection = Connection(amqp_uri)
-    channel = connection.channel()
-    queue = Queue(f"purchases-all-{uuid.uuid4().hex[:6]}", exchange=event_exchange("purchases"), routing_key="#",
-                  auto_delete=True)
-    queue(channel).declare()
-    try:
+    with published_events(amqp_uri, "purchases") as take:
         scope, shop_id = tenant.operator_scope(), tenant.shops[0]["id"]
         recorded = rpc.purchases.record_orders(scope, [order(tenant, "EV-1")])["purchases"][0]
         purchase = rpc.purchases.get_purchase(scope, recorded["id"])
@@ -212,20 +185,9 @@ def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, custom
                     ("product", str(product["id"])): [("product_updated", 1), ("product_updated", 2)],
                     ("category", str(category["id"])): [("category_updated", 1), ("category_updated", 2)],
                     ("history_group", str(group["id"])): [("history_group_updated", 1)]}
-        seen = {}
-
-        def collect():
-            message = queue(channel).get(no_ack=True)
-            while message:
-                event = json.loads(message.body)
-                key = (event["entity"], event["entity_id"])
-                if key in expected:
-                    seen.setdefault(key, []).append((event["event_type"], event["version"]))
-                message = queue(channel).get(no_ack=True)
-            return all(len(seen.get(key, [])) >= len(kinds) for key, kinds in expected.items())
-
-        wait_for(collect, timeout=15, interval=0.05, message="the purchases service's events")
-        assert seen == expected
-    finally:
-        queue(channel).delete()
-        connection.release()
+        events = take(lambda e: (e["entity"], e["entity_id"]) in expected, sum(map(len, expected.values())),
+                      "the purchases service's events")
+    seen = {}
+    for event in events:
+        seen.setdefault((event["entity"], event["entity_id"]), []).append((event["event_type"], event["version"]))
+    assert seen == expected
