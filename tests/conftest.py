@@ -5,7 +5,8 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
-from tests.support import Databases, MailSink, ServiceProcesses, make_tenant, private_vhost, wait_for
+from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceProcesses, make_tenant, private_vhost,
+                           wait_for)
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +32,7 @@ def stack(tmp_path_factory, amqp_uri):
         processes.start(service)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
         for service in SERVICE_NAMES:
-            wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", timeout=60,
-                     message=f"{service} health")
+            wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", message=f"{service} health")
     stack = type("Stack", (), {})()
     stack.env, stack.urls, stack.amqp_uri, stack.processes, stack.databases, stack.tmp, stack.mail = (
         env, urls, amqp_uri, processes, databases, tmp, mail_sink)
@@ -44,7 +44,7 @@ def stack(tmp_path_factory, amqp_uri):
 
 @pytest.fixture(scope="session")
 def rpc(stack):
-    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=15) as proxy:
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as proxy:
         yield proxy
 
 
@@ -59,6 +59,6 @@ def app(stack):
     """The gateway's Flask app talking to the running stack (use ``app.test_client()``)."""
     from gateway import create_app
 
-    app = create_app({"AMQP_URI": stack.amqp_uri, "RPC_TIMEOUT": 15})
+    app = create_app({"AMQP_URI": stack.amqp_uri, "RPC_TIMEOUT": RPC_HUNG_SECONDS})
     yield app
     app.extensions["rpc_pool"].close()

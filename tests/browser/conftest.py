@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, wait_for
+from tests.support import HUNG_SECONDS, ROOT, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -43,11 +43,11 @@ def gateway_url(stack):
                                 "--workers", "1", "--threads", "8"], cwd=ROOT, env=stack.env, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: urllib.request.urlopen(url + "/healthz", timeout=5).status == 200, timeout=60,
+    wait_for(lambda: urllib.request.urlopen(url + "/healthz", timeout=5).status == 200,
              message="the gateway")
     yield url
     process.terminate()
-    process.wait(15)
+    process.wait(HUNG_SECONDS)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ def test_register_a_customer_through_the_admin_form(page, gateway_url, tenant):
     page.fill("#postal_code1", "105")
     page.fill("#postal_code2", "0001")
     page.click("#address-lookup")
-    wait_for(lambda: page.input_value("#address") == "東京都港区虎ノ門", timeout=10, message="住所検索")
+    wait_for(lambda: page.input_value("#address") == "東京都港区虎ノ門", message="住所検索")
     screenshot(page, "customer_form")
     page.click("button:has-text('確認')")
     assert "顧客登録 確認" in page.inner_text("h1")
@@ -76,7 +76,7 @@ def test_register_through_the_public_page_on_a_phone_and_get_the_mail(phone, gat
     assert "会員登録が完了しました" in phone.inner_text("main")
     member_number = phone.get_by_test_id("member-number").inner_text()
     screenshot(phone, "public_registered")
-    mail = wait_for(lambda: stack.mail.messages_to(address), timeout=20, message="the notification mail")[0]
+    mail = wait_for(lambda: stack.mail.messages_to(address), message="the notification mail")[0]
     assert "テスト本店" in mail["Subject"]
     assert member_number in mail.get_content() and "鈴木 花子 様" in mail.get_content()
 

@@ -23,7 +23,7 @@ def test_search_with_three_panels_and_download(page, gateway_url, tenant, rpc):
          "occurred_at": "2026-06-02T10:00:00"} for m in ("S1", "S3")])
     wait_for(lambda: rpc.search.count(scope, {"mails": {"manual": {"sent": "include"}}})["total"] == 2
              and rpc.search.count(scope, {"latest": {"purchase_count": {"min": 1}}})["total"] == 1,
-             timeout=20, message="the index")
+             message="the index")
 
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.click("a.menu-item:has-text('顧客管理')")

@@ -128,7 +128,7 @@ def test_basic_settings_drive_the_public_form(operator, tenant, client, stack):
                                "family_kana": "スズキ", "given_kana": "ハナコ", "phone": "09012345678",
                                "mail_permission": "mobile", "email": address})
     assert done.status_code == 200 and "会員登録が完了しました" in done.get_data(as_text=True)
-    mail = wait_for(lambda: stack.mail.messages_to(address), timeout=15, message="the notification mail")[0]
+    mail = wait_for(lambda: stack.mail.messages_to(address), message="the notification mail")[0]
     assert mail["Subject"] == "【テスト本店】ご登録ありがとうございます"
     assert "鈴木 様" in mail.get_content()
     assert client.get(f"/register/{tenant.company_id}/4242").status_code == 404

@@ -3,6 +3,7 @@ import re
 
 from services.shops.permissions import DEFAULTS
 from tests.gateway.conftest import csrf_token, log_in
+from tests.support import RPC_HUNG_SECONDS
 
 
 def post(client, path, data, token_from=None):
@@ -71,7 +72,7 @@ def test_purchase_download_needs_the_export_permission_for_shop_accounts(operato
     assert "CSVダウンロード" not in shop.get(f"/customers/{customer_id}/purchases/").get_data(as_text=True)
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=10) as rpc:
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as rpc:
         rpc.shops.update_permissions(tenant.operator_scope(), tenant.shops[0]["id"],
                                      dict(DEFAULTS, may_export_purchases=True))
     download = shop.get(f"/customers/{customer_id}/purchases/export.csv?encoding=utf8bom")

@@ -10,7 +10,7 @@ def test_search_page_counts_and_lists(operator, tenant, rpc):
         family, given = name.split()
         rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": family,
                                               "given_name": given, "gender": gender, "member_number": f"Q{number}"})
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, timeout=20, message="the index")
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, message="the index")
     page = operator.get("/customers/search/").get_data(as_text=True)
     for word in ("属性検索", "最新購入情報 RFM分析", "期間設定", "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴",
                  "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴", "検索", "クリア"):
@@ -32,7 +32,7 @@ def test_list_download_is_permission_gated_streamed_and_logged(operator, tenant,
     scope = tenant.operator_scope()
     rpc.customers.upsert_customers(scope, [{"member_number": f"DL{i}", "shop_id": tenant.shops[0]["id"],
                                             "family_name": "出力", "given_name": f"{i}番"} for i in range(12)])
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 12, timeout=20, message="the index")
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 12, message="the index")
     download = operator.get("/customers/search/export.csv?search=1&name=出力&columns=member_number&columns=family_name"
                             "&encoding=cp932")
     assert download.status_code == 200 and download.is_streamed
@@ -55,7 +55,7 @@ def test_saved_searches_live_and_frozen(operator, tenant, rpc):
 
     scope = tenant.operator_scope()
     rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": "保存", "gender": "female"})
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 1, timeout=20, message="the index")
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 1, message="the index")
     query = "search=1&genders=female"
     for frozen, name in (("0", "女性（都度）"), ("1", "女性（固定）")):
         response = operator.post("/customers/search/saved", data={
@@ -64,7 +64,7 @@ def test_saved_searches_live_and_frozen(operator, tenant, rpc):
     saved = {s["name"]: s for s in rpc.search.list_saved_searches(scope)}
     assert saved["女性（固定）"]["customer_count"] == 1 and not saved["女性（都度）"]["frozen"]
     rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": "追加", "gender": "female"})
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, timeout=20, message="the index")
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 2, message="the index")
     live = rpc.search.count(scope, {"saved_search_id": saved["女性（都度）"]["id"]})["total"]
     frozen = rpc.search.count(scope, {"saved_search_id": saved["女性（固定）"]["id"]})["total"]
     assert (live, frozen) == (2, 1)
@@ -83,7 +83,7 @@ def test_line_condition_in_the_attribute_panel(operator, tenant, rpc):
         rpc.customers.create_customer(scope, {"shop_id": tenant.shops[0]["id"], "family_name": family,
                                               "given_name": given, "line_permission": line,
                                               "member_number": f"L{number}"})
-    wait_for(lambda: rpc.search.count(scope, {"attributes": {"line_permission": False}})["total"] == 1, timeout=20,
+    wait_for(lambda: rpc.search.count(scope, {"attributes": {"line_permission": False}})["total"] == 1,
              message="the index")
     page = operator.get("/customers/search/").get_data(as_text=True)
     assert "LINE配信" in page and "LINE許可" in page and "LINE拒否" in page
@@ -119,7 +119,7 @@ def test_mails_chosen_by_typed_id_with_s_for_scenarios_and_by_kind(operator, ten
          "address": f"{member}@ex.jp", "occurred_at": "2026-11-02T10:00:00"}
         for number, member in ((21, "ML1"), (22, "ML2"), (23, "ML3"))])
     wait_for(lambda: rpc.search.count(scope, {"mails": {"manual": {"sent": "include"}}})["total"] == 3,
-             timeout=20, message="the index")
+             message="the index")
 
     def found(query):
         page = operator.get(f"/customers/search/?search=1&m_manual_sent=include&{query}").get_data(as_text=True)

@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import MetaData, create_engine, select
 
 from tests.gateway.conftest import csrf_token, log_in
+from tests.support import RPC_HUNG_SECONDS
 
 
 def post(client, path, data, token_from=None):
@@ -316,7 +317,7 @@ def test_permission_flags_gate_features_in_one_place(tenant, stack):
     from services.shops.permissions import DEFAULTS
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=10) as rpc:
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as rpc:
         rpc.shops.update_permissions(tenant.operator_scope(), tenant.shops[0]["id"],
                                      dict(DEFAULTS, may_export_customers=True))
     assert client.get("/probe/customer-export").status_code == 200

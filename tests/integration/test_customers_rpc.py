@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from tests.support import published_events, wait_for
+from tests.support import RPC_HUNG_SECONDS, published_events, wait_for
 
 
 def new_customer(tenant, shop=0, **fields):
@@ -40,7 +40,7 @@ def test_duplicate_member_numbers_are_refused_with_a_clear_error(rpc, tenant):
 
 def test_concurrent_auto_issued_member_numbers_never_collide(stack, tenant):
     def register(i):
-        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as rpc:
             return rpc.customers.create_customer(tenant.operator_scope(),
                                                  new_customer(tenant, family_name=f"並行{i}"))["member_number"]
 
@@ -288,7 +288,7 @@ def test_public_registration_enforces_basic_settings_and_sends_the_notification_
     customer = rpc.customers.get_customer_by_member_number(scope, result["member_number"])
     assert customer["family_kana"] == "スズキ" and customer["birth_date"] == "2008-01-01"
     assert customer["mobile_email"] == member["email"] and customer["shop_id"] == tenant.shops[0]["id"]
-    mails = wait_for(lambda: stack.mail.messages_to(member["email"]), timeout=15, message="the notification mail")
+    mails = wait_for(lambda: stack.mail.messages_to(member["email"]), message="the notification mail")
     assert len(mails) == 1
     assert "テスト本店" in mails[0]["Subject"]
     assert "鈴木 花子 様" in mails[0].get_content() and result["member_number"] in mails[0].get_content()

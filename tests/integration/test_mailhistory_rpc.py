@@ -6,6 +6,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden
 from tests.gateway.conftest import log_in
+from tests.support import RPC_HUNG_SECONDS
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_address_error_after_three_failures(rpc, tenant, mailed):
 
 def test_failures_of_one_address_reported_at_once_are_all_counted(stack, rpc, tenant, mailed):
     def report(day):
-        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as client:
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as client:
             return client.mailhistory.record_activities(tenant.operator_scope(), [
                 {"activity": "delivery", "mail_number": 10, "member_number": "MAIL-1", "result": "failed",
                  "address": "mail1@example.jp", "occurred_at": f"2026-10-{day:02d}T09:00:00"}])

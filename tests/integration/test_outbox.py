@@ -42,11 +42,11 @@ def listener(amqp_uri):
     channel = connection.channel()
     queue(channel).declare()
 
-    def fetch(timeout=10):
+    def fetch():
         def get():
             message = queue(channel).get(no_ack=True)
             return message
-        message = wait_for(get, timeout=timeout, message="an event on the broker")
+        message = wait_for(get, message="an event on the broker")
         return json.loads(message.body) if isinstance(message.body, (str, bytes)) else message.payload
 
     def empty():
@@ -148,7 +148,7 @@ def test_the_running_shops_service_relays_its_events(rpc, tenant, amqp_uri):
 
         seen = []
         while len(seen) < 2:
-            event = wait_for(next_event, timeout=10, message="shop_updated events")
+            event = wait_for(next_event, message="shop_updated events")
             if event["entity_id"] == str(shop["id"]):
                 seen.append(event)
         assert [e["version"] for e in seen] == [shop["version"] + 1, shop["version"] + 2]

@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, Forbidden, ValidationFailed
-from tests.support import published_events
+from tests.support import RPC_HUNG_SECONDS, published_events
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_concurrent_first_orders_share_one_default_category_product_and_purchase
     same order: every call succeeds, and each row exists once."""
     def record(i):
         code = "SAME-1" if i % 2 else f"ORD-C{i}"
-        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as client:
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as client:
             return client.purchases.record_orders(tenant.operator_scope(), [order(tenant, code, lines=[
                 {"product_code": "RACE-1", "quantity": 1, "unit_price": 500}])])
 

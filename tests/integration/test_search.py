@@ -4,7 +4,7 @@ import json
 import pytest
 
 from services.common.errors import ValidationFailed
-from tests.support import wait_for
+from tests.support import HUNG_SECONDS, wait_for
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def world(rpc, tenant):
         counts = {c["member_number"]: c["purchase_count"] for c in found}
         return len(found) == 5 and counts.get("1") == 2 and counts.get("3") == 1 and opened == 1 and errors == 1
 
-    wait_for(indexed, timeout=30, interval=0.3, message="the index to catch up")
+    wait_for(indexed, interval=0.3, message="the index to catch up")
     return {"scope": scope, "ids": ids, "group": group["id"], "platinum": platinum, "shop1": shop1, "shop2": shop2}
 
 
@@ -180,7 +180,7 @@ def test_reconciliation_agrees_and_a_rebuild_restores_a_damaged_index(rpc, world
 
         return subprocess.run([sys.executable, "-m", "services", *args, str(world["scope"]["company_id"])], cwd=ROOT,
                               env=dict(os.environ, AMQP_URI=stack.amqp_uri), capture_output=True, text=True,
-                              timeout=120)
+                              timeout=HUNG_SECONDS)
 
     reported = command("reconcile")
     assert reported.returncode == 1 and '"in_agreement": false' in reported.stdout
@@ -201,7 +201,7 @@ def test_line_permission_false_finds_exactly_the_customers_who_refused_line(rpc,
     ids = {number: rpc.customers.create_customer(scope, {"shop_id": shop, "member_number": number,
                                                          "family_name": "線", **fields})["id"]
            for number, fields in people.items()}
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 4, timeout=30, interval=0.3,
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 4, interval=0.3,
              message="the index to catch up")
 
     def found(attributes):
@@ -214,5 +214,5 @@ def test_line_permission_false_finds_exactly_the_customers_who_refused_line(rpc,
     assert found({"line_permission": False, "dm_permission": False}) == ["92"]
     assert found({"line_permission": None}) == ["91", "92", "93", "94"]
     rpc.customers.update_customer(scope, ids["94"], {"line_permission": False})
-    wait_for(lambda: found({"line_permission": False}) == ["91", "92", "94"], timeout=30, interval=0.3,
+    wait_for(lambda: found({"line_permission": False}) == ["91", "92", "94"], interval=0.3,
              message="the change to reach the index")

@@ -206,7 +206,7 @@ def world(rpc, stack):
         assert all(expected == by_rpc == by_sql for _, expected, by_rpc, by_sql in answers), answers
         return True
 
-    wait_for(indexed, timeout=45, interval=0.3, message="the index and the search replicas to catch up")
+    wait_for(indexed, interval=0.3, message="the index and the search replicas to catch up")
     yield w
     w.engine.dispose()
 

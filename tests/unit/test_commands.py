@@ -8,13 +8,13 @@ from sqlalchemy import select
 from services.common.broker import masked
 from services.common.migrations import upgrade
 from services.demo import DEMO_COMPANY_ID, demo_password, load_shops_demo
-from tests.support import ROOT, Databases, session_for
+from tests.support import HUNG_SECONDS, ROOT, Databases, session_for
 
 
 def test_no_broker_is_reported_at_once_with_advice_and_no_password():
     env = dict(os.environ, AMQP_URI="amqp://guest:s3cret@127.0.0.1:1/")
     result = subprocess.run([sys.executable, "-m", "services", "check-broker"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=HUNG_SECONDS)
     assert result.returncode == 1
     assert "No RabbitMQ broker answers" in result.stderr
     assert "apt-get install -y rabbitmq-server" in result.stderr and "docker compose up -d rabbitmq" in result.stderr
