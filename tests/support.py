@@ -5,6 +5,7 @@ real broker and a real database: SQLite files by default, PostgreSQL when TSUHAN
 server URL (``postgresql://postgres@127.0.0.1:5432``), as CI sets it.
 """
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -20,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from services.common.config import SERVICE_NAMES
+from services.common.contracts import JST
 from services.common.db import make_engine
 from services.common.migrations import upgrade
 
@@ -131,6 +133,11 @@ class ServiceProcesses:
 
     def log(self, label):
         return (self.log_dir / f"{label}.log").read_text(errors="replace")
+
+
+def japan_today():
+    """Today in Japan, where the product's days (ages, 本日) are counted; read it at the moment of the check."""
+    return dt.datetime.now(JST).date()
 
 
 def wait_for(predicate, timeout=HUNG_SECONDS, interval=0.2, message="condition"):
