@@ -105,7 +105,7 @@ def test_customer_groups_settings_and_their_use_on_the_form(operator, tenant):
     assert "会員ステータス" in listing and "使用する" in listing
 
 
-def test_basic_settings_drive_the_public_form(operator, tenant, client, stack):
+def test_basic_settings_drive_the_public_form(operator, tenant, app, stack):
     form = {f"field_{name}": "shown" for name, _label in FORM_FIELDS}
     form.update({"field_phone": "required", "field_mail_permission": "required", "field_remarks": "hidden",
                  "notification_subject": "【{shop_name}】ご登録ありがとうございます",
@@ -114,24 +114,27 @@ def test_basic_settings_drive_the_public_form(operator, tenant, client, stack):
     bad = post(operator, "/settings/basic", dict(form, notification_subject="{oops}"))
     assert bad.status_code == 400 and "差し込み項目が正しくありません" in bad.get_data(as_text=True)
 
+    # the public page is for anyone: a browser of its own, no session, nobody logged in
+    visitor = app.test_client()
+    assert visitor.get("/").status_code == 302
     path = f"/register/{tenant.company_id}/103"
-    public = client.get(path)
+    public = visitor.get(path)
     page = public.get_data(as_text=True)
     assert public.status_code == 200 and "テスト本店" in page and "利用規約に同意する" in page
     assert "■電話番号:<span class=\"req\">※</span>" in page and "■備考" not in page
-    missing = post(client, path, {"family_name": "鈴木", "given_name": "花子"})
+    missing = post(visitor, path, {"family_name": "鈴木", "given_name": "花子"})
     text = missing.get_data(as_text=True)
     assert missing.status_code == 400
     assert "利用規約に同意してください。" in text and text.count("必須項目です。") >= 2
     address = f"gw{tenant.company_id}@example.jp"
-    done = post(client, path, {"agreed_to_terms": "1", "family_name": "鈴木", "given_name": "花子",
-                               "family_kana": "スズキ", "given_kana": "ハナコ", "phone": "09012345678",
-                               "mail_permission": "mobile", "email": address})
+    done = post(visitor, path, {"agreed_to_terms": "1", "family_name": "鈴木", "given_name": "花子",
+                                "family_kana": "スズキ", "given_kana": "ハナコ", "phone": "09012345678",
+                                "mail_permission": "mobile", "email": address})
     assert done.status_code == 200 and "会員登録が完了しました" in done.get_data(as_text=True)
     mail = wait_for(lambda: stack.mail.messages_to(address), message="the notification mail")[0]
     assert mail["Subject"] == "【テスト本店】ご登録ありがとうございます"
     assert "鈴木 様" in mail.get_content()
-    assert client.get(f"/register/{tenant.company_id}/4242").status_code == 404
+    assert visitor.get(f"/register/{tenant.company_id}/4242").status_code == 404
 
 
 def test_address_lookup_button(operator):
