@@ -1,12 +1,13 @@
 """Fixtures shared by the whole suite. See tests/support.py for how the real stack is started."""
+import logging
 import os
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
-from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceProcesses, make_tenant, private_vhost,
-                           wait_for)
+from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceLogs, ServiceProcesses, make_tenant,
+                           private_vhost, wait_for)
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +18,8 @@ def amqp_uri():
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, amqp_uri):
-    """Every service running as its own process on the real broker and fresh databases."""
+    """Every service running as its own process on the real broker and fresh databases. When the suite ends, their
+    logs (and the gateway's) must hold no error a test did not expect (see ``expect_service_log_errors``)."""
     tmp = tmp_path_factory.mktemp("stack")
     databases = Databases(tmp)
     urls = databases.create_services()
@@ -36,10 +38,20 @@ def stack(tmp_path_factory, amqp_uri):
     stack = type("Stack", (), {})()
     stack.env, stack.urls, stack.amqp_uri, stack.processes, stack.databases, stack.tmp, stack.mail = (
         env, urls, amqp_uri, processes, databases, tmp, mail_sink)
+    stack.logs = ServiceLogs(tmp)
     yield stack
     processes.stop_all()
     mail_sink.stop()
     databases.drop_all()
+    stack.logs.check()
+
+
+@pytest.fixture
+def expect_service_log_errors(stack, request):
+    """``expect_service_log_errors(pattern)``: this test provokes, on purpose, the error records (or tracebacks) of
+    the services' logs that the regular expression finds, from now on; they do not fail the suite. A declared
+    pattern that never finds anything does."""
+    return lambda pattern: stack.logs.expect(pattern, request.node.nodeid)
 
 
 @pytest.fixture(scope="session")
@@ -60,5 +72,12 @@ def app(stack):
     from gateway import create_app
 
     app = create_app({"AMQP_URI": stack.amqp_uri, "RPC_TIMEOUT": RPC_HUNG_SECONDS})
+    # the gateway's warnings and errors go to a log of the stack, scanned with the services' when the suite ends
+    handler = logging.FileHandler(stack.tmp / "gateway-in-tests.log", encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("gateway").addHandler(handler)
     yield app
     app.extensions["rpc_pool"].close()
+    logging.getLogger("gateway").removeHandler(handler)
+    handler.close()

@@ -266,3 +266,79 @@ class MailSink:
     def stop(self):
         self.process.terminate()
         self.process.wait(HUNG_SECONDS)
+
+
+class ServiceLogs:
+    """The logs the stack writes (each service's, the gateway's) and the errors tests provoke in them on purpose.
+
+    After the suite every ERROR or CRITICAL record, and every traceback, must be one a test declared with
+    ``expect(pattern)``; so must be nothing else. Nameko's "(expected) error handling worker" warnings are the
+    services' declared contract errors (ValidationFailed, NotFound, ...): their tracebacks are not failures."""
+
+    RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) ")
+    SHOWN_LINES = 12
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.expected = []  # [pattern, {log name: size when declared}, who declared it, records it matched]
+
+    def expect(self, pattern, declared_by):
+        sizes = {path.name: path.stat().st_size for path in self.directory.glob("*.log")}
+        self.expected.append([re.compile(pattern), sizes, declared_by, 0])
+
+    def records(self):
+        """(log name, byte offset, record text) of every record that starts with a time and level, with the lines
+        that follow it (a traceback); lines before the first record stand as one record of their own."""
+        for path in sorted(self.directory.glob("*.log")):
+            record, start, offset = [], 0, 0
+            for line in path.read_bytes().splitlines(keepends=True):
+                text = line.decode("utf-8", errors="replace").rstrip("\n")
+                if self.RECORD.match(text) and record:
+                    yield path.name, start, "\n".join(record)
+                    record, start = [], offset
+                record.append(text)
+                offset += len(line)
+            if record:
+                yield path.name, start, "\n".join(record)
+
+    def is_failure(self, record):
+        first = record.split("\n", 1)[0]
+        level = self.RECORD.match(first)
+        if level and level.group("level") in ("ERROR", "CRITICAL"):
+            return True
+        if "Traceback (most recent call last)" not in record:
+            return False
+        return not (level and level.group("level") == "WARNING" and "(expected) error handling worker" in first)
+
+    def unexpected(self):
+        found = []
+        for name, offset, record in self.records():
+            if not self.is_failure(record):
+                continue
+            declared = [e for e in self.expected if offset >= e[1].get(name, 0) and e[0].search(record)]
+            for expectation in declared:
+                expectation[3] += 1
+            if not declared:
+                found.append((name, record))
+        return found
+
+    def check(self):
+        """Raise AssertionError showing the unexpected records, and the declarations nothing matched."""
+        found = self.unexpected()
+        unused = [f"{e[2]} expected {e[0].pattern!r}" for e in self.expected if not e[3]]
+        if not found and not unused:
+            return
+        lines = []
+        if found:
+            lines.append(f"{len(found)} error record(s) in the services' logs ({self.directory}) that no test "
+                         "expected (declare the ones a test provokes on purpose with expect_service_log_errors):")
+            for name, record in found:
+                shown = record.split("\n")
+                if len(shown) > self.SHOWN_LINES:
+                    shown = shown[:self.SHOWN_LINES // 2] + ["  ..."] + shown[-self.SHOWN_LINES // 2:]
+                lines.append(f"--- {name}")
+                lines.extend(shown)
+        if unused:
+            lines.append("expected errors that never appeared in the logs:")
+            lines.extend(unused)
+        raise AssertionError("\n".join(lines))
