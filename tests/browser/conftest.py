@@ -1,5 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium against the gateway served by gunicorn on the real stack."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support import HUNG_SECONDS, ROOT, wait_for
 
@@ -52,6 +54,9 @@ def gateway_url(stack):
 
 @pytest.fixture(scope="session")
 def browser():
+    # Tests wait with Playwright's retrying expect (to_have_text, to_be_visible, to_have_url, ...), never by reading
+    # the page right after a click; like every time-out of the suite, these mean "hung", not "slow".
+    expect.set_options(timeout=HUNG_SECONDS * 1000)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -64,7 +69,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(HUNG_SECONDS * 1000)
     page.on("dialog", lambda dialog: dialog.accept())
     yield page
     context.close()
@@ -75,7 +80,7 @@ def phone(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   device_scale_factor=2, locale="ja-JP")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(HUNG_SECONDS * 1000)
     yield page
     context.close()
 
@@ -85,7 +90,7 @@ def log_in(page, gateway_url, login_id, password):
     page.fill("#login_id", login_id)
     page.fill("#password", password)
     page.click("button:has-text('ログイン')")
-    page.wait_for_url(lambda url: "/login" not in url)
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def screenshot(page, name):

@@ -1,5 +1,8 @@
 """顧客管理 > 検索 in a real browser: conditions in three panels, the count and list, a CSV download."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 from tests.support import wait_for
@@ -28,6 +31,7 @@ def test_search_with_three_panels_and_download(page, gateway_url, tenant, rpc):
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.click("a.menu-item:has-text('顧客管理')")
     page.click("a.tab:has-text('検索')")
+    expect(page).to_have_url(re.compile(r"/customers/search/"))
     page.check("input[name=genders][value=female]")
     page.locator("summary:has-text('最新購入情報 RFM分析')").click()
     page.fill("input[name=l_count_min]", "0")
@@ -36,10 +40,11 @@ def test_search_with_three_panels_and_download(page, gateway_url, tenant, rpc):
     page.check("input[name=m_manual_sent][value=include]")
     screenshot(page, "search_conditions")
     page.click("button:has-text('検索')")
-    assert page.get_by_test_id("total").inner_text() == "1"
-    assert page.get_by_test_id("count-attributes").inner_text() == "2"
+    expect(page.get_by_test_id("total")).to_have_text("1")
+    expect(page.get_by_test_id("count-attributes")).to_have_text("2")
     rows = page.locator("table.hits tbody tr")
-    assert rows.count() == 1 and "S3" in rows.first.inner_text()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("S3")
     screenshot(page, "search_results")
     page.locator("summary:has-text('CSVダウンロード')").click()
     with page.expect_download() as download:

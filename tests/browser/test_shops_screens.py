@@ -1,6 +1,9 @@
 """Every 店舗管理 screen at 1280px: full-page screenshots under var/screenshots/ for review, and layout checks
 (nothing wider than the window, no control overlapping another, every control labelled)."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 
@@ -49,7 +52,7 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
     page.fill("#login_id", tenant.operator_login)
     page.fill("#password", "wrong-password")
     page.get_by_role("button", name="ログイン").click()
-    page.get_by_role("alert").wait_for()
+    expect(page.get_by_role("alert")).to_be_visible()
     shot(page, "shops-03-login-error")
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     shop = f"{gateway_url}/settings/shops/{tenant.shops[0]['id']}"
@@ -64,7 +67,7 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
     page.fill("#sender_address", "crm@example.jp")
     page.check("#felica")
     page.get_by_role("button", name="登録", exact=True).click()
-    assert page.get_by_role("status").inner_text() == "店舗情報を登録しました。"
+    expect(page.get_by_role("status")).to_have_text("店舗情報を登録しました。")
 
     page.goto(gateway_url + "/settings/shops/")
     shot(page, "shops-02-list")
@@ -75,10 +78,11 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
     page.fill("#sender_address", "not-mail")
     page.fill("#phone1", "1")
     page.get_by_role("button", name="登録", exact=True).click()
-    assert page.locator(".field-error:not(:empty)").count() == 3
+    expect(page.locator(".field-error:not(:empty)")).to_have_count(3)
     shot(page, "shops-05-shop-errors")
     with page.expect_event("dialog"):
         page.get_by_role("button", name="再生成").click()
+    expect(page.get_by_test_id("new-password")).to_be_visible()
     assert same_row(page, "[data-testid=password] .password-value", "button:has-text('再生成')")
     shot(page, "shops-06-shop-regenerated")
 
@@ -93,7 +97,7 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
         page.get_by_role("button", name="全店PW再生成").click()
     assert dialog.value.message == "全店舗のパスワードを再生成します。よろしいですか？"
     rows = page.locator("[data-testid=generated-passwords] tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     shop_password = rows.nth(1).locator("td.password").inner_text()
     shot(page, "shops-10-regenerate-all-done")
 
@@ -103,14 +107,14 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
     page.goto(gateway_url + "/settings/shops/ip")
     page.fill("textarea[name=networks]", "127.0.0.1\n192.168.0.0/33\n10.0.0.0/8")
     page.get_by_role("button", name="登録", exact=True).click()
-    assert "2行目: IPアドレスまたはCIDR" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("2行目: IPアドレスまたはCIDR")
     shot(page, "shops-12-ip-error")
 
     page.goto(gateway_url + "/settings/shops/company")
     shot(page, "shops-13-company")
 
     page.get_by_role("button", name="ログアウト").click()
-    assert page.get_by_role("status").inner_text() == "ログアウトしました。"
+    expect(page.get_by_role("status")).to_have_text("ログアウトしました。")
     log_in(page, gateway_url, tenant.shops[1]["login_id"], shop_password)
     page.goto(gateway_url + "/settings/shops/")
     shot(page, "shops-14-list-as-shop")
