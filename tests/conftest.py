@@ -54,6 +54,14 @@ def expect_service_log_errors(stack, request):
     return lambda pattern: stack.logs.expect(pattern, request.node.nodeid)
 
 
+@pytest.fixture(autouse=True)
+def _service_log_errors_marked(request):
+    """``@pytest.mark.expect_service_log_errors(pattern, ...)``: the same declaration, for a whole test."""
+    for mark in request.node.iter_markers("expect_service_log_errors"):
+        for pattern in mark.args:
+            request.getfixturevalue("expect_service_log_errors")(pattern)
+
+
 @pytest.fixture(scope="session")
 def rpc(stack):
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as proxy:
