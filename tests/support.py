@@ -6,6 +6,7 @@ server URL (``postgresql://postgres@127.0.0.1:5432``), as CI sets it.
 """
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
@@ -128,6 +130,8 @@ class ServiceProcesses:
             process.wait()
 
     def stop_all(self):
+        for process in self.processes.values():  # all at once: each may take its time to finish its workers
+            process.terminate()
         for label in list(self.processes):
             self.stop(label)
 
@@ -215,13 +219,23 @@ class Tenant:
                 "permissions": permissions or {}}
 
 
+@functools.cache
+def _password_hash(password):
+    from services.shops import passwords
+
+    return passwords.hash_password(password)
+
+
 def make_tenant(shops_url, password="Test-Passw0rd-1"):
+    """Every account of the tenant (operator, both shops) has ``password``. Its argon2 hash, slow on purpose, is made
+    once per run and given to each account as it is created (a shop's generated password is never used here)."""
     from services.common.scope import OPERATOR, Scope
     from services.shops import accounts, companies, passwords, shops
 
+    known = _password_hash(password)
     engine, factory = session_for(shops_url)
     company_id = next(_company_ids)
-    with factory() as session:
+    with mock.patch.object(passwords, "hash_password", lambda _clear: known), factory() as session:
         companies.create_company(session, company_id, {"name": f"テスト企業{company_id}", "phone": "03-1234-5678"})
         login = f"op{company_id}"
         accounts.create_operator(session, company_id, login, "テスト担当", password)
@@ -229,7 +243,6 @@ def make_tenant(shops_url, password="Test-Passw0rd-1"):
         for number, name in ((103, "テスト本店"), (5019, "テスト支店")):
             shop, _ = shops.create_shop(session, Scope(company_id, OPERATOR), {
                 "shop_number": number, "name": name, "phone": "03-0000-0000"})
-            shop.account.password_hash = passwords.hash_password(password)
             created.append({"id": shop.id, "shop_number": number, "login_id": shop.account.login_id})
         session.commit()
     engine.dispose()
