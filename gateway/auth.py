@@ -36,7 +36,7 @@ def install(app):
         if account_id is None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         try:
-            context = services().shops.session_context(account_id, client_ip())
+            context = services().shops.session_context(account_id, client_ip(), session.get("session_generation"))
         except AuthenticationFailed as refusal:
             session.clear()
             flash(LOGIN_MESSAGES.get(refusal.message, LOGIN_MESSAGES["invalid_credentials"]), "error")
@@ -113,6 +113,7 @@ def login():
                 session.clear()
                 session.permanent = True
                 session["account_id"] = context["account"]["id"]
+                session["session_generation"] = context["session_generation"]
                 log.info("login: account %s from %s", context["account"]["id"], client_ip())
                 return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, login_id=login_id), (401 if error else 200)
@@ -120,6 +121,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the account's sessions on the server too: a copy of the cookie is worthless afterwards."""
+    services().shops.end_sessions(session["account_id"], session.get("session_generation"))
+    log.info("logout: account %s from %s", session["account_id"], client_ip())
     session.clear()
     flash("ログアウトしました。", "info")
     return redirect(url_for("auth.login"))

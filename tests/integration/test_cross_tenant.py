@@ -19,9 +19,9 @@ from services.shops.permissions import NAMES as PERMISSION_NAMES
 from tests.support import make_tenant, session_for, wait_for
 
 # Methods without a scope that take ids on purpose: the public pages (company + shop number are in their URL) and
-# the login and the gateway's per-request check of its own signed session.
-PUBLIC = {("shops", "authenticate"), ("shops", "public_shop"), ("shops", "session_context"), ("customers", "registration_form"),
-          ("customers", "register_member")}
+# the login, and the gateway's per-request check and logout of its own signed session.
+PUBLIC = {("shops", "authenticate"), ("shops", "public_shop"), ("shops", "session_context"),
+          ("shops", "end_sessions"), ("customers", "registration_form"), ("customers", "register_member")}
 # Methods whose payload (not an argument name) carries a shop id, a customer id or a member number.
 PAYLOAD_NAMES_IDS = {("customers", "create_customer"), ("customers", "upsert_customers"),
                      ("customers", "get_customer_by_member_number"), ("customers", "resolve_member_numbers"),
