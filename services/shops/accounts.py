@@ -15,7 +15,7 @@ from services.common.errors import AuthenticationFailed
 from services.common.outbox import utcnow
 from services.common.scope import OPERATOR, SHOP, Scope
 
-from . import networks, passwords, schemas
+from . import networks, passwords, schemas, throttle
 from .companies import allowlist
 from .models import Account, Company
 from .shops import get_shop, list_shops, permissions_of
@@ -64,19 +64,27 @@ def _refuse_unless_usable(session, account, ip):
 def authenticate(session, data, now=None):
     """Check a login. Returns ``(context, None)`` on success, ``(None, reason)`` on refusal.
 
-    The reason is one of invalid_credentials, locked, shop_standby, ip_not_allowed. A refusal is
-    returned, not raised, so that the caller commits the failure count. Each wrong password counts;
-    at LOGIN_MAX_FAILURES the account locks for LOGIN_LOCK_MINUTES.
+    The reason is one of throttled, invalid_credentials, locked, shop_standby, ip_not_allowed. A refusal is
+    returned, not raised, so that the caller commits the failure counts. Each wrong password counts for the
+    account: at LOGIN_MAX_FAILURES it locks for LOGIN_LOCK_MINUTES; every failure counts for the client address too
+    (``throttle``). An unknown ID and a locked account cost one password check like a real one; the gateway shows
+    them with the same words as a wrong password, so the answer never tells which IDs exist. shop_standby and
+    ip_not_allowed come only after the right password.
     """
     values = load(_login, data)
     now = now or utcnow()
+    if throttle.is_throttled(session, values["ip"], now):
+        return None, "throttled"
     account = session.scalar(select(Account).options(selectinload(Account.shop))
                              .where(Account.login_id == values["login_id"].strip(), Account.active.is_(True)))
     if account is None:
         passwords.verify(None, values["password"])  # same cost as a real check
+        throttle.count_failure(session, values["ip"], now)
         return None, "invalid_credentials"
     locked_until = _aware(account.locked_until)
     if locked_until is not None and locked_until > now:
+        passwords.verify(account.password_hash, values["password"])  # same cost as a real check
+        throttle.count_failure(session, values["ip"], now)
         return None, "locked"
     if not passwords.verify(account.password_hash, values["password"]):
         account.failed_logins = 0 if locked_until is not None else account.failed_logins
@@ -86,6 +94,7 @@ def authenticate(session, data, now=None):
             account.locked_until = now + dt.timedelta(minutes=lock_minutes())
             account.failed_logins = 0
             account.end_sessions()
+        throttle.count_failure(session, values["ip"], now)
         return None, "locked" if account.locked_until else "invalid_credentials"
     try:
         _refuse_unless_usable(session, account, values["ip"])

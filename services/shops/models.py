@@ -119,3 +119,13 @@ class AllowedNetwork(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+
+class LoginAddressFailures(Base):
+    """Failed logins from one client address in the current window, whatever login ids they named."""
+
+    __tablename__ = "login_address_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
