@@ -41,3 +41,28 @@ def test_failures_from_one_address_across_login_ids_pause_its_logins(app, tenant
     response = elsewhere.post("/login", data={"login_id": tenant.operator_login, "password": tenant.password,
                                               "csrf_token": csrf_token(elsewhere)})
     assert response.status_code == 302, "another address logs in"
+
+
+def login_then(client, tenant, next_value):
+    response = client.post("/login", query_string={"next": next_value},
+                           data={"login_id": tenant.operator_login, "password": tenant.password,
+                                 "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize("next_value", ["/\t/evil.example/", "//evil.example/", "/\\evil.example/",
+                                        "https://evil.example/", "\n//evil.example", "javascript:alert(1)"])
+def test_after_login_a_next_outside_this_site_goes_to_the_top_page(client, tenant, next_value):
+    assert login_then(client, tenant, next_value) == "/"
+
+
+def test_after_login_a_next_on_this_site_is_followed(client, tenant):
+    assert login_then(client, tenant, "/customers/?page=2") == "/customers/?page=2"
+
+
+def test_the_encoded_tab_of_the_report_ends_on_this_site(client, tenant):
+    client.get("/login")
+    response = client.post("/login?next=/%09/evil.example/", data={
+        "login_id": tenant.operator_login, "password": tenant.password, "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/"
