@@ -100,7 +100,8 @@ def safe_next(target):
     """``target`` as the browser will read it if that is a path on this site, else None.
 
     ``/%09/evil.example/`` arrives decoded, a tab after the first slash, and a browser reads it as
-    ``//evil.example/``: another host. So the value is normalised as a browser would and only then checked: no scheme, no host, one leading slash.
+    ``//evil.example/``: another host. So the value is normalised as a browser would and only then checked: no
+    scheme, no host, one leading slash.
     """
     if not target:
         return None

@@ -32,7 +32,8 @@ class ShopsService:
 
     @rpc_method
     def authenticate(self, login_id, password, ip):
-        """Log in. Returns {account, session_generation, scope, company_name, shops}. Raises AuthenticationFailed, ValidationFailed."""
+        """Log in. Returns {account, session_generation, scope, company_name, shops}. Raises AuthenticationFailed,
+        ValidationFailed."""
         with self.db.unit_of_work() as session:
             context, refusal = accounts.authenticate(session, {"login_id": login_id, "password": password, "ip": ip})
         if refusal:

@@ -46,8 +46,9 @@ def test_the_passwords_csv_neutralises_a_formula_shop_name(operator, tenant, rpc
     rpc.shops.update_shop(tenant.operator_scope(), shop["id"], dict(editable, name=FORMULA))
     page = operator.get("/settings/shops/passwords/export").get_data(as_text=True)
     token = re.search(r'name="issue_token" value="([^"]+)"', page).group(1)
-    download = operator.post("/settings/shops/passwords/export", data={
-        "encoding": "utf8bom", "issue_token": token, "csrf_token": csrf_token(operator, "/settings/shops/passwords/export")})
+    path = "/settings/shops/passwords/export"
+    download = operator.post(path, data={"encoding": "utf8bom", "issue_token": token,
+                                         "csrf_token": csrf_token(operator, path)})
     assert download.status_code == 200
     rows = cells(download.get_data(), "utf-8-sig")
     assert rows[1][:3] == ["103", NEUTRALISED, tenant.shops[0]["login_id"]]

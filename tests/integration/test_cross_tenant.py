@@ -56,6 +56,11 @@ def refused(call):
         call()
 
 
+def _names(fields, paths):
+    """Whether some field path of the failure is one of ``paths`` or lies under one (``answers.12``)."""
+    return any(field == path or field.startswith(path + ".") for field in fields for path in paths)
+
+
 def refused_or_unknown(*paths):
     """Refused, or (for an id inside a payload) a ValidationFailed naming that id's field."""
     def check(call):
@@ -64,7 +69,7 @@ def refused_or_unknown(*paths):
         except (NotFound, Forbidden):
             return
         except ValidationFailed as failure:
-            assert set(failure.fields) & set(paths), failure.fields
+            assert _names(failure.fields, paths), failure.fields
             return
         raise AssertionError(f"accepted: {result!r}")
     return check
@@ -78,7 +83,7 @@ def batch_refused(*paths):
         except (NotFound, Forbidden):
             return
         assert result["errors"], result
-        assert all(set(e["fields"]) & set(paths) for e in result["errors"]), result["errors"]
+        assert all(_names(e["fields"], paths) for e in result["errors"]), result["errors"]
         assert result.get("created", 0) == result.get("updated", 0) == result.get("saved", 0) == 0, result
     return check
 
@@ -115,7 +120,8 @@ ATTACKS = {
     ("customers", "update_customer"): (lambda v: (v.customer_id, {"family_name": "乗っ取り"}), refused),
     ("customers", "delete_customer"): (lambda v: (v.customer_id,), refused),
     ("customers", "upsert_customers"): (lambda v: ([{"shop_id": v.shop_id, "member_number": v.member_number,
-                                                     "family_name": "乗っ取り"}],), batch_refused("shop_id", "member_number")),
+                                                     "family_name": "乗っ取り"}],),
+                                     batch_refused("shop_id", "member_number")),
     ("customers", "shop_counts"): (lambda v: (v.shop_id,), refused),
     ("customers", "update_group"): (lambda v: (v.group_id, {"name": "乗っ取り", "in_use": True}), refused),
     ("customers", "retire_group"): (lambda v: (v.group_id,), refused),
@@ -183,19 +189,18 @@ def test_every_method_taking_an_id_or_a_shop_has_an_attack():
 
 # --- the victim and the fingerprint of every database -----------------------------------------------------------
 
-class Victim:
+class World:
     """Something of every kind in shop 103 of a company of its own."""
 
 
-@pytest.fixture(scope="module")
-def victim(stack, rpc):
+def build_world(stack, rpc):
     tenant = make_tenant(stack.urls["shops"])
     scope = tenant.operator_scope()
     shop_scope = dict(tenant.shop_scope(0, {n: True for n in PERMISSION_NAMES}))
-    v = Victim()
+    v = World()
     v.tenant = tenant
     v.shop_id = tenant.shops[0]["id"]
-    v.member_number = "V-1"
+    v.member_number = f"V-{tenant.company_id}"
     customer = rpc.customers.create_customer(scope, {"shop_id": v.shop_id, "family_name": "被害",
                                                      "member_number": v.member_number, "pc_email": "v@example.jp",
                                                      "mail_permission": "pc"})
@@ -215,16 +220,22 @@ def victim(stack, rpc):
     recorded = rpc.purchases.record_orders(scope, [dict(_order(v), order_code="V-ORDER-1")])
     v.purchase_id = recorded["purchases"][0]["id"]
     rpc.mailhistory.upsert_mails(scope, [{"mail_number": 1, "kind": "manual", "name": "案内"}])
-    rpc.mailhistory.record_activities(scope, [{"activity": "delivery", "mail_number": 1, "member_number": "V-1",
-                                               "result": "delivered", "address": "v@example.jp",
-                                               "occurred_at": "2026-04-01T10:00:00"}])
+    rpc.mailhistory.record_activities(scope, [{"activity": "delivery", "mail_number": 1,
+                                               "member_number": v.member_number, "result": "delivered",
+                                               "address": "v@example.jp", "occurred_at": "2026-04-01T10:00:00"}])
     v.saved_search_id = rpc.search.save_search(shop_scope, "被害店の検索", {}, False)["id"]
     return v
 
 
 @pytest.fixture(scope="module")
-def attacker(stack):
-    return make_tenant(stack.urls["shops"])
+def victim(stack, rpc):
+    return build_world(stack, rpc)
+
+
+@pytest.fixture(scope="module")
+def attacker(stack, rpc):
+    """Another company with the same kinds of things, to point its own at the victim's."""
+    return build_world(stack, rpc)
 
 
 def fingerprint(urls):
@@ -269,7 +280,7 @@ def attacks():
 @pytest.mark.parametrize("who", ["other_company", "other_shop"])
 def test_another_tenant_is_refused_and_nothing_changes(stack, rpc, victim, attacker, who, method):
     if who == "other_company":
-        scope = attacker.operator_scope()
+        scope = attacker.tenant.operator_scope()
     else:
         scope = victim.tenant.shop_scope(1, {n: True for n in PERMISSION_NAMES})
     build, expect = ATTACKS[method]
@@ -288,3 +299,66 @@ def test_listing_a_new_shops_categories_writes_nothing_and_shows_default_until_t
     listed = rpc.purchases.list_categories(scope, shop_id)
     assert [(c["name"], c["product_count"], c["version"]) for c in listed] == [("default", 0, 1), ("花", 0, 1)]
     assert listed[0]["id"] is not None and listed[1]["id"] == flower["id"]
+
+
+# The attacker's own things pointing at the victim's: each reference must be refused, not followed.
+def _line(code):
+    return [{"product_code": code, "quantity": 1, "unit_price": 1}]
+
+
+MIXED = {
+    "customers.update_customer moves its customer to the victim's shop": (
+        "customers", "update_customer", lambda v, a: (a.customer_id, {"shop_id": v.shop_id}),
+        refused_or_unknown("shop_id")),
+    "customers.create_customer with the victim's choice": (
+        "customers", "create_customer", lambda v, a: ({"shop_id": a.shop_id, "family_name": "混在",
+                                                       "choices": {str(v.group_id): v.choice_id}},),
+        refused_or_unknown("choices")),
+    "customers.update_choice of its group, the victim's choice": (
+        "customers", "update_choice", lambda v, a: (a.group_id, v.choice_id, {"label": "乗っ取り"}), refused),
+    "customers.retire_choice of its group, the victim's choice": (
+        "customers", "retire_choice", lambda v, a: (a.group_id, v.choice_id), refused),
+    "customers.reorder_choices with the victim's choice": (
+        "customers", "reorder_choices", lambda v, a: (a.group_id, [a.choice_id, v.choice_id]),
+        refused_or_unknown("choice_ids")),
+    "purchases.update_history_choice of its group, the victim's choice": (
+        "purchases", "update_history_choice", lambda v, a: (a.history_group_id, v.history_choice_id,
+                                                           {"label": "乗っ取り"}), refused),
+    "purchases.retire_history_choice of its group, the victim's choice": (
+        "purchases", "retire_history_choice", lambda v, a: (a.history_group_id, v.history_choice_id), refused),
+    "purchases.add_product in its shop, the victim's category": (
+        "purchases", "add_product", lambda v, a: (a.shop_id, {"code": "MIX-1", "category_id": v.category_id}),
+        refused_or_unknown("category_id")),
+    "purchases.update_product into the victim's category": (
+        "purchases", "update_product", lambda v, a: (a.product_id, {"code": a.product_code,
+                                                                   "category_id": v.category_id}),
+        refused_or_unknown("category_id")),
+    "purchases.create_purchase for its customer at the victim's shop": (
+        "purchases", "create_purchase", lambda v, a: ({"customer_id": a.customer_id, "shop_id": v.shop_id,
+                                                       "purchased_at": "2026-11-01T12:00", "lines": _line("MIX")},),
+        refused_or_unknown("shop_id")),
+    "purchases.create_purchase answering the victim's history group": (
+        "purchases", "create_purchase", lambda v, a: ({"customer_id": a.customer_id, "shop_id": a.shop_id,
+                                                       "purchased_at": "2026-11-01T12:00", "lines": _line("MIX"),
+                                                       "answers": {str(v.history_group_id): v.history_choice_id}},),
+        refused_or_unknown("answers")),
+    "purchases.update_purchase moves its purchase to the victim's shop": (
+        "purchases", "update_purchase", lambda v, a: (a.purchase_id, {"shop_id": v.shop_id,
+                                                                      "purchased_at": "2026-11-01T12:00",
+                                                                      "lines": _line("MIX")}),
+        refused_or_unknown("shop_id")),
+    "purchases.record_orders for the victim's member at its shop": (
+        "purchases", "record_orders", lambda v, a: ([dict(_order(a), order_code="MIX-1",
+                                                          member_number=v.member_number)],),
+        batch_refused("member_number")),
+    "mailhistory.tracking_links of its mail for the victim's member": (
+        "mailhistory", "tracking_links", lambda v, a: (1, v.member_number, ["https://shop.example.jp/"]), refused),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_its_own_things_pointing_at_another_companys_are_refused(stack, rpc, victim, attacker, case):
+    service, method, build, expect = MIXED[case]
+    before = settled(stack.urls)
+    expect(lambda: getattr(getattr(rpc, service), method)(attacker.tenant.operator_scope(), *build(victim, attacker)))
+    assert fingerprint(stack.urls) == before, f"{case} changed a database"
