@@ -1,6 +1,8 @@
 """Login, logout and the check on every request: signed session → shops service → scope in ``g``."""
 import functools
 import logging
+import re
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
@@ -36,7 +38,7 @@ def install(app):
         if account_id is None:
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         try:
-            context = services().shops.session_context(account_id, client_ip())
+            context = services().shops.session_context(account_id, client_ip(), session.get("session_generation"))
         except AuthenticationFailed as refusal:
             session.clear()
             flash(LOGIN_MESSAGES.get(refusal.message, LOGIN_MESSAGES["invalid_credentials"]), "error")
@@ -88,8 +90,32 @@ def permission_required(flag):
     return decorator
 
 
+# What a browser's URL parser does before anything else: trim C0 controls and spaces at both ends, drop every tab
+# and newline, and read a backslash as a slash (WHATWG URL standard).
+_TRIMMED = "".join(chr(c) for c in range(0x21))
+_DROPPED = re.compile(r"[\t\n\r]")
+
+
+def safe_next(target):
+    """``target`` as the browser will read it if that is a path on this site, else None.
+
+    ``/%09/evil.example/`` arrives decoded, a tab after the first slash, and a browser reads it as
+    ``//evil.example/``: another host. So the value is normalised as a browser would and only then checked: no
+    scheme, no host, one leading slash.
+    """
+    if not target:
+        return None
+    value = _DROPPED.sub("", target.strip(_TRIMMED)).replace("\\", "/")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return None
+    return value
+
+
 def _safe_next(target):
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("home.index")
+    return safe_next(target) or url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -113,6 +139,7 @@ def login():
                 session.clear()
                 session.permanent = True
                 session["account_id"] = context["account"]["id"]
+                session["session_generation"] = context["session_generation"]
                 log.info("login: account %s from %s", context["account"]["id"], client_ip())
                 return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error, login_id=login_id), (401 if error else 200)
@@ -120,6 +147,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the account's sessions on the server too: a copy of the cookie is worthless afterwards."""
+    services().shops.end_sessions(session["account_id"], session.get("session_generation"))
+    log.info("logout: account %s from %s", session["account_id"], client_ip())
     session.clear()
     flash("ログアウトしました。", "info")
     return redirect(url_for("auth.login"))

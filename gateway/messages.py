@@ -14,11 +14,15 @@ FIELD_MESSAGES = {
     "excludes_current_ip": "現在の接続元アドレスが含まれていません。このまま登録するとログインできなくなります。",
 }
 
+# A locked account reads exactly like an unknown ID or a wrong password: the answer never tells which IDs exist
+# (the login page says once, for everyone, that repeated failures lock an account for a while).
 LOGIN_MESSAGES = {
     "invalid_credentials": "ログインIDまたはパスワードが正しくありません。",
-    "locked": "ログインに続けて失敗したため、一時的にロックされています。しばらくしてから再度お試しください。",
+    "locked": "ログインIDまたはパスワードが正しくありません。",
+    "throttled": "この接続元からのログインの失敗が続いたため、しばらくログインできません。時間をおいて再度お試しください。",
     "shop_standby": "この店舗はステータスが「待機」のためログインできません。",
     "ip_not_allowed": "このIPアドレスからの接続は許可されていません（IP設定）。",
+    "session_ended": "セッションが終了しました。再度ログインしてください。",
 }
 
 

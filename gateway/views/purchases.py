@@ -1,10 +1,10 @@
 """A customer's 購入履歴: the tab, 購入履歴登録 by hand, edit, delete, 集計対象, and the CSV download."""
-import csv
 import io
 import logging
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
+from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
@@ -126,7 +126,7 @@ def export(customer_id):
     purchases = services().purchases.customer_purchases(_scope(), customer_id)
     shops = {shop["id"]: shop["shop_number"] for shop in g.shops}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvfiles.writer(buffer)
     writer.writerow(["会員番号", "受注コード", "購入店舗", "購入日時", "発送日時", "商品番号", "商品名称", "商品備考",
                      "商品数", "単価", "売上", "請求金額", "割引", "集計対象"])
     rows = 0

@@ -1,5 +1,4 @@
 """顧客管理 > 検索: the manual's condition panels, the count (and each panel's own count), the sorted, paged list."""
-import csv
 import io
 import logging
 import re
@@ -8,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.datastructures import MultiDict
 
+from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
@@ -178,12 +178,12 @@ def export():
         sent, page, completed = 0, first, False
         try:
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer = csvfiles.writer(buffer)
             writer.writerow(page["headers"])
             yield buffer.getvalue().encode(codec, errors="replace")
             while page["rows"]:
                 buffer = io.StringIO()
-                writer = csv.writer(buffer, lineterminator="\r\n")
+                writer = csvfiles.writer(buffer)
                 writer.writerows(page["rows"])
                 yield buffer.getvalue().encode(codec.replace("-sig", ""), errors="replace")
                 sent += len(page["rows"])

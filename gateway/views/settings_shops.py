@@ -1,12 +1,12 @@
 """各種設定 > 店舗管理: shop list, 店舗情報, 権限設定, QRコード, 全店PW出力 / 全店PW再生成, IP設定, 企業情報."""
 import base64
-import csv
 import io
 import logging
 import secrets
 
 from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for)
 
+from services.common import csvfiles
 from services.common.errors import ValidationFailed
 from services.shops.permissions import FLAGS
 
@@ -175,7 +175,7 @@ def export_passwords():
         log.info("all shop passwords regenerated and exported by account %s from %s (%d rows)",
                  g.scope.account_id, client_ip(), len(generated))
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer = csvfiles.writer(buffer)
         writer.writerow(["店舗番号", "店舗名", "ログインID", "パスワード"])
         for row in generated:
             writer.writerow([row["shop_number"], row["shop_name"], row["login_id"], row["password"]])

@@ -50,7 +50,8 @@ class Conflict(ServiceError):
 
 @deserialize_to_instance
 class AuthenticationFailed(ServiceError):
-    """Login refused. ``message`` is one of: invalid_credentials, locked, shop_standby, ip_not_allowed."""
+    """Login refused. ``message`` is one of: throttled, invalid_credentials, locked, shop_standby, ip_not_allowed,
+    session_ended."""
 
     code = "authentication_failed"
 

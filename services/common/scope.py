@@ -65,6 +65,12 @@ class Scope:
         if self.is_shop and shop_id != self.shop_id:
             raise Forbidden("outside the caller's shop")
 
+    def ensure_listed_shop(self, shop_id, shop_ids):
+        """Refuse a shop that is not among ``shop_ids``, the shops the shops service lists for this scope: the one
+        check for a shop id a caller names (a shop of another company, or another shop of a shop account)."""
+        if shop_id not in shop_ids:
+            raise Forbidden("outside the caller's shops")
+
     def ensure_company_wide(self):
         """Refuse shop accounts: the action concerns the whole company."""
         if self.is_shop:

@@ -213,9 +213,9 @@ def batch_upsert(session, scope, records, shop_ids=None):
                           for index, (c, _created) in applied]}
 
 
-def shop_counts(session, scope, shop_id):
-    """The shop page's 登録顧客数, アドレス登録数 (PC, 携帯) and 送信拒否."""
-    scope.ensure_shop(scope.company_id, shop_id)
+def shop_counts(session, scope, shop_id, shop_ids):
+    """The shop page's 登録顧客数, アドレス登録数 (PC, 携帯) and 送信拒否 (``shop_ids``: the caller's shops)."""
+    scope.ensure_listed_shop(shop_id, shop_ids)
     base = select(func.count()).select_from(Customer).where(Customer.company_id == scope.company_id,
                                                              Customer.shop_id == shop_id)
     registered = session.scalar(base)

@@ -106,9 +106,11 @@ class CustomersService:
 
     @rpc_method
     def shop_counts(self, scope, shop_id):
-        """登録顧客数 etc. of a shop: {registered, with_address, pc, mobile, refused}."""
+        """登録顧客数 etc. of a shop: {registered, with_address, pc, mobile, refused}. Raises Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
         with self.db.read() as session:
-            return customers.shop_counts(session, Scope.parse(scope), shop_id)
+            return customers.shop_counts(session, scope, shop_id, shop_ids)
 
     @rpc_method
     def lookup_address(self, postal_code):

@@ -4,7 +4,7 @@ import hashlib
 from sqlalchemy import func, select
 
 from services.common.batches import apply_each
-from services.common.contracts import load
+from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import NotFound, ValidationFailed
 
@@ -18,13 +18,15 @@ _mail_input = schemas.MailInput()
 _activity_input = schemas.ActivityInput()
 
 
-def upsert_mails(session, scope, mails):
-    """Register mails by the mail system's mail number; each stands alone. Returns {saved, errors}."""
+def upsert_mails(session, scope, mails, shop_ids):
+    """Register mails by the mail system's mail number; each stands alone. Returns {saved, errors}.
+
+    ``shop_ids``: the caller's shops (from the shops service); a mail of another shop is refused by its index."""
     scope.ensure_company_wide()
     def save(data):
         values = load(_mail_input, data)
-        if values.get("shop_id") is not None:
-            scope.ensure_shop(scope.company_id, values["shop_id"])
+        if values.get("shop_id") is not None and values["shop_id"] not in shop_ids:
+            raise field_error("shop_id", "unknown_shop")
         mail = session.scalar(select(Mail).where(Mail.company_id == scope.company_id,
                                                  Mail.mail_number == values["mail_number"]))
         if mail is None:

@@ -20,6 +20,7 @@ class MailHistoryService:
 
     db = Database(OutboxEvent)
     customers = RpcProxy("customers")
+    shops = RpcProxy("shops")
 
     @rpc_method
     def health(self):
@@ -28,9 +29,12 @@ class MailHistoryService:
 
     @rpc_method
     def upsert_mails(self, scope, mails):
-        """Register or update mails by mail number. Returns {saved, errors: [{index, fields}]}."""
+        """Register or update mails by mail number. Returns {saved, errors: [{index, fields}]}; a shop_id outside
+        the caller's shops is refused by index."""
+        scope = Scope.parse(scope)
+        shop_ids = {shop["id"] for shop in self.shops.list_shops(scope.as_dict())}
         with self.db.unit_of_work() as session:
-            return history.upsert_mails(session, Scope.parse(scope), mails)
+            return history.upsert_mails(session, scope, mails, shop_ids)
 
     @rpc_method
     def record_activities(self, scope, reports):

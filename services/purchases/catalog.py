@@ -1,4 +1,9 @@
-"""商品: categories per shop (``default`` always there) and products."""
+"""商品: categories per shop (``default`` always there) and products.
+
+A shop's ``default`` row is created with the first write to its catalogue (a category, a product, an order line);
+until then listing shows it as a virtual entry without an id, so reading never writes. Every shop id a caller names
+is checked against ``shop_ids``, the shops the shops service lists for the caller's scope.
+"""
 from sqlalchemy import func, select
 
 from services.common.contracts import field_error, load
@@ -30,17 +35,22 @@ def _count(session, category_id):
     return session.scalar(select(func.count()).select_from(Product).where(Product.category_id == category_id))
 
 
-def list_categories(session, scope, shop_id):
-    """Categories of a shop with their product counts (数量), ``default`` first."""
-    scope.ensure_shop(scope.company_id, shop_id)
-    default_category(session, scope.company_id, shop_id)
+def _virtual_default(shop_id):
+    return dict(id=None, shop_id=shop_id, name=DEFAULT_CATEGORY, product_count=0, version=0)
+
+
+def list_categories(session, scope, shop_id, shop_ids):
+    """Categories of a shop with their product counts (数量), ``default`` first (without an id while the shop's
+    catalogue is still empty)."""
+    scope.ensure_listed_shop(shop_id, shop_ids)
     counts = dict(session.execute(select(Product.category_id, func.count()).where(Product.shop_id == shop_id)
                                   .group_by(Product.category_id)).all())
     categories = session.scalars(select(Category).where(Category.shop_id == shop_id, Category.company_id ==
                                                         scope.company_id).order_by(Category.id)).all()
     ordered = sorted(categories, key=lambda c: (c.name != DEFAULT_CATEGORY, c.id))
-    return [dict(id=c.id, shop_id=c.shop_id, name=c.name, product_count=counts.get(c.id, 0), version=c.version)
-            for c in ordered]
+    listed = [dict(id=c.id, shop_id=c.shop_id, name=c.name, product_count=counts.get(c.id, 0), version=c.version)
+              for c in ordered]
+    return listed if listed and listed[0]["name"] == DEFAULT_CATEGORY else [_virtual_default(shop_id)] + listed
 
 
 def get_category(session, scope, category_id):
@@ -58,8 +68,8 @@ def _name_taken(session, shop_id, name, except_id=None):
     return session.scalar(query) is not None
 
 
-def add_category(session, scope, shop_id, data):
-    scope.ensure_shop(scope.company_id, shop_id)
+def add_category(session, scope, shop_id, data, shop_ids):
+    scope.ensure_listed_shop(shop_id, shop_ids)
     name = load(_category_input, data)["name"]
     default_category(session, scope.company_id, shop_id)
     if _name_taken(session, shop_id, name):
@@ -98,8 +108,8 @@ def delete_category(session, scope, category_id):
     session.flush()
 
 
-def list_products(session, scope, shop_id, category_id=None, text=""):
-    scope.ensure_shop(scope.company_id, shop_id)
+def list_products(session, scope, shop_id, shop_ids, category_id=None, text=""):
+    scope.ensure_listed_shop(shop_id, shop_ids)
     query = select(Product).where(Product.shop_id == shop_id, Product.company_id == scope.company_id)
     if category_id:
         query = query.where(Product.category_id == category_id)
@@ -125,9 +135,9 @@ def _category_for(session, scope, shop_id, category_id):
     return category
 
 
-def add_product(session, scope, shop_id, data):
+def add_product(session, scope, shop_id, data, shop_ids):
     """商品追加; a blank name copies the product code, as the manual says."""
-    scope.ensure_shop(scope.company_id, shop_id)
+    scope.ensure_listed_shop(shop_id, shop_ids)
     values = load(_product_input, data)
     if session.scalar(select(Product.id).where(Product.shop_id == shop_id, Product.code == values["code"])):
         raise field_error("code", "taken")

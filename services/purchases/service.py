@@ -97,9 +97,11 @@ class PurchasesService:
 
     @rpc_method
     def customer_purchases(self, scope, customer_id):
-        """A customer's purchases with lines, newest first."""
+        """A customer's purchases with lines, newest first. Raises NotFound, Forbidden (the customer's owner checks)."""
+        scope = Scope.parse(scope)
+        self._customer(scope, customer_id)
         with self.db.read() as session:
-            return _purchases.dump(purchases.customer_purchases(session, Scope.parse(scope), customer_id))
+            return _purchases.dump(purchases.customer_purchases(session, scope, customer_id))
 
     @rpc_method
     def export_for_index(self, scope, after_id=0, limit=1000):
@@ -116,15 +118,20 @@ class PurchasesService:
 
     @rpc_method
     def list_categories(self, scope, shop_id):
-        """Categories of a shop with product counts; `default` first."""
-        with self.db.unit_of_work() as session:
-            return catalog.list_categories(session, Scope.parse(scope), shop_id)
+        """Categories of a shop with product counts; `default` first (id null while the shop has no catalogue yet).
+        Raises Forbidden (a shop outside the caller's)."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
+        with self.db.read() as session:
+            return catalog.list_categories(session, scope, shop_id, shop_ids)
 
     @rpc_method
     def add_category(self, scope, shop_id, category):
         """Add {name}. Raises ValidationFailed (name taken), Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            created = catalog.add_category(session, Scope.parse(scope), shop_id, category)
+            created = catalog.add_category(session, scope, shop_id, category, shop_ids)
             return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
                                        version=created.version))
 
@@ -144,15 +151,19 @@ class PurchasesService:
 
     @rpc_method
     def list_products(self, scope, shop_id, category_id=None, text=""):
-        """Products of a shop (optionally of one category, or matching text), by code."""
+        """Products of a shop (optionally of one category, or matching text), by code. Raises Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
         with self.db.read() as session:
-            return _products.dump(catalog.list_products(session, Scope.parse(scope), shop_id, category_id, text))
+            return _products.dump(catalog.list_products(session, scope, shop_id, shop_ids, category_id, text))
 
     @rpc_method
     def add_product(self, scope, shop_id, product):
         """商品追加 {code, name, category_id, price}. Raises ValidationFailed, Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.add_product(session, Scope.parse(scope), shop_id, product))
+            return _product.dump(catalog.add_product(session, scope, shop_id, product, shop_ids))
 
     @rpc_method
     def update_product(self, scope, product_id, product):

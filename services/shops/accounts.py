@@ -1,4 +1,9 @@
-"""Logins: authentication with lock-out, the per-request session check, and password regeneration."""
+"""Logins: authentication with lock-out, the per-request session check, the end of sessions, and password
+regeneration.
+
+A session is the account id with the account's ``session_generation`` when it was opened. Logging out, a new
+password, a lock and 待機 raise the generation, so every session opened before stops at its next request.
+"""
 import datetime as dt
 
 from sqlalchemy import select
@@ -10,7 +15,7 @@ from services.common.errors import AuthenticationFailed
 from services.common.outbox import utcnow
 from services.common.scope import OPERATOR, SHOP, Scope
 
-from . import networks, passwords, schemas
+from . import networks, passwords, schemas, throttle
 from .companies import allowlist
 from .models import Account, Company
 from .shops import get_shop, list_shops, permissions_of
@@ -42,6 +47,7 @@ def _context(session, account):
     scope = scope_of(account)
     return {
         "account": schemas.Account().dump(account),
+        "session_generation": account.session_generation,
         "scope": scope.as_dict(),
         "company_name": session.get(Company, account.company_id).name,
         "shops": schemas.Shop(many=True).dump(list_shops(session, scope, include_standby=False)),
@@ -58,19 +64,27 @@ def _refuse_unless_usable(session, account, ip):
 def authenticate(session, data, now=None):
     """Check a login. Returns ``(context, None)`` on success, ``(None, reason)`` on refusal.
 
-    The reason is one of invalid_credentials, locked, shop_standby, ip_not_allowed. A refusal is
-    returned, not raised, so that the caller commits the failure count. Each wrong password counts;
-    at LOGIN_MAX_FAILURES the account locks for LOGIN_LOCK_MINUTES.
+    The reason is one of throttled, invalid_credentials, locked, shop_standby, ip_not_allowed. A refusal is
+    returned, not raised, so that the caller commits the failure counts. Each wrong password counts for the
+    account: at LOGIN_MAX_FAILURES it locks for LOGIN_LOCK_MINUTES; every failure counts for the client address too
+    (``throttle``). An unknown ID and a locked account cost one password check like a real one; the gateway shows
+    them with the same words as a wrong password, so the answer never tells which IDs exist. shop_standby and
+    ip_not_allowed come only after the right password.
     """
     values = load(_login, data)
     now = now or utcnow()
+    if throttle.is_throttled(session, values["ip"], now):
+        return None, "throttled"
     account = session.scalar(select(Account).options(selectinload(Account.shop))
                              .where(Account.login_id == values["login_id"].strip(), Account.active.is_(True)))
     if account is None:
         passwords.verify(None, values["password"])  # same cost as a real check
+        throttle.count_failure(session, values["ip"], now)
         return None, "invalid_credentials"
     locked_until = _aware(account.locked_until)
     if locked_until is not None and locked_until > now:
+        passwords.verify(account.password_hash, values["password"])  # same cost as a real check
+        throttle.count_failure(session, values["ip"], now)
         return None, "locked"
     if not passwords.verify(account.password_hash, values["password"]):
         account.failed_logins = 0 if locked_until is not None else account.failed_logins
@@ -79,6 +93,8 @@ def authenticate(session, data, now=None):
         if account.failed_logins >= max_failures():
             account.locked_until = now + dt.timedelta(minutes=lock_minutes())
             account.failed_logins = 0
+            account.end_sessions()
+        throttle.count_failure(session, values["ip"], now)
         return None, "locked" if account.locked_until else "invalid_credentials"
     try:
         _refuse_unless_usable(session, account, values["ip"])
@@ -90,13 +106,23 @@ def authenticate(session, data, now=None):
     return _context(session, account), None
 
 
-def session_context(session, account_id, ip):
-    """Re-check a logged-in account on every request: still active, shop not on standby, address allowed."""
+def session_context(session, account_id, ip, session_generation):
+    """Re-check a logged-in account on every request: still active, the session not ended since it was opened
+    (``session_generation``), shop not on standby, address allowed."""
     account = session.get(Account, account_id)
     if account is None or not account.active:
         raise AuthenticationFailed("invalid_credentials")
+    if session_generation != account.session_generation:
+        raise AuthenticationFailed("session_ended")
     _refuse_unless_usable(session, account, ip)
     return _context(session, account)
+
+
+def end_sessions(session, account_id, session_generation):
+    """Logout: end every open session of the account, if the session logging out is still one of them."""
+    account = session.get(Account, account_id)
+    if account is not None and account.session_generation == session_generation:
+        account.end_sessions()
 
 
 def _new_password(shop):
@@ -106,6 +132,7 @@ def _new_password(shop):
     shop.account.failed_logins = 0
     shop.account.locked_until = None
     shop.account.version += 1
+    shop.account.end_sessions()
     return {"shop_id": shop.id, "shop_number": shop.shop_number, "shop_name": shop.name,
             "login_id": shop.account.login_id, "password": password}
 

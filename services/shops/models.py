@@ -97,8 +97,14 @@ class Account(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A session carries the generation it was opened in; raising it ends every open session of the account.
+    session_generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     shop: Mapped[Shop | None] = relationship(back_populates="account")
+
+    def end_sessions(self):
+        """Logout, a new password, a lock or 待機: the account's open sessions stop working."""
+        self.session_generation = (self.session_generation or 1) + 1
 
 
 class AllowedNetwork(Base):
@@ -112,3 +118,14 @@ class AllowedNetwork(Base):
     network: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+
+class LoginAddressFailures(Base):
+    """Failed logins from one client address in the current window, whatever login ids they named."""
+
+    __tablename__ = "login_address_failures"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer, default=0)

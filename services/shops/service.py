@@ -32,7 +32,8 @@ class ShopsService:
 
     @rpc_method
     def authenticate(self, login_id, password, ip):
-        """Log in. Returns {account, scope, company_name, shops}. Raises AuthenticationFailed, ValidationFailed."""
+        """Log in. Returns {account, session_generation, scope, company_name, shops}. Raises AuthenticationFailed,
+        ValidationFailed."""
         with self.db.unit_of_work() as session:
             context, refusal = accounts.authenticate(session, {"login_id": login_id, "password": password, "ip": ip})
         if refusal:
@@ -40,10 +41,19 @@ class ShopsService:
         return context
 
     @rpc_method
-    def session_context(self, account_id, ip):
-        """Re-check a logged-in account for one request. Returns what authenticate returns. Raises AuthenticationFailed."""
+    def session_context(self, account_id, ip, session_generation):
+        """Re-check a logged-in account for one request, opened at ``session_generation`` (what authenticate
+        returned). Returns what authenticate returns. Raises AuthenticationFailed (session_ended after a logout, a
+        new password, a lock or 待機)."""
         with self.db.read() as session:
-            return accounts.session_context(session, account_id, ip)
+            return accounts.session_context(session, account_id, ip, session_generation)
+
+    @rpc_method
+    def end_sessions(self, account_id, session_generation):
+        """Logout: every open session of the account ends (when ``session_generation`` is still current)."""
+        with self.db.unit_of_work() as session:
+            accounts.end_sessions(session, account_id, session_generation)
+        return {"ended": account_id}
 
     # --- company -----------------------------------------------------------------------------
 

@@ -77,10 +77,13 @@ def update_shop(session, scope, shop_id, data):
     scope.ensure_company_wide()
     shop = get_shop(session, scope, shop_id)
     values = load(_shop_input, data)
+    to_standby = shop.status == "active" and values.get("status") != "active"
     for key, value in values.items():
         setattr(shop, key, value)
     if shop.account is not None:
         shop.account.display_name = shop.name
+        if to_standby:  # 待機 ends the shop account's sessions: back to active, they stay ended
+            shop.account.end_sessions()
     shop.version += 1
     session.flush()
     events.shop_changed(session, shop)

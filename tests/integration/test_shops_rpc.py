@@ -143,9 +143,9 @@ def test_login_from_outside_the_allowlist_is_refused(rpc, tenant):
     assert refused.value.message == "ip_not_allowed"
     assert rpc.shops.authenticate(tenant.operator_login, tenant.password, "198.51.100.77")
     assert rpc.shops.authenticate(tenant.operator_login, tenant.password, "2001:db8:1::5")
-    account_id = rpc.shops.authenticate(tenant.operator_login, tenant.password, "192.0.2.10")["account"]["id"]
+    context = rpc.shops.authenticate(tenant.operator_login, tenant.password, "192.0.2.10")
     with pytest.raises(AuthenticationFailed):
-        rpc.shops.session_context(account_id, "203.0.113.5")
+        rpc.shops.session_context(context["account"]["id"], "203.0.113.5", context["session_generation"])
     rpc.shops.update_allowlist(tenant.operator_scope(), [])
     assert rpc.shops.authenticate(tenant.operator_login, tenant.password, "203.0.113.5")
 

@@ -20,7 +20,7 @@ def session():
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with sessionmaker(engine)() as session:
-        history.upsert_mails(session, OP, [
+        history.upsert_mails(session, OP, shop_ids=set(), mails=[
             {"mail_number": 100, "kind": "manual", "name": "秋のセール"},
             {"mail_number": 201, "kind": "manual_scenario", "name": "ようこそ1", "scenario_number": 12, "step": 1},
             {"mail_number": 202, "kind": "manual_scenario", "name": "ようこそ2", "scenario_number": 12, "step": 2},
@@ -117,4 +117,4 @@ def test_a_tampered_tracking_token_is_refused(monkeypatch):
 
 def test_a_shop_account_cannot_register_mails_for_the_company():
     with pytest.raises(Forbidden):
-        history.upsert_mails(None, Scope(7, "shop", shop_id=1), [])
+        history.upsert_mails(None, Scope(7, "shop", shop_id=1), [], {1})

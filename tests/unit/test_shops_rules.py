@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
-from services.common.errors import Forbidden, ValidationFailed
+from services.common.errors import AuthenticationFailed, Forbidden, ValidationFailed
 from services.common.scope import OPERATOR, SHOP, Scope
 from services.shops import accounts, companies, networks, passwords, shops
 from services.shops.models import Account, Base, OutboxEvent
@@ -152,3 +152,47 @@ def test_generated_passwords_are_strong_and_unambiguous():
         assert any(c.islower() for c in password) and any(c.isupper() for c in password)
         assert any(c.isdigit() for c in password)
         assert not set(password) & set("0O1lI")
+
+
+def test_failures_from_one_address_across_login_ids_pause_its_logins_for_the_window(session, monkeypatch):
+    monkeypatch.setenv("LOGIN_ADDRESS_MAX_FAILURES", "4")
+    monkeypatch.setenv("LOGIN_ADDRESS_WINDOW_MINUTES", "10")
+    now = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.timezone.utc)
+    ip = "203.0.113.7"
+    for login_id in ("nobody", "102103", "1025019", "admin"):
+        assert login(session, login_id, "guess", ip=ip, now=now)[1] == "invalid_credentials"
+    assert login(session, "admin", "Op-Secret-123", ip=ip, now=now + dt.timedelta(minutes=9)) == (None, "throttled")
+    context, refusal = login(session, "admin", "Op-Secret-123", ip="203.0.113.8", now=now)
+    assert refusal is None, "another address is not affected"
+    context, refusal = login(session, "admin", "Op-Secret-123", ip=ip, now=now + dt.timedelta(minutes=11))
+    assert refusal is None, "the window has passed"
+
+
+def test_a_successful_login_does_not_reset_the_addresss_failures(session, monkeypatch):
+    monkeypatch.setenv("LOGIN_ADDRESS_MAX_FAILURES", "3")
+    now = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.timezone.utc)
+    ip = "2001:db8:5:6::1"
+    assert login(session, "102103", "guess", ip=ip, now=now)[1] == "invalid_credentials"
+    assert login(session, "admin", "Op-Secret-123", ip=ip, now=now)[1] is None
+    assert login(session, "1025019", "guess", ip=ip, now=now)[1] == "invalid_credentials"
+    # another address of the same IPv6 /64 counts with it
+    assert login(session, "nobody", "guess", ip="2001:db8:5:6::ffff", now=now)[1] == "invalid_credentials"
+    assert login(session, "admin", "Op-Secret-123", ip=ip, now=now) == (None, "throttled")
+
+
+def test_a_lock_and_a_new_password_end_the_accounts_sessions(session, monkeypatch):
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
+    context, _ = login(session, "102103", "Shop-Secret-123")
+    account_id, opened = context["account"]["id"], context["session_generation"]
+    assert accounts.session_context(session, account_id, "127.0.0.1", opened)["scope"]["shop_id"]
+    login(session, "102103", "bad", ip="192.0.2.1")
+    login(session, "102103", "bad", ip="192.0.2.1")
+    with pytest.raises(AuthenticationFailed) as refused:
+        accounts.session_context(session, account_id, "127.0.0.1", opened)
+    assert refused.value.message == "session_ended"
+    operator = Scope(102, OPERATOR)
+    shop_id = context["scope"]["shop_id"]
+    current = session.get(Account, account_id).session_generation
+    accounts.regenerate_password(session, operator, shop_id)
+    with pytest.raises(AuthenticationFailed):
+        accounts.session_context(session, account_id, "127.0.0.1", current)
