@@ -5,8 +5,9 @@ never as prose, so that each caller words them in its own language.
 """
 import datetime as dt
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from . import arguments
 from .errors import ValidationFailed
 
 _CODES = {
@@ -28,6 +29,15 @@ class Contract(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": "unknown_field", "type": "invalid"}
+
+    @pre_load
+    def _refuse_bad_text(self, data, **_kwargs):
+        # A NUL or a lone surrogate can be neither stored nor sent on as UTF-8; too deep a nesting is no payload of
+        # ours. Refused here once for every schema, by path, before any field sees them.
+        found = arguments.problems(data)
+        if found:
+            raise ValidationError(found)  # already by path
+        return data
 
     def on_bind_field(self, field_name, field_obj):
         messages = dict(field_obj.error_messages)
@@ -58,7 +68,10 @@ class Timestamp(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=JST)
-        return moment.astimezone(dt.timezone.utc)
+        try:
+            return moment.astimezone(dt.timezone.utc)
+        except OverflowError:  # 0001-01-01 in Japan is before the first day UTC can hold
+            raise self.make_error("invalid") from None
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -78,6 +91,11 @@ def length_between(lo, hi):
 
 def not_blank():
     return validate.Length(min=1, error="required")
+
+
+def id_field(**kwargs):
+    """An integer field holding the id of a row: 1..MAX_ID, as ids are."""
+    return fields.Integer(validate=number_range(1, arguments.MAX_ID), **kwargs)
 
 
 def one_of(choices):

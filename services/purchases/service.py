@@ -1,6 +1,7 @@
 """Nameko wiring of the purchases service: RPC entrypoints and the database."""
 from nameko.rpc import RpcProxy, rpc
 
+from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
@@ -47,8 +48,7 @@ class PurchasesService:
         purchases}."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
-        numbers = [o.get("member_number") for o in orders or [] if isinstance(o, dict)]
-        known = self.customers.resolve_member_numbers(scope.as_dict(), numbers)
+        known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
         with self.db.unit_of_work() as session:
             return purchases.record_orders(session, scope, orders, known, shop_ids)
 
@@ -57,7 +57,7 @@ class PurchasesService:
         """購入履歴登録 by hand for purchase["customer_id"]; required surveys enforced. Raises ValidationFailed, NotFound,
         Forbidden."""
         scope = Scope.parse(scope)
-        customer = self._customer(scope, (purchase or {}).get("customer_id"))
+        customer = self._customer(scope, purchases.customer_id_of(purchase))
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
             values = purchases.validate(session, scope, purchase, shop_ids, enforce_survey=True)
@@ -107,7 +107,7 @@ class PurchasesService:
         scope = Scope.parse(scope)
         scope.ensure_company_wide()
         with self.db.read() as session:
-            rows = purchases.purchases_after(session, scope.company_id, after_id, min(int(limit), 5000))
+            rows = purchases.purchases_after(session, scope.company_id, after_id, limit)
             return [{"entity": "purchase", "entity_id": str(p.id), "version": p.version,
                      "event_type": "purchase_recorded", "company_id": p.company_id, "data": _purchase.dump(p)}
                     for p in rows]
@@ -118,13 +118,14 @@ class PurchasesService:
     def list_categories(self, scope, shop_id):
         """Categories of a shop with product counts; `default` first."""
         with self.db.unit_of_work() as session:
-            return catalog.list_categories(session, Scope.parse(scope), shop_id)
+            return catalog.list_categories(session, Scope.parse(scope), arguments.entity_id(shop_id, "shop_id"))
 
     @rpc_method
     def add_category(self, scope, shop_id, category):
         """Add {name}. Raises ValidationFailed (name taken), Forbidden."""
         with self.db.unit_of_work() as session:
-            created = catalog.add_category(session, Scope.parse(scope), shop_id, category)
+            created = catalog.add_category(session, Scope.parse(scope), arguments.entity_id(shop_id, "shop_id"),
+                                           category)
             return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
                                        version=created.version))
 
@@ -132,33 +133,39 @@ class PurchasesService:
     def rename_category(self, scope, category_id, category):
         """Rename. Raises ValidationFailed, Conflict (default), NotFound."""
         with self.db.unit_of_work() as session:
-            renamed = catalog.rename_category(session, Scope.parse(scope), category_id, category)
+            renamed = catalog.rename_category(session, Scope.parse(scope),
+                                              arguments.entity_id(category_id, "category_id"), category)
             return {"id": renamed.id, "name": renamed.name, "version": renamed.version}
 
     @rpc_method
     def delete_category(self, scope, category_id):
         """Delete an empty category. Raises Conflict (default, category_not_empty), NotFound."""
         with self.db.unit_of_work() as session:
-            catalog.delete_category(session, Scope.parse(scope), category_id)
+            catalog.delete_category(session, Scope.parse(scope), arguments.entity_id(category_id, "category_id"))
         return {"deleted": category_id}
 
     @rpc_method
     def list_products(self, scope, shop_id, category_id=None, text=""):
         """Products of a shop (optionally of one category, or matching text), by code."""
         with self.db.read() as session:
-            return _products.dump(catalog.list_products(session, Scope.parse(scope), shop_id, category_id, text))
+            return _products.dump(catalog.list_products(
+                session, Scope.parse(scope), arguments.entity_id(shop_id, "shop_id"),
+                arguments.optional_entity_id(category_id or None, "category_id"),
+                arguments.text(text, "text", 100, allow_none=True)))
 
     @rpc_method
     def add_product(self, scope, shop_id, product):
         """商品追加 {code, name, category_id, price}. Raises ValidationFailed, Forbidden."""
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.add_product(session, Scope.parse(scope), shop_id, product))
+            return _product.dump(catalog.add_product(session, Scope.parse(scope),
+                                                     arguments.entity_id(shop_id, "shop_id"), product))
 
     @rpc_method
     def update_product(self, scope, product_id, product):
         """Edit a product. Raises ValidationFailed, NotFound, Forbidden."""
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.update_product(session, Scope.parse(scope), product_id, product))
+            return _product.dump(catalog.update_product(session, Scope.parse(scope),
+                                                        arguments.entity_id(product_id, "product_id"), product))
 
     # --- history groups (履歴グループ) --------------------------------------------------------
 

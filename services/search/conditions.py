@@ -7,7 +7,8 @@ import re
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from services.common.contracts import Contract, max_length, one_of, regexp
+from services.common.arguments import MAX_ID, MAX_PAGE
+from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
 from services.common.text import fold_width
 
 SECTIONS = ("attributes", "latest", "period", "mails")
@@ -15,11 +16,15 @@ INCLUDE = ("include", "exclude")
 UNSELECTED = "unselected"
 # the mail kinds of the mail-history service (手動, 手動シナリオ, 曜日日時, 自動, 自動シナリオ)
 MAIL_KINDS = ("manual", "manual_scenario", "scheduled", "automatic", "automatic_scenario")
+MAX_FIGURE = 999_999_999_999
+"""The bounds of a range condition (ages, points, counts, totals): at most twelve digits either way."""
+MAX_MEMBER_VALUE = 10**17 - 1
+"""The largest member number a range can name: the index keeps the numeric value of numbers of up to 17 digits."""
 
 
 class Range(Contract):
-    min = fields.Integer(load_default=None, allow_none=True)
-    max = fields.Integer(load_default=None, allow_none=True)
+    min = fields.Integer(load_default=None, allow_none=True, validate=number_range(-MAX_FIGURE, MAX_FIGURE))
+    max = fields.Integer(load_default=None, allow_none=True, validate=number_range(-MAX_FIGURE, MAX_FIGURE))
 
     @validates_schema
     def check_order(self, data, **_kwargs):
@@ -61,8 +66,9 @@ def member_numbers(value):
         match = re.fullmatch(r"(\d+)\s*[-〜~]\s*(\d+)", piece)
         if match:
             low, high = int(match.group(1)), int(match.group(2))
-            if low > high:
+            if low > high or low > MAX_MEMBER_VALUE:
                 raise ValidationError("invalid_range")
+            high = min(high, MAX_MEMBER_VALUE)  # no member number lies beyond: "1-99999999999999999999" is all
             parts.append(("range", low, high))
         else:
             parts.append(("one", piece))
@@ -75,10 +81,10 @@ class ChoiceValue(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value == UNSELECTED:
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
             return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
         raise ValidationError("invalid")
 
 
@@ -99,7 +105,7 @@ class Attributes(Contract):
     address_error = fields.Boolean(load_default=None, allow_none=True)
     email = fields.String(load_default="", validate=max_length(254))
     phone = fields.String(load_default="", validate=max_length(20))
-    choices = fields.Dict(keys=fields.String(validate=regexp(r"^\d{1,18}$", "invalid")),
+    choices = fields.Dict(keys=fields.String(validate=regexp(r"^\d{1,9}$", "invalid")),
                           values=fields.List(ChoiceValue()), load_default=dict)
     remarks = fields.Dict(keys=fields.String(validate=one_of([str(i) for i in range(1, 11)])),
                           values=fields.String(validate=max_length(200)), load_default=dict)
@@ -111,7 +117,7 @@ class Attributes(Contract):
     points_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
     earliest_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
     last_login = fields.Nested(DateRange, load_default=None, allow_none=True)
-    shop_ids = fields.List(fields.Integer(), load_default=list)
+    shop_ids = fields.List(id_field(), load_default=list)
     registered = fields.Nested(DateRange, load_default=None, allow_none=True)
 
 
@@ -121,14 +127,15 @@ class ProductRow(Contract):
 
 
 class Latest(Contract):
-    shop_ids = fields.List(fields.Integer(), load_default=list)
+    shop_ids = fields.List(id_field(), load_default=list)
     first_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
     latest_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
     latest_shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
     purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
     purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
     order_code = fields.String(load_default="", validate=max_length(100))
-    order_attributes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)),
+                                   values=fields.String(validate=max_length(1000)), load_default=dict)
     product_rows = fields.List(fields.Nested(ProductRow), load_default=list)
 
     @validates_schema
@@ -155,7 +162,7 @@ class Period(Latest):
 
 
 class MailFamily(Contract):
-    mail_ids = fields.List(fields.Integer(), load_default=list)
+    mail_ids = fields.List(fields.Integer(validate=number_range(1, MAX_ID)), load_default=list)
     kinds = fields.List(fields.String(validate=one_of(MAIL_KINDS)), load_default=list)
     period = fields.Nested(DateRange, load_default=None, allow_none=True)
     sent = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
@@ -170,19 +177,20 @@ class Mails(Contract):
 
 
 class Conditions(Contract):
-    saved_search_id = fields.Integer(load_default=None, allow_none=True)  # within a saved search's customers
+    saved_search_id = id_field(load_default=None, allow_none=True)  # within a saved search's customers
     attributes = fields.Nested(Attributes, load_default=None, allow_none=True)
     latest = fields.Nested(Latest, load_default=None, allow_none=True)
     period = fields.Nested(Period, load_default=None, allow_none=True)
     mails = fields.Nested(Mails, load_default=None, allow_none=True)
 
 
+MAX_PER_PAGE = 500
 SORTS = ("member_number", "registered_at", "latest_purchase_at", "purchase_count", "purchase_total", "name")
 
 
 class Page(Contract):
-    page = fields.Integer(load_default=1)
-    per_page = fields.Integer(load_default=50)
+    page = fields.Integer(load_default=1, validate=number_range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=number_range(1, MAX_PER_PAGE))
     sort = fields.String(load_default="member_number", validate=one_of(SORTS))
     descending = fields.Boolean(load_default=False)
 

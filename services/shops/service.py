@@ -1,6 +1,7 @@
 """Nameko wiring of the shops service: RPC entrypoints and the database. Logic lives in the modules beside it."""
 from nameko.rpc import rpc
 
+from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS, AuthenticationFailed
 from services.common.health import health_report
@@ -43,7 +44,8 @@ class ShopsService:
     def session_context(self, account_id, ip):
         """Re-check a logged-in account for one request. Returns what authenticate returns. Raises AuthenticationFailed."""
         with self.db.read() as session:
-            return accounts.session_context(session, account_id, ip)
+            return accounts.session_context(session, arguments.entity_id(account_id, "account_id"),
+                                            arguments.text(ip, "ip", 100, allow_none=True))
 
     # --- company -----------------------------------------------------------------------------
 
