@@ -106,6 +106,11 @@ def number_range(lo=None, hi=None):
     return validate.Range(min=lo, max=hi, error="range")
 
 
+def at_most(n):
+    """An upper business limit, worded with the limit (``max_value:99999999``)."""
+    return validate.Range(max=n, error="max_value:{max}")
+
+
 def regexp(pattern, code):
     return validate.Regexp(pattern, error=code)
 

@@ -3,8 +3,8 @@ import datetime as dt
 
 from marshmallow import ValidationError, fields, pre_load, validates_schema
 
-from services.common.contracts import (Contract, Timestamp, id_field, max_length, not_blank, number_range, one_of,
-                                       regexp)
+from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
+                                       one_of, regexp)
 from services.common.text import fold_width, is_email, normalize_phone, normalize_postal_code
 
 from .fields import CUSTOMER_CLASSES, DISPLAY_MODES, FORM_FIELD_NAMES, GENDERS, MAIL_PERMISSIONS, REMARK_COUNT
@@ -104,8 +104,8 @@ class CustomerInput(Contract):
     extra2 = _text(1000)
     extra3 = _text(1000)
     extra4 = _text(1000)
-    points_held = fields.Integer(validate=number_range(0, MAX_POINTS))
-    valid_points = fields.Integer(validate=number_range(0, MAX_POINTS))
+    points_held = fields.Integer(validate=[number_range(0), at_most(MAX_POINTS)])
+    valid_points = fields.Integer(validate=[number_range(0), at_most(MAX_POINTS)])
     points_expiry = fields.Date(allow_none=True)
     earliest_expiry = fields.Date(allow_none=True)
     last_login_at = Timestamp(allow_none=True)

@@ -3,7 +3,8 @@ import json
 
 from marshmallow import fields, pre_load
 
-from services.common.contracts import Contract, Timestamp, id_field, max_length, not_blank, number_range, regexp
+from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
+                                       regexp)
 from services.common.text import fold_width
 
 HALF_WIDTH = r"^[\x21-\x7E]*$"  # printable half-width characters, no spaces
@@ -47,7 +48,7 @@ class ProductInput(_Normalised):
                                                   regexp(HALF_WIDTH, "half_width_only")])
     name = fields.String(load_default="", validate=max_length(300))
     category_id = id_field(load_default=None, allow_none=True)
-    price = fields.Integer(load_default=0, validate=number_range(0, MAX_PRICE))
+    price = fields.Integer(load_default=0, validate=[number_range(0), at_most(MAX_PRICE)])
 
 
 class Product(Contract):
@@ -68,8 +69,8 @@ class LineInput(_Normalised):
                                                           regexp(HALF_WIDTH, "half_width_only")])
     product_name = fields.String(load_default="", validate=max_length(300))
     line_remark = fields.String(load_default="", validate=max_length(300))
-    quantity = fields.Integer(required=True, validate=number_range(1, MAX_QUANTITY))
-    unit_price = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_PRICE))
+    quantity = fields.Integer(required=True, validate=[number_range(1), at_most(MAX_QUANTITY)])
+    unit_price = fields.Integer(load_default=None, allow_none=True, validate=[number_range(0), at_most(MAX_PRICE)])
 
 
 class PurchaseInput(_Normalised):
@@ -82,7 +83,8 @@ class PurchaseInput(_Normalised):
     purchased_at = Timestamp(required=True)
     shipped_at = Timestamp(load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(LineInput), required=True)
-    billed_amount = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_AMOUNT))
+    billed_amount = fields.Integer(load_default=None, allow_none=True,
+                                   validate=[number_range(0), at_most(MAX_AMOUNT)])
     media = fields.String(load_default="", validate=max_length(100))
     order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)), values=fields.String(validate=max_length(1000)),
                                    load_default=dict)

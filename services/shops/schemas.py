@@ -1,7 +1,7 @@
 """RPC contract of the shops service: what goes in (load) and what comes out (dump)."""
 from marshmallow import ValidationError, fields, pre_load
 
-from services.common.contracts import Contract, Timestamp, max_length, not_blank, number_range, one_of, regexp
+from services.common.contracts import Contract, Timestamp, at_most, max_length, not_blank, number_range, one_of, regexp
 from services.common.text import is_email, normalize_phone, normalize_postal_code
 
 from .permissions import NAMES as PERMISSION_NAMES
@@ -65,7 +65,7 @@ class ShopInput(_ContactFields):
 
 
 class NewShop(ShopInput):
-    shop_number = fields.Integer(required=True, strict=False, validate=number_range(1, MAX_SHOP_NUMBER))
+    shop_number = fields.Integer(required=True, strict=False, validate=[number_range(1), at_most(MAX_SHOP_NUMBER)])
     registered_on = fields.Date(load_default=None)
 
 
