@@ -60,7 +60,8 @@ JST = dt.timezone(dt.timedelta(hours=9), "Asia/Tokyo")
 class Timestamp(fields.DateTime):
     """A moment in time, unambiguous at the boundary.
 
-    In: ISO 8601; without an offset it is Japan time (operators and carts speak Asia/Tokyo). Loaded as UTC.
+    In: ISO 8601; without an offset it is Japan time (operators and carts speak Asia/Tokyo); years 1900 to 2999.
+    Loaded as UTC.
     Out: ISO 8601 with the +09:00 offset. A naive value from the database is UTC (SQLite keeps no zone).
     """
 
@@ -68,10 +69,9 @@ class Timestamp(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=JST)
-        try:
-            return moment.astimezone(dt.timezone.utc)
-        except OverflowError:  # 0001-01-01 in Japan is before the first day UTC can hold
-            raise self.make_error("invalid") from None
+        if not 1900 <= moment.year <= 2999:  # no moment of the business; 0001 or 9999 could not even be shifted
+            raise self.make_error("invalid")
+        return moment.astimezone(dt.timezone.utc)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:

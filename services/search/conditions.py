@@ -3,9 +3,10 @@
 Sections combine with AND: ``attributes`` (属性検索), ``latest`` (最新購入情報 RFM分析), ``period`` (期間設定),
 ``mails`` (メール履歴, ``manual`` and ``automatic`` families). An empty document matches every customer in scope.
 """
+import datetime as dt
 import re
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.arguments import MAX_ID, MAX_PAGE
 from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
@@ -20,6 +21,11 @@ MAX_FIGURE = 999_999_999_999
 """The bounds of a range condition (ages, points, counts, totals): at most twelve digits either way."""
 MAX_MEMBER_VALUE = 10**17 - 1
 """The largest member number a range can name: the index keeps the numeric value of numbers of up to 17 digits."""
+MAX_MEMBER_NUMBER_PARTS = 100
+"""会員番号 conditions name at most 100 numbers or ranges."""
+MAX_AGE = 150
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+"""Days a date condition may name."""
 
 
 class Range(Contract):
@@ -32,11 +38,21 @@ class Range(Contract):
             raise ValidationError("min_above_max", field_name="max")
 
 
+class Ages(Range):
+    min = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_AGE))
+    max = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_AGE))
+
+
+def _day(key):
+    return fields.Date(data_key=key, load_default=None, allow_none=True,
+                       validate=validate.Range(min=FIRST_DAY, max=LAST_DAY, error="invalid_date"))
+
+
 class DateRange(Contract):
     """Days (inclusive); a date or a time may be given, the day is what counts (Japan time)."""
 
-    start = fields.Date(data_key="from", load_default=None, allow_none=True)
-    end = fields.Date(data_key="to", load_default=None, allow_none=True)
+    start = _day("from")
+    end = _day("to")
 
     @validates_schema
     def check_order(self, data, **_kwargs):
@@ -63,6 +79,8 @@ def member_numbers(value):
     for piece in re.split(r"[,、，\s]+", fold_width(value)):
         if not piece:
             continue
+        if len(parts) == MAX_MEMBER_NUMBER_PARTS:
+            raise ValidationError(f"max_items:{MAX_MEMBER_NUMBER_PARTS}")
         match = re.fullmatch(r"(\d+)\s*[-〜~]\s*(\d+)", piece)
         if match:
             low, high = int(match.group(1)), int(match.group(2))
@@ -98,7 +116,7 @@ class Attributes(Contract):
     member_numbers = MemberNumbers(load_default=None, allow_none=True)
     genders = fields.List(fields.String(validate=one_of(("female", "male", "unknown"))), load_default=list)
     birth_date = fields.Nested(DateRange, load_default=None, allow_none=True)
-    age = fields.Nested(Range, load_default=None, allow_none=True)
+    age = fields.Nested(Ages, load_default=None, allow_none=True)
     mail_permissions = fields.List(fields.String(validate=one_of(("mobile", "pc", "refused"))), load_default=list)
     dm_permission = fields.Boolean(load_default=None, allow_none=True)
     line_permission = fields.Boolean(load_default=None, allow_none=True)

@@ -23,6 +23,8 @@ from sqlalchemy import text
 from services.common.config import SERVICE_NAMES
 from services.common.db import make_engine
 from services.common.errors import EXPECTED_ERRORS
+from services.customers.fields import DEFAULT_FORM
+from services.shops.permissions import DEFAULTS as PERMISSION_DEFAULTS
 from tests.support import make_tenant
 
 EXAMPLES = int(os.environ.get("TSUHAN_FUZZ_EXAMPLES", "14"))
@@ -74,7 +76,10 @@ def nested(depth):
 
 BAD_INTS = st.sampled_from([0, -1, 1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -2**63, 10**20, 99999999999999999999999])
 BAD_TEXT = st.sampled_from(["", " ", "\x00", "a\x00b", "\ud800", "x\udfffy", "０", "-1", "2147483648", "1e9",
-                            "9" * 40, "S1-2", "2026-02-30", "true", "null", "x" * 70_000, "あ" * 5_000])
+                            "9" * 40, "S1-2", "2026-02-30", "0001-01-01T00:00:00", "9999-12-31T23:59:59-12:00",
+                            "1-99999999999999999999", ",".join(map(str, range(2000))), "9999-12-31",
+                            "{shop_name.__class__}", "{shop_name:>999999999}", "%_\\",
+                            "true", "null", "x" * 70_000, "あ" * 5_000])
 SCALARS = st.one_of(st.none(), st.booleans(), BAD_INTS, st.integers(), st.floats(), BAD_TEXT,
                     st.text(max_size=20))
 ANY = st.one_of(
@@ -94,6 +99,21 @@ def payload(keys, base=None):
     altered = st.tuples(st.sampled_from(sorted(base) + keys), ANY, st.booleans()).map(
         lambda t: {k: v for k, v in {**base, t[0]: t[1]}.items() if not (t[2] and k == t[0] and k in base)})
     return st.one_of(made, altered)
+
+
+def nested_payload(base):
+    """``base`` with one value one level down replaced (a range's bound, a line's price, a setting's mode)."""
+    inner = sorted(k for k, v in base.items() if isinstance(v, dict) and v)
+    if not inner:
+        return st.just(base)
+
+    def replace(choice):
+        key, value = choice
+        section = dict(base[key])
+        section[sorted(section)[value[0] % len(section)]] = value[1]
+        return {**base, key: section}
+
+    return st.tuples(st.sampled_from(inner), st.tuples(st.integers(0, 20), ANY)).map(replace)
 
 
 class World:
@@ -145,6 +165,20 @@ class World:
             "reports": {"mail_number": 10, "member_number": "FZ-1", "kind": "delivery",
                         "occurred_at": "2026-11-01T10:00:00", "address": "fz@example.jp"},
             "customers_": {"shop_id": shop_id, "member_number": "FZ-2", "family_name": "一括"},
+            "registration_settings": {"fields": dict(DEFAULT_FORM), "notification_subject": "【{shop_name}】",
+                                      "notification_body": "{family_name} 様"},
+            "permissions": dict(PERMISSION_DEFAULTS),
+            "conditions": {"attributes": {"name": "乱数", "age": {"min": 20, "max": 30}, "choices": {}},
+                           "latest": {"purchase_count": {"min": 1}, "shop_ids": [shop_id]},
+                           "period": {"purchased": {"from": "2026-01-01", "to": "2026-12-31"}},
+                           "mails": {"manual": {"mail_ids": [10], "sent": "include"}}},
+            "paging": {"page": 1, "per_page": 50, "sort": "member_number", "descending": False},
+        }
+        self.lists = {
+            "remarks": [{"position": i, "name": f"備考{i}", "shown": True} for i in range(1, 11)],
+            "networks": ["192.168.0.0/24"],
+            "group_ids": [group["id"]], "choice_ids": [group["choices"][0]["id"]],
+            "columns": ["member_number", "family_name"], "member_numbers": ["FZ-1"],
         }
 
 
@@ -216,14 +250,16 @@ def argument(world, service, name):
         base = world.bases[name]
         if name in ("orders", "mails", "reports", "customers_"):
             return st.one_of(ANY, st.lists(st.one_of(payload(keys, base), ANY), max_size=3))
-        return st.one_of(ANY, payload(keys, base))
+        return st.one_of(ANY, payload(keys, base), nested_payload(base))
+    if name in world.lists:
+        valid = world.lists[name]
+        return st.one_of(ANY, st.just(valid), st.tuples(st.integers(0, len(valid) - 1), ANY).map(
+            lambda t: [t[1] if i == t[0] else v for i, v in enumerate(valid)]))
     options = [ANY]
     if known is not None:
         options.append(st.just(known))
     if name.endswith("_ids"):
         options.append(st.lists(st.one_of(BAD_INTS, st.just(known or 1)), max_size=4))
-    if name in ("conditions", "paging", "registration_settings", "permissions", "remarks", "period"):
-        options.append(payload(keys))
     return st.one_of(options)
 
 

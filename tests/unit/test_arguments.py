@@ -79,5 +79,7 @@ def test_every_schema_refuses_nul_and_lone_surrogates_by_path():
     assert load(Note(), {"title": "ふつう"}) == {"title": "ふつう"}
 
 
-def test_a_moment_before_the_first_utc_day_is_invalid_not_a_crash():
+def test_a_moment_outside_the_years_of_the_business_is_invalid_not_a_crash():
     assert refusal(load, Note(), {"at": "0001-01-01T00:00:00"}) == {"at": ["invalid"]}
+    assert refusal(load, Note(), {"at": "9999-12-31T23:59:59-12:00"}) == {"at": ["invalid"]}
+    assert load(Note(), {"at": "2026-11-01T10:00:00"})["at"].isoformat() == "2026-11-01T01:00:00+00:00"
