@@ -68,7 +68,7 @@ def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, sto
     columns = check_columns(columns)
     parsed = load(_conditions, conditions or {})
     after_id = arguments.after_id(after_id)
-    limit = max(1, min(arguments.integer(limit, "limit"), MAX_SLICE))
+    limit = min(arguments.integer(limit, "limit", 1), MAX_SLICE)
     query = select(C.id, *[COLUMNS[c][1] for c in columns]).outerjoin(S, S.customer_id == C.id).order_by(C.id)
     if answers_from_memory(store, parsed):
         ids = store.ids_after(store.matching(scope, parsed, today_jst()), after_id, limit)
@@ -94,7 +94,7 @@ def log_export(session, scope, conditions, columns, rows, client_ip="", complete
 
 def export_logs(session, scope, limit=100):
     scope.ensure_company_wide()
-    limit = max(1, min(arguments.integer(limit, "limit"), MAX_LOGS))
+    limit = min(arguments.integer(limit, "limit", 1), MAX_LOGS)
     rows = session.scalars(select(ExportLog).where(ExportLog.company_id == scope.company_id)
                            .order_by(ExportLog.id.desc()).limit(limit))
     return [{"id": r.id, "account_id": r.account_id, "shop_id": r.shop_id, "client_ip": r.client_ip,
