@@ -41,7 +41,9 @@ def rpc_methods():
     for service in SERVICE_NAMES:
         cls = importlib.import_module(f"services.{service}.service").SERVICE
         for name, member in inspect.getmembers(cls, inspect.isfunction):
-            if any(isinstance(e, Rpc) for e in getattr(member, "nameko_entrypoints", ())):
+            # Nameko's rpc entrypoint or the project's own (named so), never an event handler
+            if any(isinstance(e, Rpc) or "rpc" in type(e).__name__.lower()
+                   for e in getattr(member, "nameko_entrypoints", ())):
                 parameters = list(inspect.signature(member).parameters)[1:]
                 found.append((service, name, parameters))
     return found
