@@ -7,9 +7,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from services.common.config import amqp_uri, env, rpc_timeout, secret
-from services.common.errors import Forbidden, NotFound
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.logsafety import quiet_chatty_loggers
 
+from .forms import errors_of
 from .rpc import RpcPool, ServiceUnavailable, Services
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ def _install_error_pages(app):
     def forbidden(_exc):
         return render_template("error.html", title="権限がありません",
                                message="この操作は許可されていません。"), 403
+
+    @app.errorhandler(ValidationFailed)
+    def refused(exc):
+        # Forms show their messages beside the fields; this is for input a page does not expect to be refused
+        # (a link or a query string edited by hand).
+        return render_template("error.html", title="入力内容が正しくありません",
+                               message="入力内容をご確認のうえ、操作をやり直してください。",
+                               details=[m for messages in errors_of(exc).values() for m in messages]), 400
 
     @app.errorhandler(NotFound)
     def not_found(_exc):

@@ -8,6 +8,13 @@ def joined(form, *names, sep="-"):
     return sep.join(parts) if any(parts) else ""
 
 
+def number(value, default=None):
+    """A whole number typed in a form (half- or full-width digits), or ``default``. Anything else is left for the
+    service to refuse, by field, when it is sent on as typed."""
+    value = (value or "").strip()
+    return int(value) if value.isdecimal() and len(value) <= 18 else default
+
+
 def checked(form, name):
     return form.get(name) in ("1", "on", "true", "yes")
 

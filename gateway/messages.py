@@ -27,6 +27,10 @@ LOGIN_MESSAGES = {
 
 
 def field_message(code):
+    if code.startswith("max_value:"):
+        return f"{int(code.split(':', 1)[1]):,}以下の数値で入力してください。"
+    if code.startswith("max_items:"):
+        return f"{int(code.split(':', 1)[1]):,}件以内で指定してください。"
     if code.startswith("max_length:"):
         return f"{code.split(':', 1)[1]}文字以内で入力してください。"
     if code.startswith("length:"):
@@ -68,6 +72,12 @@ FIELD_MESSAGES.update({
 })
 
 FIELD_MESSAGES.update({"unknown_mail": "メールが見つかりません。"})
+
+FIELD_MESSAGES.update({
+    "invalid_text": "使用できない文字（制御文字など）が含まれています。",
+    "too_deep": "入力内容が正しくありません。",
+    "total_too_large": "合計金額が上限（999,999,999円）を超えています。",
+})
 
 FIELD_MESSAGES.update({
     "min_above_max": "下限が上限を超えています。",

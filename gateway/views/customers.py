@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from services.common.errors import ValidationFailed
 
 from ..auth import services
-from ..forms import checked, errors_of, joined
+from ..forms import checked, errors_of, joined, number
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -34,7 +34,7 @@ def _integer(value):
 def customer_payload(form, remark_settings, groups):
     """The admin form → the customers service's payload."""
     payload = {
-        "shop_id": int(form["shop_id"]) if form.get("shop_id", "").isdigit() else None,
+        "shop_id": number(form.get("shop_id")),
         "family_name": form.get("family_name", ""), "given_name": form.get("given_name", ""),
         "family_kana": form.get("family_kana", ""), "given_kana": form.get("given_kana", ""),
         "member_number": form.get("member_number", ""),
@@ -55,8 +55,7 @@ def customer_payload(form, remark_settings, groups):
         "points_held": _integer(form.get("points_held")), "valid_points": _integer(form.get("valid_points")),
         "points_expiry": form.get("points_expiry", ""), "earliest_expiry": form.get("earliest_expiry", ""),
         "last_login_at": form.get("last_login_at", ""),
-        "choices": {str(grp["id"]): (int(form[f"group_{grp['id']}"]) if form.get(f"group_{grp['id']}", "").isdigit()
-                                     else None) for grp in groups},
+        "choices": {str(grp["id"]): number(form.get(f"group_{grp['id']}")) for grp in groups},
     }
     for remark in remark_settings:
         if remark["shown"]:
@@ -68,10 +67,15 @@ def customer_payload(form, remark_settings, groups):
 
 @bp.route("/")
 def index():
-    page = request.args.get("page", "1")
+    page = number(request.args.get("page"), 1) or 1
     text = request.args.get("q", "").strip()
-    result = services().customers.list_customers(_scope(), int(page) if page.isdigit() else 1, 50, text)
-    return render_template("customers/list.html", result=result, q=text)
+    try:
+        result = services().customers.list_customers(_scope(), page, 50, text)
+    except ValidationFailed as failure:  # the filter as typed cannot be searched for: say so beside it
+        result = {"total": 0, "page": 1, "per_page": 50, "customers": []}
+        return render_template("customers/list.html", result=result, q=text,
+                               errors={"q": errors_of(failure).get("text", ["入力内容が正しくありません。"])}), 400
+    return render_template("customers/list.html", result=result, q=text, errors={})
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from services.common.errors import ValidationFailed
 
 from ..auth import services
-from ..forms import errors_of
+from ..forms import errors_of, number
 
 bp = Blueprint("public", __name__, url_prefix="/register")
 
@@ -18,8 +18,8 @@ def _payload(form, groups):
         "mail_permission": form.get("mail_permission", ""), "email": form.get("email", ""),
         "postal_code": form.get("postal_code", ""), "address": form.get("address", ""),
         "phone": form.get("phone", ""), "remark1": form.get("remark1", ""),
-        "choices": {str(grp["id"]): int(form[f"group_{grp['id']}"]) for grp in groups
-                    if form.get(f"group_{grp['id']}", "").isdigit()},
+        "choices": {str(grp["id"]): number(form.get(f"group_{grp['id']}")) for grp in groups
+                    if number(form.get(f"group_{grp['id']}")) is not None},
     }
 
 

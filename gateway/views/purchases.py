@@ -8,13 +8,14 @@ from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
-from ..forms import checked, errors_of
+from ..forms import checked, errors_of, number
 from .customers import TABS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("purchases", __name__, url_prefix="/customers/<int:customer_id>/purchases")
 
 LINE_ROWS = 5
+MAX_LINE_ROWS = 500  # the most line rows a posted form is read for
 ENCODINGS = {"cp932": "cp932", "utf8bom": "utf-8-sig"}
 
 
@@ -24,7 +25,7 @@ def _scope():
 
 def _purchase_payload(form, customer_id, groups):
     lines = []
-    for i in range(int(form.get("line_count", LINE_ROWS))):
+    for i in range(min(number(form.get("line_count"), LINE_ROWS), MAX_LINE_ROWS)):
         code = form.get(f"line_{i}_product_code", "").strip()
         if not code:
             continue
@@ -35,13 +36,13 @@ def _purchase_payload(form, customer_id, groups):
     billed = form.get("billed_amount", "").strip()
     return {
         "customer_id": customer_id,
-        "shop_id": int(form["shop_id"]) if form.get("shop_id", "").isdigit() else None,
+        "shop_id": number(form.get("shop_id")),
         "purchased_at": form.get("purchased_at") or None,
         "shipped_at": form.get("shipped_at") or None,
         "billed_amount": billed if billed != "" else None,
         "counted": checked(form, "counted"),
-        "answers": {str(grp["id"]): int(form[f"answer_{grp['id']}"]) for grp in groups
-                    if form.get(f"answer_{grp['id']}", "").isdigit()},
+        "answers": {str(grp["id"]): number(form.get(f"answer_{grp['id']}")) for grp in groups
+                    if number(form.get(f"answer_{grp['id']}")) is not None},
         "lines": lines,
     }
 

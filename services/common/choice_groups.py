@@ -5,6 +5,7 @@ reordering and retiring groups and choices, and of checking a set of answers (on
 """
 from sqlalchemy import func, select
 
+from . import arguments
 from .contracts import field_error, load
 from .errors import NotFound, ValidationFailed
 
@@ -18,6 +19,7 @@ class ChoiceGroups:
         self.on_change = on_change  # records the group's event
 
     def list(self, session, company_id, include_retired=False):
+        include_retired = arguments.flag(include_retired, "include_retired")
         model = self.group_model
         query = select(model).where(model.company_id == company_id)
         if not include_retired:
@@ -25,7 +27,7 @@ class ChoiceGroups:
         return list(session.scalars(query.order_by(model.position, model.id)))
 
     def get(self, session, scope, group_id):
-        group = session.get(self.group_model, group_id)
+        group = session.get(self.group_model, arguments.entity_id(group_id, "group_id"))
         if group is None:
             raise NotFound("group not found")
         scope.ensure_company(group.company_id)
@@ -64,6 +66,7 @@ class ChoiceGroups:
 
     def reorder(self, session, scope, group_ids):
         scope.ensure_company_wide()
+        group_ids = arguments.id_list(group_ids, "group_ids")
         groups = {g.id: g for g in self.list(session, scope.company_id)}
         if sorted(group_ids) != sorted(groups):
             raise field_error("group_ids", "must_list_every_group")
@@ -83,6 +86,7 @@ class ChoiceGroups:
 
     @staticmethod
     def _choice(group, choice_id):
+        choice_id = arguments.entity_id(choice_id, "choice_id")
         for choice in group.choices:
             if choice.id == choice_id:
                 return choice
@@ -103,6 +107,7 @@ class ChoiceGroups:
     def reorder_choices(self, session, scope, group_id, choice_ids):
         scope.ensure_company_wide()
         group = self.get(session, scope, group_id)
+        choice_ids = arguments.id_list(choice_ids, "choice_ids")
         if sorted(choice_ids) != sorted(c.id for c in group.choices):
             raise field_error("choice_ids", "must_list_every_choice")
         for position, choice_id in enumerate(choice_ids, start=1):

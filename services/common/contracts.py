@@ -5,8 +5,9 @@ never as prose, so that each caller words them in its own language.
 """
 import datetime as dt
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from . import arguments
 from .errors import ValidationFailed
 
 _CODES = {
@@ -29,6 +30,15 @@ class Contract(Schema):
 
     error_messages = {"unknown": "unknown_field", "type": "invalid"}
 
+    @pre_load
+    def _refuse_bad_text(self, data, **_kwargs):
+        # A NUL or a lone surrogate can be neither stored nor sent on as UTF-8; too deep a nesting is no payload of
+        # ours. Refused here once for every schema, by path, before any field sees them.
+        found = arguments.problems(data)
+        if found:
+            raise ValidationError(found)  # already by path
+        return data
+
     def on_bind_field(self, field_name, field_obj):
         messages = dict(field_obj.error_messages)
         for key in messages:
@@ -50,7 +60,8 @@ JST = dt.timezone(dt.timedelta(hours=9), "Asia/Tokyo")
 class Timestamp(fields.DateTime):
     """A moment in time, unambiguous at the boundary.
 
-    In: ISO 8601; without an offset it is Japan time (operators and carts speak Asia/Tokyo). Loaded as UTC.
+    In: ISO 8601; without an offset it is Japan time (operators and carts speak Asia/Tokyo); years 1900 to 2999.
+    Loaded as UTC.
     Out: ISO 8601 with the +09:00 offset. A naive value from the database is UTC (SQLite keeps no zone).
     """
 
@@ -58,6 +69,8 @@ class Timestamp(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=JST)
+        if not 1900 <= moment.year <= 2999:  # no moment of the business; 0001 or 9999 could not even be shifted
+            raise self.make_error("invalid")
         return moment.astimezone(dt.timezone.utc)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -80,12 +93,22 @@ def not_blank():
     return validate.Length(min=1, error="required")
 
 
+def id_field(**kwargs):
+    """An integer field holding the id of a row: 1..MAX_ID, as ids are."""
+    return fields.Integer(validate=number_range(1, arguments.MAX_ID), **kwargs)
+
+
 def one_of(choices):
     return validate.OneOf(choices, error="one_of")
 
 
 def number_range(lo=None, hi=None):
     return validate.Range(min=lo, max=hi, error="range")
+
+
+def at_most(n):
+    """An upper business limit, worded with the limit (``max_value:99999999``)."""
+    return validate.Range(max=n, error="max_value:{max}")
 
 
 def regexp(pattern, code):

@@ -30,6 +30,15 @@ def make_engine(url, **kwargs):
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(connection, _name):
+            # pysqlite opens a transaction only before an INSERT, UPDATE or DELETE. A SAVEPOINT issued before any of
+            # them opens one of its own, and releasing it COMMITS: a unit of work whose first write sits in a
+            # savepoint (add_unless_present, batches) would keep that write even when it is rolled back later.
+            # Open the transaction first; IMMEDIATE, because a write follows.
+            if not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 

@@ -8,8 +8,9 @@ uses.
 """
 from marshmallow import fields
 
-from .contracts import Contract, load, one_of
-from .errors import Forbidden
+from .arguments import MAX_ID
+from .contracts import Contract, load, number_range, one_of
+from .errors import Forbidden, ValidationFailed
 
 OPERATOR = "operator"
 SHOP = "shop"
@@ -17,9 +18,9 @@ SYSTEM = "system"
 
 
 class ScopeSchema(Contract):
-    company_id = fields.Integer(required=True)
-    shop_id = fields.Integer(allow_none=True, load_default=None)
-    account_id = fields.Integer(allow_none=True, load_default=None)
+    company_id = fields.Integer(required=True, strict=True, validate=number_range(1, MAX_ID))
+    shop_id = fields.Integer(allow_none=True, load_default=None, strict=True, validate=number_range(1, MAX_ID))
+    account_id = fields.Integer(allow_none=True, load_default=None, strict=True, validate=number_range(1, MAX_ID))
     role = fields.String(required=True, validate=one_of([OPERATOR, SHOP, SYSTEM]))
     permissions = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
 
@@ -40,8 +41,6 @@ class Scope:
     @classmethod
     def parse(cls, data):
         """A Scope from an RPC payload; a malformed scope is refused as Forbidden, not as bad input."""
-        from .errors import ValidationFailed
-
         try:
             return cls(**load(_schema, data))
         except ValidationFailed:

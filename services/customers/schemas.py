@@ -3,7 +3,8 @@ import datetime as dt
 
 from marshmallow import ValidationError, fields, pre_load, validates_schema
 
-from services.common.contracts import Contract, Timestamp, max_length, not_blank, number_range, one_of, regexp
+from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
+                                       one_of, regexp)
 from services.common.text import fold_width, is_email, normalize_phone, normalize_postal_code
 
 from .fields import CUSTOMER_CLASSES, DISPLAY_MODES, FORM_FIELD_NAMES, GENDERS, MAIL_PERMISSIONS, REMARK_COUNT
@@ -11,6 +12,7 @@ from .japanese import clean_name, is_katakana, to_katakana
 
 PHONE = r"^(0\d{1,4}-\d{1,4}-\d{3,4})?$"
 POSTAL = r"^(\d{3}-\d{4})?$"
+MEMBER_NUMBER_LENGTH = 50
 MEMBER_NUMBER = r"^[0-9A-Za-z_\-]{1,50}$"
 
 
@@ -59,10 +61,14 @@ def _text(n, **kwargs):
     return fields.String(validate=max_length(n), **kwargs)
 
 
+MAX_POINTS = 99_999_999
+"""保有ポイント and 有効ポイント: at most 99,999,999 points (eight digits, as carts keep them)."""
+
+
 class CustomerInput(Contract):
     """A customer as the admin form or a cart connector sends it. On update, omitted fields stay as they are."""
 
-    shop_id = fields.Integer(required=True)
+    shop_id = id_field(required=True)
     member_number = fields.String(validate=regexp(MEMBER_NUMBER, "invalid_member_number"), allow_none=True)
     family_name = fields.String(required=True, validate=[not_blank(), max_length(50)])
     given_name = _text(50)
@@ -98,12 +104,12 @@ class CustomerInput(Contract):
     extra2 = _text(1000)
     extra3 = _text(1000)
     extra4 = _text(1000)
-    points_held = fields.Integer(validate=number_range(0))
-    valid_points = fields.Integer(validate=number_range(0))
+    points_held = fields.Integer(validate=[number_range(0), at_most(MAX_POINTS)])
+    valid_points = fields.Integer(validate=[number_range(0), at_most(MAX_POINTS)])
     points_expiry = fields.Date(allow_none=True)
     earliest_expiry = fields.Date(allow_none=True)
     last_login_at = Timestamp(allow_none=True)
-    choices = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    choices = fields.Dict(keys=fields.String(validate=max_length(20)), values=id_field(allow_none=True))
 
     @pre_load
     def normalise(self, data, **_kwargs):
@@ -266,7 +272,8 @@ class MemberRegistration(Contract):
     address = fields.String(load_default="", validate=max_length(300))
     phone = fields.String(load_default="", validate=regexp(PHONE, "invalid_phone"))
     remark1 = fields.String(load_default="", validate=max_length(1000))
-    choices = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True), load_default=dict)
+    choices = fields.Dict(keys=fields.String(validate=max_length(20)), values=id_field(allow_none=True),
+                          load_default=dict)
 
     @pre_load
     def normalise(self, data, **_kwargs):

@@ -62,7 +62,7 @@ class CustomersService:
     def list_customers(self, scope, page=1, per_page=50, text=""):
         """Customers in scope, newest first: {total, page, per_page, customers}."""
         with self.db.read() as session:
-            return _page.dump(customers.list_customers(session, Scope.parse(scope), page, min(int(per_page), 200), text))
+            return _page.dump(customers.list_customers(session, Scope.parse(scope), page, per_page, text))
 
     @rpc_method
     def validate_customer(self, scope, customer, customer_id=None):
@@ -124,7 +124,7 @@ class CustomersService:
         scope = Scope.parse(scope)
         scope.ensure_company_wide()
         with self.db.read() as session:
-            rows = customers.customers_after(session, scope.company_id, after_id, min(int(limit), 5000))
+            rows = customers.customers_after(session, scope.company_id, after_id, limit)
             return [{"entity": "customer", "entity_id": str(c.id), "version": c.version,
                      "event_type": "customer_updated", "company_id": c.company_id, "data": _customer.dump(c)}
                     for c in rows]

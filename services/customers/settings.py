@@ -1,5 +1,6 @@
 """基本設定 (the registration form and notification mail) and 備考 (remark names and visibility), per company."""
 import json
+import string
 
 from sqlalchemy import select
 
@@ -37,10 +38,15 @@ def _settings_row(session, company_id):
 
 
 def _check_template(text, path):
+    """Only the 差し込み項目 themselves, as {name}: no attribute, index, conversion or format spec (a width of a
+    billion characters is a format spec too)."""
     try:
-        text.format(**{key: "" for key in TEMPLATE_KEYS})
-    except (KeyError, IndexError, ValueError):
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
         raise field_error(path, "invalid_template") from None
+    for _literal, name, spec, conversion in parts:
+        if name is not None and (name not in TEMPLATE_KEYS or spec or conversion):
+            raise field_error(path, "invalid_template")
 
 
 def update_registration_settings(session, scope, data):

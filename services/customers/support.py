@@ -1,6 +1,7 @@
 """対応履歴: a customer's support history."""
 from sqlalchemy import select
 
+from services.common import arguments
 from services.common.contracts import load
 from services.common.errors import NotFound
 
@@ -24,7 +25,7 @@ def list_entries(session, scope, customer_id, period=None):
 
 
 def _entry(session, scope, entry_id):
-    entry = session.get(SupportEntry, entry_id)
+    entry = session.get(SupportEntry, arguments.entity_id(entry_id, "entry_id"))
     if entry is None:
         raise NotFound("support entry not found")
     get_customer(session, scope, entry.customer_id)

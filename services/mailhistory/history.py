@@ -3,12 +3,13 @@ import hashlib
 
 from sqlalchemy import func, select
 
-from services.common.batches import apply_each
+from services.common import arguments
+from services.common.batches import MAX_RECORDS, apply_each
 from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import NotFound, ValidationFailed
 
-from . import events, schemas
+from . import events, kinds, schemas
 from .kinds import AUTOMATIC_FAMILY, MANUAL_FAMILY, family, parse_mail_reference
 from .models import AddressState, Mail, MailActivity
 
@@ -38,12 +39,15 @@ def upsert_mails(session, scope, mails, shop_ids):
         session.flush()
         events.mail_changed(session, mail)
 
-    applied, errors = apply_each(session, mails, save)
+    applied, errors = apply_each(session, mails, save, "mails")
     return {"saved": len(applied), "errors": errors}
 
 
 def find_mails(session, scope, reference="", kind=None, mail_family=None):
     """Mails by reference ('123', 'S12' for every step of scenario 12, 'S12-2'), kind, or family."""
+    reference = arguments.text(reference, "reference", 50, allow_none=True)
+    kind = arguments.text(kind, "kind", 50, allow_none=True)
+    mail_family = arguments.text(mail_family, "family", 50, allow_none=True)
     query = select(Mail).where(Mail.company_id == scope.company_id)
     if scope.is_shop:
         query = query.where((Mail.shop_id == scope.shop_id) | Mail.shop_id.is_(None))
@@ -89,6 +93,11 @@ def _count_failure(session, company_id, customer_id, address):
     events.address_state_changed(session, state, state.failed_count >= ADDRESS_ERROR_FAILURES)
 
 
+def member_numbers_of(reports):
+    """The member numbers a batch of reports names, to be resolved by the customers service."""
+    return [r.get("member_number") for r in arguments.sequence(reports, "reports", MAX_RECORDS) if isinstance(r, dict)]
+
+
 def record_activities(session, scope, reports, customers_by_number):
     """Ingest reports (thousands per call). A report already recorded counts once; bad ones are reported by index.
 
@@ -97,8 +106,9 @@ def record_activities(session, scope, reports, customers_by_number):
     """
     result = {"recorded": 0, "duplicates": 0, "errors": []}
     mails = {m.mail_number: m for m in session.scalars(select(Mail).where(Mail.company_id == scope.company_id))}
-    for index, data in enumerate(reports or []):
+    for index, data in enumerate(arguments.sequence(reports, "reports", MAX_RECORDS)):
         try:
+            arguments.clean(data, "")
             values = load(_activity_input, data)
             mail = mails.get(values["mail_number"])
             customer = customers_by_number.get(values["member_number"])
@@ -193,12 +203,16 @@ def mail_summaries(session, scope, mail_family=None):
 
 
 def get_mail(session, scope, mail_number):
+    mail_number = arguments.integer(mail_number, "mail_number", 1, kinds.MAX_MAIL_NUMBER)
     mail = session.scalar(select(Mail).where(Mail.company_id == scope.company_id, Mail.mail_number == mail_number))
     if mail is None:
         raise NotFound("mail not found")
     return mail
 
 
+
+
+MAX_EXPORT = 5000
 
 
 def export_for_index(session, company_id, entity, after_id, limit):
@@ -208,6 +222,7 @@ def export_for_index(session, company_id, entity, after_id, limit):
     from .models import AddressState
 
     moment = Timestamp()
+    after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)
     if entity == "mail":
         rows = session.scalars(select(Mail).where(Mail.company_id == company_id, Mail.id > after_id)
                                .order_by(Mail.id).limit(limit))

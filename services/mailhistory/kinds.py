@@ -38,6 +38,13 @@ def display_id(kind, mail_number, scenario_number=None, step=None):
 _SCENARIO = re.compile(r"^[sSｓＳ]\s*(\d+)(?:\s*-\s*(\d+))?$")
 
 
+MAX_MAIL_NUMBER = 999_999_999
+"""メールID as the mail system numbers mails: at most nine digits."""
+MAX_SCENARIO_NUMBER = 999_999
+MAX_STEP = 999
+"""A scenario has at most 999 steps."""
+
+
 def parse_mail_reference(text):
     """'S12' → ('scenario', 12, None); 'S12-2' → ('scenario', 12, 2); '123' → ('mail', 123, None); else None."""
     import unicodedata
@@ -45,7 +52,10 @@ def parse_mail_reference(text):
     text = unicodedata.normalize("NFKC", (text or "").strip())
     match = _SCENARIO.match(text)
     if match:
-        return "scenario", int(match.group(1)), int(match.group(2)) if match.group(2) else None
-    if text.isdigit():
+        scenario, step = int(match.group(1)), int(match.group(2)) if match.group(2) else None
+        if scenario <= MAX_SCENARIO_NUMBER and (step or 0) <= MAX_STEP:
+            return "scenario", scenario, step
+        return None  # no mail can have it
+    if text.isdigit() and int(text) <= MAX_MAIL_NUMBER:
         return "mail", int(text), None
     return None

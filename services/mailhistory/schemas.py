@@ -1,21 +1,23 @@
 """RPC contract of the mail-history service."""
 from marshmallow import fields, validates_schema, ValidationError
 
-from services.common.contracts import Contract, Timestamp, max_length, not_blank, number_range, one_of
+from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
+                                       one_of)
 
-from .kinds import KINDS, LABELS, SCENARIO_KINDS, display_id, family
+from .kinds import KINDS, LABELS, MAX_MAIL_NUMBER, MAX_SCENARIO_NUMBER, MAX_STEP, SCENARIO_KINDS, display_id, family
 
 ACTIVITIES = ("delivery", "open", "click", "qr_read")
 RESULTS = ("delivered", "failed")
 
 
 class MailInput(Contract):
-    mail_number = fields.Integer(required=True, validate=number_range(1))
+    mail_number = fields.Integer(required=True, validate=[number_range(1), at_most(MAX_MAIL_NUMBER)])
     kind = fields.String(required=True, validate=one_of(KINDS))
     name = fields.String(required=True, validate=[not_blank(), max_length(300)])
-    shop_id = fields.Integer(load_default=None, allow_none=True)
-    scenario_number = fields.Integer(load_default=None, allow_none=True, validate=number_range(1))
-    step = fields.Integer(load_default=None, allow_none=True, validate=number_range(1))
+    shop_id = id_field(load_default=None, allow_none=True)
+    scenario_number = fields.Integer(load_default=None, allow_none=True,
+                                     validate=[number_range(1), at_most(MAX_SCENARIO_NUMBER)])
+    step = fields.Integer(load_default=None, allow_none=True, validate=[number_range(1), at_most(MAX_STEP)])
 
     @validates_schema
     def scenario_needs_its_number(self, data, **_kwargs):
@@ -41,7 +43,7 @@ class ActivityInput(Contract):
     """One report from the mail system."""
 
     activity = fields.String(required=True, validate=one_of(ACTIVITIES))
-    mail_number = fields.Integer(required=True)
+    mail_number = fields.Integer(required=True, validate=[number_range(1), at_most(MAX_MAIL_NUMBER)])
     member_number = fields.String(required=True, validate=[not_blank(), max_length(50)])
     occurred_at = Timestamp(required=True)
     result = fields.String(load_default="", validate=one_of(("",) + RESULTS))

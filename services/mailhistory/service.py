@@ -41,8 +41,7 @@ class MailHistoryService:
         """Ingest deliveries, opens, clicks and QR reads (thousands per call; a report seen before counts once).
         Returns {recorded, duplicates, errors: [{index, fields}]}."""
         scope = Scope.parse(scope)
-        numbers = [r.get("member_number") for r in reports or [] if isinstance(r, dict)]
-        known = self.customers.resolve_member_numbers(scope.as_dict(), numbers)
+        known = self.customers.resolve_member_numbers(scope.as_dict(), history.member_numbers_of(reports))
         with self.db.unit_of_work() as session:
             return history.record_activities(session, scope, reports, known)
 
@@ -75,7 +74,7 @@ class MailHistoryService:
         with self.db.read() as session:
             history.get_mail(session, scope, mail_number)
         return tracking.links(env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"), scope.company_id, mail_number,
-                              customer, list(click_urls), qr_url)
+                              customer, click_urls, qr_url)
 
     @rpc_method
     def export_for_index(self, scope, entity, after_id=0, limit=1000):
@@ -84,7 +83,7 @@ class MailHistoryService:
         scope = Scope.parse(scope)
         scope.ensure_company_wide()
         with self.db.read() as session:
-            return history.export_for_index(session, scope.company_id, entity, after_id, min(int(limit), 5000))
+            return history.export_for_index(session, scope.company_id, entity, after_id, limit)
 
     @rpc_method
     def record_tracking(self, token, kind):

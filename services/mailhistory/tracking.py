@@ -8,10 +8,12 @@ import datetime as dt
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from services.common import arguments
 from services.common.config import secret
 from services.common.errors import Forbidden
 
 KINDS = ("open", "click", "qr_read")
+MAX_URL = 2000
 _PATHS = {"open": "/t/o/{token}.gif", "click": "/t/c/{token}", "qr_read": "/t/q/{token}"}
 
 
@@ -33,6 +35,8 @@ def make_token(company_id, mail_number, customer, kind, url=""):
 
 def read_token(token, kind):
     """The token's payload; Forbidden when it was not signed by us or is for another kind of link."""
+    if not isinstance(token, str) or len(token) > MAX_URL or arguments.bad_text(token):
+        raise Forbidden("invalid_token")  # not one of ours, whatever it is
     try:
         payload = _serializer().loads(token)
     except BadSignature:
@@ -43,6 +47,10 @@ def read_token(token, kind):
 
 
 def links(base_url, company_id, mail_number, customer, click_urls=(), qr_url=""):
+    """The signed URLs of one customer's mail: its open pixel, a click URL per address, its QR landing."""
+    click_urls = [arguments.text(url, f"click_urls.{i}", MAX_URL)
+                  for i, url in enumerate(arguments.sequence(click_urls, "click_urls", 1000))]
+    qr_url = arguments.text(qr_url, "qr_url", MAX_URL, allow_none=True) or ""
     base = base_url.rstrip("/")
     return {
         "open": base + _PATHS["open"].format(token=make_token(company_id, mail_number, customer, "open")),

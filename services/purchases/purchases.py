@@ -4,7 +4,8 @@ import uuid
 
 from sqlalchemy import select
 
-from services.common.batches import apply_each
+from services.common import arguments
+from services.common.batches import MAX_RECORDS, apply_each
 from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import NotFound
@@ -16,20 +17,36 @@ _input = schemas.PurchaseInput()
 
 
 def get_purchase(session, scope, purchase_id):
-    purchase = session.get(Purchase, purchase_id)
+    purchase = session.get(Purchase, arguments.entity_id(purchase_id, "purchase_id"))
     if purchase is None:
         raise NotFound("purchase not found")
     scope.ensure_shop(purchase.company_id, purchase.shop_id)
     return purchase
 
 
+MAX_EXPORT = 5000
+
+
+def member_numbers_of(orders):
+    """The member numbers a batch of orders names, to be resolved by the customers service."""
+    return [o.get("member_number") for o in arguments.sequence(orders, "orders", MAX_RECORDS) if isinstance(o, dict)]
+
+
+def customer_id_of(purchase):
+    """The customer a 購入履歴登録 payload is for (its customer's existence is checked by the customers service)."""
+    return arguments.entity_id(arguments.mapping(purchase, "purchase").get("customer_id"), "customer_id")
+
+
 def purchases_after(session, company_id, after_id, limit):
+    """Purchases of the company with id > after_id, by id: a page of the index rebuild (at most MAX_EXPORT)."""
+    after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)
     return list(session.scalars(select(Purchase).where(Purchase.company_id == company_id, Purchase.id > after_id)
                                 .order_by(Purchase.id).limit(limit)))
 
 
 def customer_purchases(session, scope, customer_id):
     """A customer's purchases, newest first (a shop account sees those at its shop)."""
+    customer_id = arguments.entity_id(customer_id, "customer_id")
     query = select(Purchase).where(Purchase.company_id == scope.company_id, Purchase.customer_id == customer_id)
     if scope.is_shop:
         query = query.where(Purchase.shop_id == scope.shop_id)
@@ -55,6 +72,8 @@ def _apply(session, purchase, values, customer):
                                            product_name=product.name, line_remark=line["line_remark"],
                                            quantity=line["quantity"], unit_price=unit_price))
         sales += unit_price * line["quantity"]
+    if sales > schemas.MAX_AMOUNT:  # each line may be within bounds and their sum not
+        raise field_error("lines", "total_too_large")
     purchase.sales = sales
     # 請求金額 defaults to the sales; a lower amount records a discount (割引 = 売上 − 請求金額).
     purchase.billed_amount = sales if values["billed_amount"] is None else values["billed_amount"]
@@ -114,7 +133,7 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids):
             raise field_error("member_number", "unknown_customer")
         return record(session, scope, values, customer)
 
-    applied, errors = apply_each(session, orders, record_one)
+    applied, errors = apply_each(session, orders, record_one, "orders")
     return {"created": sum(1 for _, (_p, created) in applied if created),
             "updated": sum(1 for _, (_p, created) in applied if not created), "errors": errors,
             "purchases": [{"index": index, "id": p.id, "version": p.version} for index, (p, _created) in applied]}
@@ -136,7 +155,7 @@ def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
 def set_counted(session, scope, purchase_id, counted):
     """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports."""
     purchase = get_purchase(session, scope, purchase_id)
-    purchase.counted = bool(counted)
+    purchase.counted = arguments.flag(counted, "counted")
     purchase.version += 1
     session.flush()
     events.purchase_recorded(session, purchase)

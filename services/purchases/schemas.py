@@ -3,10 +3,19 @@ import json
 
 from marshmallow import fields, pre_load
 
-from services.common.contracts import Contract, Timestamp, max_length, not_blank, number_range, regexp
+from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
+                                       regexp)
 from services.common.text import fold_width
 
 HALF_WIDTH = r"^[\x21-\x7E]*$"  # printable half-width characters, no spaces
+
+# Business limits (docs/rpc.md, "Limits"): what a mail-order shop sells, with room to spare.
+MAX_PRICE = 9_999_999
+"""A product's price and a line's unit price: at most 9,999,999 yen."""
+MAX_QUANTITY = 9_999
+"""A line's quantity: at most 9,999."""
+MAX_AMOUNT = 999_999_999
+"""A purchase's 売上 (the sum of its lines) and 請求金額: at most 999,999,999 yen."""
 
 
 class _Normalised(Contract):
@@ -38,8 +47,8 @@ class ProductInput(_Normalised):
     code = fields.String(required=True, validate=[not_blank(), max_length(50),
                                                   regexp(HALF_WIDTH, "half_width_only")])
     name = fields.String(load_default="", validate=max_length(300))
-    category_id = fields.Integer(load_default=None, allow_none=True)
-    price = fields.Integer(load_default=0, validate=number_range(0))
+    category_id = id_field(load_default=None, allow_none=True)
+    price = fields.Integer(load_default=0, validate=[number_range(0), at_most(MAX_PRICE)])
 
 
 class Product(Contract):
@@ -60,25 +69,27 @@ class LineInput(_Normalised):
                                                           regexp(HALF_WIDTH, "half_width_only")])
     product_name = fields.String(load_default="", validate=max_length(300))
     line_remark = fields.String(load_default="", validate=max_length(300))
-    quantity = fields.Integer(required=True, validate=number_range(1))
-    unit_price = fields.Integer(load_default=None, allow_none=True, validate=number_range(0))
+    quantity = fields.Integer(required=True, validate=[number_range(1), at_most(MAX_QUANTITY)])
+    unit_price = fields.Integer(load_default=None, allow_none=True, validate=[number_range(0), at_most(MAX_PRICE)])
 
 
 class PurchaseInput(_Normalised):
     """An order as a cart connector or the 購入履歴登録 form sends it."""
 
-    shop_id = fields.Integer(required=True)
+    shop_id = id_field(required=True)
     order_code = fields.String(load_default=None, allow_none=True, validate=[max_length(100), regexp(HALF_WIDTH, "half_width_only")])
-    customer_id = fields.Integer(load_default=None, allow_none=True)
+    customer_id = id_field(load_default=None, allow_none=True)
     member_number = fields.String(load_default=None, allow_none=True, validate=max_length(50))
     purchased_at = Timestamp(required=True)
     shipped_at = Timestamp(load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(LineInput), required=True)
-    billed_amount = fields.Integer(load_default=None, allow_none=True, validate=number_range(0))
+    billed_amount = fields.Integer(load_default=None, allow_none=True,
+                                   validate=[number_range(0), at_most(MAX_AMOUNT)])
     media = fields.String(load_default="", validate=max_length(100))
     order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)), values=fields.String(validate=max_length(1000)),
                                    load_default=dict)
-    answers = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True), load_default=dict)
+    answers = fields.Dict(keys=fields.String(validate=max_length(20)), values=id_field(allow_none=True),
+                          load_default=dict)
     counted = fields.Boolean(load_default=True)
 
     @pre_load

@@ -1,6 +1,7 @@
 """Nameko wiring of the purchases service: RPC entrypoints and the database."""
 from nameko.rpc import RpcProxy, rpc
 
+from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
@@ -47,8 +48,7 @@ class PurchasesService:
         purchases}."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
-        numbers = [o.get("member_number") for o in orders or [] if isinstance(o, dict)]
-        known = self.customers.resolve_member_numbers(scope.as_dict(), numbers)
+        known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
         with self.db.unit_of_work() as session:
             return purchases.record_orders(session, scope, orders, known, shop_ids)
 
@@ -57,7 +57,7 @@ class PurchasesService:
         """購入履歴登録 by hand for purchase["customer_id"]; required surveys enforced. Raises ValidationFailed, NotFound,
         Forbidden."""
         scope = Scope.parse(scope)
-        customer = self._customer(scope, (purchase or {}).get("customer_id"))
+        customer = self._customer(scope, purchases.customer_id_of(purchase))
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
             values = purchases.validate(session, scope, purchase, shop_ids, enforce_survey=True)
@@ -109,7 +109,7 @@ class PurchasesService:
         scope = Scope.parse(scope)
         scope.ensure_company_wide()
         with self.db.read() as session:
-            rows = purchases.purchases_after(session, scope.company_id, after_id, min(int(limit), 5000))
+            rows = purchases.purchases_after(session, scope.company_id, after_id, limit)
             return [{"entity": "purchase", "entity_id": str(p.id), "version": p.version,
                      "event_type": "purchase_recorded", "company_id": p.company_id, "data": _purchase.dump(p)}
                     for p in rows]
@@ -119,7 +119,8 @@ class PurchasesService:
     @rpc_method
     def list_categories(self, scope, shop_id):
         """Categories of a shop with product counts; `default` first (id null while the shop has no catalogue yet).
-        Raises Forbidden (a shop outside the caller's)."""
+        Raises ValidationFailed, Forbidden (a shop outside the caller's)."""
+        shop_id = arguments.entity_id(shop_id, "shop_id")
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.read() as session:
@@ -131,7 +132,7 @@ class PurchasesService:
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            created = catalog.add_category(session, scope, shop_id, category, shop_ids)
+            created = catalog.add_category(session, scope, arguments.entity_id(shop_id, "shop_id"), category, shop_ids)
             return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
                                        version=created.version))
 
@@ -139,14 +140,15 @@ class PurchasesService:
     def rename_category(self, scope, category_id, category):
         """Rename. Raises ValidationFailed, Conflict (default), NotFound."""
         with self.db.unit_of_work() as session:
-            renamed = catalog.rename_category(session, Scope.parse(scope), category_id, category)
+            renamed = catalog.rename_category(session, Scope.parse(scope),
+                                              arguments.entity_id(category_id, "category_id"), category)
             return {"id": renamed.id, "name": renamed.name, "version": renamed.version}
 
     @rpc_method
     def delete_category(self, scope, category_id):
         """Delete an empty category. Raises Conflict (default, category_not_empty), NotFound."""
         with self.db.unit_of_work() as session:
-            catalog.delete_category(session, Scope.parse(scope), category_id)
+            catalog.delete_category(session, Scope.parse(scope), arguments.entity_id(category_id, "category_id"))
         return {"deleted": category_id}
 
     @rpc_method
@@ -155,7 +157,10 @@ class PurchasesService:
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.read() as session:
-            return _products.dump(catalog.list_products(session, scope, shop_id, shop_ids, category_id, text))
+            return _products.dump(catalog.list_products(
+                session, scope, arguments.entity_id(shop_id, "shop_id"), shop_ids,
+                arguments.optional_entity_id(category_id or None, "category_id"),
+                arguments.text(text, "text", 100, allow_none=True)))
 
     @rpc_method
     def add_product(self, scope, shop_id, product):
@@ -163,13 +168,15 @@ class PurchasesService:
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.add_product(session, scope, shop_id, product, shop_ids))
+            return _product.dump(catalog.add_product(session, scope, arguments.entity_id(shop_id, "shop_id"), product,
+                                                     shop_ids))
 
     @rpc_method
     def update_product(self, scope, product_id, product):
         """Edit a product. Raises ValidationFailed, NotFound, Forbidden."""
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.update_product(session, Scope.parse(scope), product_id, product))
+            return _product.dump(catalog.update_product(session, Scope.parse(scope),
+                                                        arguments.entity_id(product_id, "product_id"), product))
 
     # --- history groups (履歴グループ) --------------------------------------------------------
 

@@ -3,11 +3,13 @@
 Sections combine with AND: ``attributes`` (属性検索), ``latest`` (最新購入情報 RFM分析), ``period`` (期間設定),
 ``mails`` (メール履歴, ``manual`` and ``automatic`` families). An empty document matches every customer in scope.
 """
+import datetime as dt
 import re
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.common.contracts import Contract, max_length, one_of, regexp
+from services.common.arguments import MAX_ID, MAX_PAGE
+from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
 from services.common.text import fold_width
 
 SECTIONS = ("attributes", "latest", "period", "mails")
@@ -15,11 +17,20 @@ INCLUDE = ("include", "exclude")
 UNSELECTED = "unselected"
 # the mail kinds of the mail-history service (手動, 手動シナリオ, 曜日日時, 自動, 自動シナリオ)
 MAIL_KINDS = ("manual", "manual_scenario", "scheduled", "automatic", "automatic_scenario")
+MAX_FIGURE = 999_999_999_999
+"""The bounds of a range condition (ages, points, counts, totals): at most twelve digits either way."""
+MAX_MEMBER_VALUE = 10**17 - 1
+"""The largest member number a range can name: the index keeps the numeric value of numbers of up to 17 digits."""
+MAX_MEMBER_NUMBER_PARTS = 100
+"""会員番号 conditions name at most 100 numbers or ranges."""
+MAX_AGE = 150
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+"""Days a date condition may name."""
 
 
 class Range(Contract):
-    min = fields.Integer(load_default=None, allow_none=True)
-    max = fields.Integer(load_default=None, allow_none=True)
+    min = fields.Integer(load_default=None, allow_none=True, validate=number_range(-MAX_FIGURE, MAX_FIGURE))
+    max = fields.Integer(load_default=None, allow_none=True, validate=number_range(-MAX_FIGURE, MAX_FIGURE))
 
     @validates_schema
     def check_order(self, data, **_kwargs):
@@ -27,11 +38,21 @@ class Range(Contract):
             raise ValidationError("min_above_max", field_name="max")
 
 
+class Ages(Range):
+    min = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_AGE))
+    max = fields.Integer(load_default=None, allow_none=True, validate=number_range(0, MAX_AGE))
+
+
+def _day(key):
+    return fields.Date(data_key=key, load_default=None, allow_none=True,
+                       validate=validate.Range(min=FIRST_DAY, max=LAST_DAY, error="invalid_date"))
+
+
 class DateRange(Contract):
     """Days (inclusive); a date or a time may be given, the day is what counts (Japan time)."""
 
-    start = fields.Date(data_key="from", load_default=None, allow_none=True)
-    end = fields.Date(data_key="to", load_default=None, allow_none=True)
+    start = _day("from")
+    end = _day("to")
 
     @validates_schema
     def check_order(self, data, **_kwargs):
@@ -58,11 +79,14 @@ def member_numbers(value):
     for piece in re.split(r"[,、，\s]+", fold_width(value)):
         if not piece:
             continue
+        if len(parts) == MAX_MEMBER_NUMBER_PARTS:
+            raise ValidationError(f"max_items:{MAX_MEMBER_NUMBER_PARTS}")
         match = re.fullmatch(r"(\d+)\s*[-〜~]\s*(\d+)", piece)
         if match:
             low, high = int(match.group(1)), int(match.group(2))
-            if low > high:
+            if low > high or low > MAX_MEMBER_VALUE:
                 raise ValidationError("invalid_range")
+            high = min(high, MAX_MEMBER_VALUE)  # no member number lies beyond: "1-99999999999999999999" is all
             parts.append(("range", low, high))
         else:
             parts.append(("one", piece))
@@ -75,10 +99,10 @@ class ChoiceValue(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value == UNSELECTED:
             return value
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
             return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
         raise ValidationError("invalid")
 
 
@@ -92,14 +116,14 @@ class Attributes(Contract):
     member_numbers = MemberNumbers(load_default=None, allow_none=True)
     genders = fields.List(fields.String(validate=one_of(("female", "male", "unknown"))), load_default=list)
     birth_date = fields.Nested(DateRange, load_default=None, allow_none=True)
-    age = fields.Nested(Range, load_default=None, allow_none=True)
+    age = fields.Nested(Ages, load_default=None, allow_none=True)
     mail_permissions = fields.List(fields.String(validate=one_of(("mobile", "pc", "refused"))), load_default=list)
     dm_permission = fields.Boolean(load_default=None, allow_none=True)
     line_permission = fields.Boolean(load_default=None, allow_none=True)
     address_error = fields.Boolean(load_default=None, allow_none=True)
     email = fields.String(load_default="", validate=max_length(254))
     phone = fields.String(load_default="", validate=max_length(20))
-    choices = fields.Dict(keys=fields.String(validate=regexp(r"^\d{1,18}$", "invalid")),
+    choices = fields.Dict(keys=fields.String(validate=regexp(r"^\d{1,9}$", "invalid")),
                           values=fields.List(ChoiceValue()), load_default=dict)
     remarks = fields.Dict(keys=fields.String(validate=one_of([str(i) for i in range(1, 11)])),
                           values=fields.String(validate=max_length(200)), load_default=dict)
@@ -111,7 +135,7 @@ class Attributes(Contract):
     points_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
     earliest_expiry = fields.Nested(DateRange, load_default=None, allow_none=True)
     last_login = fields.Nested(DateRange, load_default=None, allow_none=True)
-    shop_ids = fields.List(fields.Integer(), load_default=list)
+    shop_ids = fields.List(id_field(), load_default=list)
     registered = fields.Nested(DateRange, load_default=None, allow_none=True)
 
 
@@ -121,14 +145,15 @@ class ProductRow(Contract):
 
 
 class Latest(Contract):
-    shop_ids = fields.List(fields.Integer(), load_default=list)
+    shop_ids = fields.List(id_field(), load_default=list)
     first_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
     latest_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
     latest_shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
     purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
     purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
     order_code = fields.String(load_default="", validate=max_length(100))
-    order_attributes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)),
+                                   values=fields.String(validate=max_length(1000)), load_default=dict)
     product_rows = fields.List(fields.Nested(ProductRow), load_default=list)
 
     @validates_schema
@@ -155,7 +180,7 @@ class Period(Latest):
 
 
 class MailFamily(Contract):
-    mail_ids = fields.List(fields.Integer(), load_default=list)
+    mail_ids = fields.List(fields.Integer(validate=number_range(1, MAX_ID)), load_default=list)
     kinds = fields.List(fields.String(validate=one_of(MAIL_KINDS)), load_default=list)
     period = fields.Nested(DateRange, load_default=None, allow_none=True)
     sent = fields.String(load_default=None, allow_none=True, validate=one_of(INCLUDE))
@@ -170,19 +195,20 @@ class Mails(Contract):
 
 
 class Conditions(Contract):
-    saved_search_id = fields.Integer(load_default=None, allow_none=True)  # within a saved search's customers
+    saved_search_id = id_field(load_default=None, allow_none=True)  # within a saved search's customers
     attributes = fields.Nested(Attributes, load_default=None, allow_none=True)
     latest = fields.Nested(Latest, load_default=None, allow_none=True)
     period = fields.Nested(Period, load_default=None, allow_none=True)
     mails = fields.Nested(Mails, load_default=None, allow_none=True)
 
 
+MAX_PER_PAGE = 500
 SORTS = ("member_number", "registered_at", "latest_purchase_at", "purchase_count", "purchase_total", "name")
 
 
 class Page(Contract):
-    page = fields.Integer(load_default=1)
-    per_page = fields.Integer(load_default=50)
+    page = fields.Integer(load_default=1, validate=number_range(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=number_range(1, MAX_PER_PAGE))
     sort = fields.String(load_default="member_number", validate=one_of(SORTS))
     descending = fields.Boolean(load_default=False)
 

@@ -4,6 +4,7 @@ import json
 
 from sqlalchemy import delete, select
 
+from services.common import arguments
 from services.common.contracts import Timestamp, field_error, load
 from services.common.errors import NotFound
 
@@ -39,9 +40,13 @@ def _clauses(session, scope, parsed):
     return _base(session, scope, parsed) + [c for group in sections.values() for c in group]
 
 
+MAX_SLICE = 10_000
+MAX_LOGS = 1000
+
+
 def check_columns(columns):
-    columns = list(columns or DEFAULT_COLUMNS)
-    unknown = [c for c in columns if c not in COLUMNS]
+    columns = arguments.items(columns, "columns", len(COLUMNS)) or list(DEFAULT_COLUMNS)
+    unknown = [c for c in columns if not isinstance(c, str) or c not in COLUMNS]
     if unknown or not columns:
         raise field_error("columns", "one_of")
     return columns
@@ -62,6 +67,8 @@ def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, sto
     scope.ensure_permitted("may_export_customers")
     columns = check_columns(columns)
     parsed = load(_conditions, conditions or {})
+    after_id = arguments.after_id(after_id)
+    limit = min(arguments.integer(limit, "limit", 1), MAX_SLICE)
     query = select(C.id, *[COLUMNS[c][1] for c in columns]).outerjoin(S, S.customer_id == C.id).order_by(C.id)
     if answers_from_memory(store, parsed):
         ids = store.ids_after(store.matching(scope, parsed, today_jst()), after_id, limit)
@@ -74,14 +81,20 @@ def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, sto
 
 def log_export(session, scope, conditions, columns, rows, client_ip="", completed=True):
     scope.ensure_permitted("may_export_customers")
+    conditions = arguments.mapping(conditions, "conditions")
+    columns = check_columns(columns)
+    rows = arguments.integer(rows, "rows", 0, arguments.MAX_ID)
+    client_ip = arguments.text(client_ip, "client_ip", 100, allow_none=True) or ""
+    completed = arguments.flag(completed, "completed")
     session.add(ExportLog(company_id=scope.company_id, shop_id=scope.shop_id, account_id=scope.account_id,
-                          client_ip=client_ip or "", conditions=json.dumps(conditions or {}, ensure_ascii=False),
-                          columns=json.dumps(list(columns or DEFAULT_COLUMNS)), rows=rows, completed=completed,
+                          client_ip=client_ip, conditions=json.dumps(conditions, ensure_ascii=False),
+                          columns=json.dumps(columns), rows=rows, completed=completed,
                           exported_at=dt.datetime.now(dt.timezone.utc)))
 
 
 def export_logs(session, scope, limit=100):
     scope.ensure_company_wide()
+    limit = min(arguments.integer(limit, "limit", 1), MAX_LOGS)
     rows = session.scalars(select(ExportLog).where(ExportLog.company_id == scope.company_id)
                            .order_by(ExportLog.id.desc()).limit(limit))
     return [{"id": r.id, "account_id": r.account_id, "shop_id": r.shop_id, "client_ip": r.client_ip,
@@ -92,7 +105,7 @@ def export_logs(session, scope, limit=100):
 # --- saved searches ----------------------------------------------------------------------------
 
 def _saved(session, scope, saved_id):
-    saved = session.get(SavedSearch, saved_id)
+    saved = session.get(SavedSearch, arguments.entity_id(saved_id, "saved_search_id"))
     if saved is None or saved.company_id != scope.company_id or (scope.is_shop and saved.shop_id != scope.shop_id):
         raise NotFound("saved search not found")
     return saved
@@ -116,12 +129,14 @@ def saved_members_clause(session, scope, saved_id, depth=0):
 
 
 def save_search(session, scope, name, conditions, frozen):
-    name = (name or "").strip()
+    name = (arguments.text(name, "name", allow_none=True) or "").strip()
+    conditions = arguments.mapping(conditions, "conditions")
+    frozen = arguments.flag(frozen, "frozen")
     if not name or len(name) > 100:
         raise field_error("name", "required" if not name else "max_length:100")
     parsed = load(_conditions, conditions or {})  # refuse what would not run
     saved = SavedSearch(company_id=scope.company_id, shop_id=scope.shop_id if scope.is_shop else None, name=name,
-                        conditions=json.dumps(conditions or {}, ensure_ascii=False), frozen=bool(frozen),
+                        conditions=json.dumps(conditions, ensure_ascii=False), frozen=frozen,
                         created_by=scope.account_id, created_at=dt.datetime.now(dt.timezone.utc))
     session.add(saved)
     session.flush()

@@ -66,8 +66,8 @@ class SearchService:
     def export_rows(self, scope, conditions, columns=None, after_id=0, limit=5000):
         """A slice of a list download (顧客情報 出力許可 needed): {headers, rows, last_id}; page on with last_id."""
         with self.db.read() as session:
-            return exports.export_rows(session, Scope.parse(scope), conditions, columns, after_id,
-                                       max(1, min(int(limit), 10000)), self.columns.store)
+            return exports.export_rows(session, Scope.parse(scope), conditions, columns, after_id, limit,
+                                       self.columns.store)
 
     @rpc_method
     def log_export(self, scope, conditions, columns, rows, client_ip="", completed=True):

@@ -1,6 +1,7 @@
 """Company info (企業情報) and its IP allowlist (IP設定)."""
 from sqlalchemy import select
 
+from services.common import arguments
 from services.common.contracts import field_error, load
 from services.common.errors import NotFound, ValidationFailed
 
@@ -53,6 +54,7 @@ def replace_allowlist(session, scope, data, current_ip=None):
     With ``current_ip``, a list that would refuse that address is refused (excludes_current_ip).
     """
     scope.ensure_company_wide()
+    current_ip = arguments.text(current_ip, "current_ip", 100, allow_none=True)
     entries = load(_allowlist_input, data)["networks"]
     normalized, errors = [], {}
     for index, entry in enumerate(entries):

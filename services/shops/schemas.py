@@ -1,7 +1,7 @@
 """RPC contract of the shops service: what goes in (load) and what comes out (dump)."""
 from marshmallow import ValidationError, fields, pre_load
 
-from services.common.contracts import Contract, Timestamp, max_length, not_blank, one_of, regexp
+from services.common.contracts import Contract, Timestamp, at_most, max_length, not_blank, number_range, one_of, regexp
 from services.common.text import is_email, normalize_phone, normalize_postal_code
 
 from .permissions import NAMES as PERMISSION_NAMES
@@ -9,6 +9,8 @@ from .permissions import NAMES as PERMISSION_NAMES
 STATUSES = ("active", "standby")
 PHONE = r"^0\d{1,4}-\d{1,4}-\d{3,4}$"
 POSTAL = r"^\d{3}-\d{4}$"
+MAX_SHOP_NUMBER = 9_999_999
+"""Shop numbers have at most seven digits (they are written into login ids after the company id)."""
 
 
 class _ContactFields(Contract):
@@ -63,7 +65,7 @@ class ShopInput(_ContactFields):
 
 
 class NewShop(ShopInput):
-    shop_number = fields.Integer(required=True, strict=False)
+    shop_number = fields.Integer(required=True, strict=False, validate=[number_range(1), at_most(MAX_SHOP_NUMBER)])
     registered_on = fields.Date(load_default=None)
 
 
@@ -99,7 +101,7 @@ class Shop(Contract):
 class LoginRequest(Contract):
     login_id = fields.String(required=True, validate=[not_blank(), max_length(64)])
     password = fields.String(required=True, validate=[not_blank(), max_length(256)])
-    ip = fields.String(required=True)
+    ip = fields.String(required=True, validate=max_length(100))
 
 
 class Account(Contract):

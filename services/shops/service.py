@@ -1,6 +1,7 @@
 """Nameko wiring of the shops service: RPC entrypoints and the database. Logic lives in the modules beside it."""
 from nameko.rpc import rpc
 
+from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS, AuthenticationFailed
 from services.common.health import health_report
@@ -46,13 +47,16 @@ class ShopsService:
         returned). Returns what authenticate returns. Raises AuthenticationFailed (session_ended after a logout, a
         new password, a lock or 待機)."""
         with self.db.read() as session:
-            return accounts.session_context(session, account_id, ip, session_generation)
+            return accounts.session_context(session, arguments.entity_id(account_id, "account_id"),
+                                            arguments.text(ip, "ip", 100, allow_none=True),
+                                            arguments.optional_entity_id(session_generation, "session_generation"))
 
     @rpc_method
     def end_sessions(self, account_id, session_generation):
         """Logout: every open session of the account ends (when ``session_generation`` is still current)."""
         with self.db.unit_of_work() as session:
-            accounts.end_sessions(session, account_id, session_generation)
+            accounts.end_sessions(session, arguments.entity_id(account_id, "account_id"),
+                                  arguments.optional_entity_id(session_generation, "session_generation"))
         return {"ended": account_id}
 
     # --- company -----------------------------------------------------------------------------

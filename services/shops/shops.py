@@ -4,6 +4,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from services.common import arguments
 from services.common.contracts import field_error, load
 from services.common.errors import NotFound
 
@@ -24,6 +25,7 @@ def shop_login_id(company_id, shop_number):
 
 
 def list_shops(session, scope, include_standby=True):
+    include_standby = arguments.flag(include_standby, "include_standby")
     query = (select(Shop).options(selectinload(Shop.account), selectinload(Shop.company))
              .where(Shop.company_id == scope.company_id).order_by(Shop.shop_number))
     if scope.is_shop:
@@ -34,7 +36,7 @@ def list_shops(session, scope, include_standby=True):
 
 
 def get_shop(session, scope, shop_id):
-    shop = session.get(Shop, shop_id)
+    shop = session.get(Shop, arguments.entity_id(shop_id, "shop_id"))
     if shop is None:
         raise NotFound("shop not found")
     scope.ensure_shop(shop.company_id, shop.id)
@@ -42,6 +44,8 @@ def get_shop(session, scope, shop_id):
 
 
 def public_shop(session, company_id, shop_number):
+    company_id = arguments.entity_id(company_id, "company_id")
+    shop_number = arguments.integer(shop_number, "shop_number", 1, schemas.MAX_SHOP_NUMBER)
     shop = session.scalar(select(Shop).where(Shop.company_id == company_id, Shop.shop_number == shop_number,
                                              Shop.status == "active"))
     if shop is None:

@@ -76,3 +76,25 @@ def test_a_malformed_scope_is_forbidden_not_bad_input():
     with pytest.raises(Forbidden):
         Scope.parse({"company_id": 1, "role": "root"})
     assert Scope.parse({"company_id": 1, "role": "shop", "shop_id": 3}).shop_id == 3
+
+
+def test_a_unit_of_work_whose_first_write_sits_in_a_savepoint_leaves_nothing_when_it_fails(tmp_path):
+    # pysqlite would let the savepoint open the transaction, and releasing it would commit the row.
+    from sqlalchemy import text
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.db import Store, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'uow.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE things (id INTEGER PRIMARY KEY)"))
+    store = Store(sessionmaker(engine))
+    with pytest.raises(ValueError):
+        with store.unit_of_work() as session:
+            session.execute(text("SELECT count(*) FROM things"))
+            with session.begin_nested():
+                session.execute(text("INSERT INTO things VALUES (1)"))
+            raise ValueError("a later step fails")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM things")).scalar() == 0
+    engine.dispose()
