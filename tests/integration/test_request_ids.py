@@ -1,11 +1,13 @@
 """A create or batch sent twice with the same request id is applied once, on the real services."""
 import concurrent.futures
+import re
 import uuid
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, ValidationFailed
+from tests.gateway.conftest import log_in
 from tests.support import make_tenant, published_events
 
 
@@ -219,3 +221,58 @@ def test_a_malformed_request_id_is_refused(rpc, tenant, request_id):
                                                                 "family_name": "山田"}, request_id=request_id)
     assert refused.value.fields == {"request_id": ["invalid"]}
     assert rpc.customers.list_customers(tenant.operator_scope())["total"] == 0
+
+
+# --- the gateway: a form posted again is applied once --------------------------------------------------------------
+
+def _hidden(page, name):
+    match = re.search(rf'name="{name}" value="([^"]+)"', page)
+    assert match, f"no {name} on the page"
+    return match.group(1)
+
+
+def _customer_form(tenant, **fields):
+    form = {"shop_id": str(tenant.shops[0]["id"]), "family_name": "二度押", "given_name": "太郎",
+            "gender": "male", "mail_permission": "refused", "customer_class": "new"}
+    form.update(fields)
+    return form
+
+
+def test_the_customer_form_posted_twice_registers_one_customer(app, rpc, tenant):
+    client = app.test_client()
+    log_in(client, tenant.operator_login, tenant.password)
+    page = client.get("/customers/new").get_data(as_text=True)
+    form = dict(_customer_form(tenant), csrf_token=_hidden(page, "csrf_token"),
+                request_id=_hidden(page, "request_id"))
+    confirm = client.post("/customers/new", data=dict(form, action="confirm")).get_data(as_text=True)
+    assert _hidden(confirm, "request_id") == form["request_id"]  # carried to the 登録 button
+    first = client.post("/customers/new", data=dict(form, action="save"))
+    again = client.post("/customers/new", data=dict(form, action="save"))
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert rpc.customers.list_customers(tenant.operator_scope())["total"] == 1
+
+
+def test_a_form_post_without_a_request_id_is_a_new_request_each_time(app, rpc, tenant):
+    client = app.test_client()
+    log_in(client, tenant.operator_login, tenant.password)
+    token = _hidden(client.get("/customers/new").get_data(as_text=True), "csrf_token")
+    for _ in range(2):
+        posted = client.post("/customers/new", data=dict(_customer_form(tenant), csrf_token=token, action="save"))
+        assert posted.status_code == 302
+    assert rpc.customers.list_customers(tenant.operator_scope())["total"] == 2
+
+
+def test_the_public_registration_posted_twice_registers_one_member(app, rpc, tenant):
+    client = app.test_client()
+    path = f"/register/{tenant.company_id}/103"
+    page = client.get(path).get_data(as_text=True)
+    form = {"csrf_token": _hidden(page, "csrf_token"), "request_id": _hidden(page, "request_id"),
+            "agreed_to_terms": "1", "family_name": "鈴木", "given_name": "花子", "mail_permission": "refused"}
+    first = client.post(path, data=form)
+    again = client.post(path, data=form)
+    assert first.status_code == again.status_code == 200
+    assert "登録" in again.get_data(as_text=True)
+    customers = rpc.customers.list_customers(tenant.operator_scope())["customers"]
+    assert [c["family_name"] for c in customers] == ["鈴木"]
+    assert customers[0]["member_number"] in again.get_data(as_text=True)
