@@ -1,7 +1,8 @@
 """Tables of the customers service."""
 import datetime as dt
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func,
+                        text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import NEVER_REUSE_IDS
@@ -28,6 +29,9 @@ EXTRA_COUNT = 4
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("company_id", "member_number", name="uq_customers_company_member"),
+                      # numbers ordered by length, then text: by value for plain numbers (numbering.py)
+                      Index("ix_customers_company_number_length", "company_id", func.length(text("member_number")),
+                            "member_number"),
                       NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,4 @@
-"""handled requests: a write delivered twice is applied once
+"""handled requests; member numbers found by length for issuing past them
 
 Revision ID: 0007
 Revises: 0006
@@ -29,6 +29,11 @@ def upgrade():
     with op.batch_alter_table('handled_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handled_requests_created_at'), ['created_at'], unique=False)
 
+    # Issuing a member number jumps past the highest numeric one in one indexed query (customers.numbering).
+    op.create_index('ix_customers_company_number_length', 'customers',
+                    ['company_id', sa.text('length(member_number)'), 'member_number'], unique=False)
+
 
 def downgrade():
+    op.drop_index('ix_customers_company_number_length', table_name='customers')
     op.drop_table('handled_requests')
