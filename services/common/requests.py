@@ -63,9 +63,9 @@ class HandledRequests:
         """``apply()`` unless ``request_id`` was handled already; then the first call's result.
 
         Call it first in the unit of work, before anything else is changed in it. ``caller``: the Scope of the call,
-        or for a public entrance the company id. ``stored(result)``: what to keep
-        of the result when part of it must not be stored (a repeat returns that). Without a request id, just
-        ``apply()``. Raises ValidationFailed (malformed id), Conflict (the id belongs to another caller or method).
+        or for a public entrance the company id. ``stored(result)``: what to keep when part of the result must not
+        be stored (a repeat returns that). Without a request id, just ``apply()``. Raises ValidationFailed (malformed
+        id), Conflict (the id belongs to another caller or method).
         """
         request_id = check_request_id(request_id)
         if request_id is None:

@@ -107,6 +107,7 @@ def _apply(customer, values):
     customer.name_key = " ".join(fold(part) for part in (customer.family_name, customer.given_name,
                                                           customer.family_kana, customer.given_kana))
     customer.address_key = fold(customer.address or "").replace(" ", "")
+    customer.member_number_value = numbering.issuable_value(customer.member_number)
     if choices is not None:
         existing = {c.group_id: c for c in customer.choices}
         for group_id, choice_id in choices.items():

@@ -1,30 +1,36 @@
 """Auto-issued member numbers: the next number of the company's sequence that no customer holds.
 
 Numbers given by hand share the space of issued ones. Instead of stepping the sequence past them one by one (each
-step a query while the sequence row is locked), a taken number makes the sequence jump past the highest numeric
-member number of the company, found in one query over the index on (company, length, number): a number of up to
-nine digits without a leading zero orders by length, then text, as it does by value. Issued numbers are such
-numbers, so a number issued after the jump is one nobody holds.
+step a query while the sequence row is locked), a taken number makes the sequence jump past the highest number the
+sequence could have issued, read from ``member_number_value`` (the member number as such a number, else NULL) through
+the index on (company, value): one query, whatever the numbers already taken.
 """
+import re
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .models import Customer, MemberSequence
 
-# Numbers that the sequence (an INTEGER column) can reach; longer numbers given by hand cannot collide until then.
-_ISSUABLE = r"^[1-9][0-9]{0,8}$"
-_ISSUABLE_DIGITS = 9
+# What the sequence issues: digits without a leading zero, within the sequence's INTEGER column. Other numbers
+# ("00042", "A-1", twelve digits) can never be issued, so they never stand in its way.
+_ISSUABLE = re.compile(r"[1-9][0-9]{0,8}\Z")
+
+
+def issuable_value(member_number):
+    """The member number as the sequence would have issued it, or None."""
+    return int(member_number) if member_number and _ISSUABLE.match(member_number) else None
 
 
 def issue_member_number(session, company_id):
     """The next free number of the company's sequence. The sequence row stays locked until commit."""
     while True:
-        value = _take(session, company_id)
-        number = str(value)
+        number = str(_take(session, company_id))
         if not number_taken(session, company_id, number):
             return number
-        # Given by hand: continue after the highest numeric number instead of trying the next one.
-        highest = highest_issuable_number(session, company_id)
+        # Given by hand: continue after the highest such number instead of trying the next one.
+        highest = session.scalar(select(func.max(Customer.member_number_value))
+                                 .where(Customer.company_id == company_id)) or 0
         session.execute(update(MemberSequence).where(MemberSequence.company_id == company_id,
                                                      MemberSequence.next_value <= highest)
                         .values(next_value=highest + 1))
@@ -44,17 +50,6 @@ def _take(session, company_id):
                 session.add(MemberSequence(company_id=company_id, next_value=1))
         except IntegrityError:
             pass  # created meanwhile by a concurrent registration
-
-
-def highest_issuable_number(session, company_id):
-    """The highest member number of the company the sequence could issue (0 when none)."""
-    length = func.length(Customer.member_number)
-    number = session.scalar(
-        select(Customer.member_number)
-        .where(Customer.company_id == company_id, length <= _ISSUABLE_DIGITS,
-               Customer.member_number.regexp_match(_ISSUABLE))
-        .order_by(Customer.company_id.desc(), length.desc(), Customer.member_number.desc()).limit(1))
-    return int(number) if number else 0
 
 
 def number_taken(session, company_id, number, except_id=None):

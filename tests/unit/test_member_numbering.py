@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
-from services.customers import numbering
+from services.common.scope import OPERATOR, Scope
+from services.customers import customers, numbering
 from services.customers.models import Base, Customer
 
 COMPANY = 102
@@ -18,8 +19,8 @@ def session():
 
 
 def given_by_hand(session, numbers, company_id=COMPANY):
-    session.add_all(Customer(company_id=company_id, shop_id=1, member_number=n, family_name="手入力")
-                    for n in numbers)
+    session.add_all(Customer(company_id=company_id, shop_id=1, member_number=n, family_name="手入力",
+                             member_number_value=numbering.issuable_value(n)) for n in numbers)
     session.flush()
 
 
@@ -48,11 +49,18 @@ def test_numbers_the_sequence_cannot_issue_do_not_move_it(session):
     assert numbering.issue_member_number(session, COMPANY) == "4"
 
 
-def test_a_number_given_by_hand_ahead_of_the_sequence_is_jumped_when_reached(session):
-    assert numbering.issue_member_number(session, COMPANY) == "1"
-    given_by_hand(session, ["2", "40"])
-    assert numbering.issue_member_number(session, COMPANY) == "41"
-    assert numbering.issue_member_number(session, COMPANY) == "42"
+def test_a_number_registered_by_hand_ahead_of_the_sequence_is_jumped_when_reached(session):
+    scope = Scope(COMPANY, OPERATOR)
+
+    def register(member_number=""):
+        return customers.create_customer(session, scope, {"shop_id": 1, "family_name": "山田",
+                                                          "member_number": member_number}).member_number
+
+    assert register() == "1"
+    for by_hand in ("2", "40", "A-100", "0050"):
+        register(by_hand)
+    assert register() == "41"
+    assert register() == "42"
 
 
 def test_other_companies_numbers_do_not_count(session):

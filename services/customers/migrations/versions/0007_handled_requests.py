@@ -1,9 +1,11 @@
-"""handled requests; member numbers found by length for issuing past them
+"""handled requests; member numbers as numbers, for issuing past the highest
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 10:00:00.000000
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -29,11 +31,22 @@ def upgrade():
     with op.batch_alter_table('handled_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handled_requests_created_at'), ['created_at'], unique=False)
 
-    # Issuing a member number jumps past the highest numeric one in one indexed query (customers.numbering).
-    op.create_index('ix_customers_company_number_length', 'customers',
-                    ['company_id', sa.text('length(member_number)'), 'member_number'], unique=False)
+    # Issuing a member number jumps past the highest one the sequence could have issued (customers/numbering.py).
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('member_number_value', sa.Integer(), nullable=True))
+    bind = op.get_bind()
+    issuable = re.compile(r'[1-9][0-9]{0,8}\Z')
+    rows = bind.execute(sa.text("SELECT id, member_number FROM customers")).all()
+    values = [{"id": row[0], "value": int(row[1])} for row in rows if issuable.match(row[1] or "")]
+    for start in range(0, len(values), 1000):
+        bind.execute(sa.text("UPDATE customers SET member_number_value = :value WHERE id = :id"),
+                     values[start:start + 1000])
+    op.create_index('ix_customers_company_number_value', 'customers', ['company_id', 'member_number_value'],
+                    unique=False)
 
 
 def downgrade():
-    op.drop_index('ix_customers_company_number_length', table_name='customers')
+    op.drop_index('ix_customers_company_number_value', table_name='customers')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_column('member_number_value')
     op.drop_table('handled_requests')
