@@ -45,7 +45,7 @@ def create_app(test_config=None):
     app.extensions["services"] = Services(pool)
     csrf.init_app(app)
 
-    from . import auth, formatting, health, home
+    from . import auth, formatting, forms, health, home
     from .views import (customers, mails, public, purchases, search, settings_customers, settings_products,
                         settings_shops, tracking)
 
@@ -54,6 +54,7 @@ def create_app(test_config=None):
         app.register_blueprint(blueprint)
     auth.install(app)
     formatting.install(app)
+    app.add_template_global(forms.form_request_id)
     _install_error_pages(app)
     return app
 

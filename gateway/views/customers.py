@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from services.common.errors import ValidationFailed
 
 from ..auth import services
-from ..forms import checked, errors_of, joined, number
+from ..forms import checked, errors_of, joined, number, posted_request_id
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -98,7 +98,8 @@ def new():
                 errors = errors_of(failure)
             else:
                 if action == "save":
-                    created = services().customers.create_customer(_scope(), payload)
+                    created = services().customers.create_customer(_scope(), payload,
+                                                                   request_id=posted_request_id(request.form))
                     flash(f"顧客を登録しました（会員番号 {created['member_number']}）。", "info")
                     if request.form.get("next") == "purchase":  # 購入履歴登録 was asked for on the form
                         return redirect(url_for("purchases.edit", customer_id=created["id"]))
@@ -176,7 +177,8 @@ def support(customer_id):
     if request.method == "POST":
         values = _entry_payload(request.form)
         try:
-            services().customers.add_support_entry(_scope(), customer_id, values)
+            services().customers.add_support_entry(_scope(), customer_id, values,
+                                                  request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
         else:

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from services.common.errors import ValidationFailed
 
 from ..auth import services
-from ..forms import errors_of, number
+from ..forms import errors_of, number, posted_request_id
 
 bp = Blueprint("public", __name__, url_prefix="/register")
 
@@ -30,7 +30,8 @@ def register(company_id, shop_number):
     if request.method == "POST":
         values = _payload(request.form, form["groups"])
         try:
-            result = services().customers.register_member(company_id, shop_number, values)
+            result = services().customers.register_member(company_id, shop_number, values,
+                                                           request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
         else:

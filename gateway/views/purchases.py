@@ -8,7 +8,7 @@ from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
-from ..forms import checked, errors_of, number
+from ..forms import checked, errors_of, number, posted_request_id
 from .customers import TABS
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def edit(customer_id, purchase_id=None):
             if purchase_id:
                 services().purchases.update_purchase(_scope(), purchase_id, payload)
             else:
-                services().purchases.create_purchase(_scope(), payload)
+                services().purchases.create_purchase(_scope(), payload, request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
             values = dict(payload, lines=payload["lines"])

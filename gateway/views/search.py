@@ -11,6 +11,7 @@ from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
+from ..forms import posted_request_id
 from ..messages import field_message
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,8 @@ def save():
     try:
         conditions = conditions_from(query, _groups(scope))
         saved = services().search.save_search(scope, request.form.get("name", ""), conditions,
-                                              request.form.get("frozen") == "1")
+                                              request.form.get("frozen") == "1",
+                                              request_id=posted_request_id(request.form))
     except ValidationFailed as failure:
         flash("保存できませんでした: " + " ".join(field_message(c) for codes in failure.fields.values() for c in codes),
               "error")

@@ -5,7 +5,7 @@ from services.common.errors import ValidationFailed
 from services.customers.fields import DISPLAY_MODES, FORM_FIELDS, REMARK_COUNT
 
 from ..auth import operator_required, services
-from ..forms import errors_of
+from ..forms import errors_of, posted_request_id
 
 bp = Blueprint("settings_customers", __name__, url_prefix="/settings")
 
@@ -71,9 +71,9 @@ GROUP_KINDS = {
 }
 
 
-def _call(kind, action, *args):
+def _call(kind, action, *args, **kwargs):
     spec = GROUP_KINDS[kind]
-    return getattr(getattr(services(), spec["service"]), spec[action])(_scope(), *args)
+    return getattr(getattr(services(), spec["service"]), spec[action])(_scope(), *args, **kwargs)
 
 
 def _group_values(form, kind):
@@ -98,7 +98,7 @@ def new_group(kind):
     if request.method == "POST":
         values = _group_values(request.form, kind)
         try:
-            group = _call(kind, "add", values)
+            group = _call(kind, "add", values, request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
         else:
@@ -144,7 +144,7 @@ def group(kind, group_id):
 def add_choice(kind, group_id):
     label = request.form.get("label", "").strip()
     try:
-        _call(kind, "add_choice", group_id, {"label": label})
+        _call(kind, "add_choice", group_id, {"label": label}, request_id=posted_request_id(request.form))
     except ValidationFailed as failure:
         return _group_page(kind, _group(kind, group_id), choice_errors=errors_of(failure), new_label=label, status=400)
     flash("選択肢を追加しました。", "info")

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from services.common.errors import Conflict, ValidationFailed
 
 from ..auth import services
-from ..forms import errors_of
+from ..forms import errors_of, posted_request_id
 
 bp = Blueprint("settings_products", __name__, url_prefix="/settings/products")
 
@@ -30,7 +30,8 @@ def new_category():
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         try:
-            services().purchases.add_category(_scope(), _shop_id(), {"name": name})
+            services().purchases.add_category(_scope(), _shop_id(), {"name": name},
+                                               request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
         else:
@@ -109,7 +110,8 @@ def product(product_id=None):
             if product_id:
                 saved = services().purchases.update_product(_scope(), product_id, values)
             else:
-                saved = services().purchases.add_product(_scope(), _shop_id(), values)
+                saved = services().purchases.add_product(_scope(), _shop_id(), values,
+                                                          request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
         else:

@@ -1,7 +1,7 @@
-"""The customer master: create, update, delete, read, batch upsert by member number, member-number issue."""
+"""The customer master: create, update, delete, read, batch upsert by member number."""
 import datetime as dt
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import arguments
@@ -9,9 +9,9 @@ from services.common.batches import apply_each
 from services.common.contracts import JST, field_error, load
 from services.common.errors import Forbidden, NotFound
 
-from . import events, groups, schemas
+from . import events, groups, numbering, schemas
 from .japanese import fold
-from .models import Customer, CustomerChoice, MemberSequence, SupportEntry
+from .models import Customer, CustomerChoice, SupportEntry
 
 _input = schemas.CustomerInput()
 
@@ -95,32 +95,6 @@ def list_customers(session, scope, page=1, per_page=50, text=""):
     return {"total": total, "page": page, "per_page": per_page, "customers": rows}
 
 
-def issue_member_number(session, company_id):
-    """The next free number of the company's sequence. The sequence row stays locked until commit."""
-    while True:
-        value = session.execute(
-            update(MemberSequence).where(MemberSequence.company_id == company_id)
-            .values(next_value=MemberSequence.next_value + 1).returning(MemberSequence.next_value)
-        ).scalar()
-        if value is None:
-            try:
-                with session.begin_nested():
-                    session.add(MemberSequence(company_id=company_id, next_value=1))
-            except IntegrityError:
-                pass  # created meanwhile by a concurrent registration
-            continue
-        number = str(value - 1)
-        if not _member_number_taken(session, company_id, number):  # skip numbers given by hand
-            return number
-
-
-def _member_number_taken(session, company_id, number, except_id=None):
-    query = select(Customer.id).where(Customer.company_id == company_id, Customer.member_number == number)
-    if except_id is not None:
-        query = query.where(Customer.id != except_id)
-    return session.scalar(query) is not None
-
-
 def validate(session, scope, data, customer=None, shop_ids=None):
     """Check a customer payload as create (or update of ``customer``) would, changing nothing; returns clean values.
 
@@ -132,7 +106,7 @@ def validate(session, scope, data, customer=None, shop_ids=None):
     if shop_ids is not None and shop_id not in shop_ids:
         raise field_error("shop_id", "unknown_shop")
     number = values.get("member_number")
-    if number and _member_number_taken(session, scope.company_id, number, customer.id if customer else None):
+    if number and numbering.number_taken(session, scope.company_id, number, customer.id if customer else None):
         raise field_error("member_number", "taken")
     if "choices" in values:
         values["choices"] = groups.check_choices(session, scope.company_id, values["choices"])
@@ -146,6 +120,7 @@ def _apply(customer, values):
     customer.name_key = " ".join(fold(part) for part in (customer.family_name, customer.given_name,
                                                           customer.family_kana, customer.given_kana))
     customer.address_key = fold(customer.address or "").replace(" ", "")
+    customer.member_number_value = numbering.issuable_value(customer.member_number)
     if choices is not None:
         existing = {c.group_id: c for c in customer.choices}
         for group_id, choice_id in choices.items():
@@ -161,7 +136,7 @@ def _apply(customer, values):
 def create_customer(session, scope, data, shop_ids=None, event_type=events.CUSTOMER_CREATED):
     values = validate(session, scope, data, shop_ids=shop_ids)
     if not values.get("member_number"):
-        values["member_number"] = issue_member_number(session, scope.company_id)
+        values["member_number"] = numbering.issue_member_number(session, scope.company_id)
     customer = Customer(company_id=scope.company_id, version=1, **DEFAULTS)
     _apply(customer, values)
     session.add(customer)

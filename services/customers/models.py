@@ -1,11 +1,12 @@
 """Tables of the customers service."""
 import datetime as dt
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import NEVER_REUSE_IDS
 from services.common.outbox import OutboxRecord, utcnow
+from services.common.requests import HandledRequestRecord
 
 
 class Base(DeclarativeBase):
@@ -16,6 +17,10 @@ class OutboxEvent(OutboxRecord, Base):
     __tablename__ = "outbox"
 
 
+class HandledRequest(HandledRequestRecord, Base):
+    __tablename__ = "handled_requests"
+
+
 REMARK_COUNT = 10
 EXTRA_COUNT = 4
 
@@ -23,12 +28,15 @@ EXTRA_COUNT = 4
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("company_id", "member_number", name="uq_customers_company_member"),
+                      Index("ix_customers_company_number_value", "company_id", "member_number_value"),
                       NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
     shop_id: Mapped[int] = mapped_column(Integer, index=True)
     member_number: Mapped[str] = mapped_column(String(50))
+    # The member number as the number the sequence would issue it as, else NULL (numbering.py).
+    member_number_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
     family_name: Mapped[str] = mapped_column(String(50))
     given_name: Mapped[str] = mapped_column(String(50), default="")
     family_kana: Mapped[str] = mapped_column(String(100), default="")

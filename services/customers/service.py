@@ -8,10 +8,11 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import address, customers, events, groups, mailer, registration, schemas, settings, support
-from .models import OutboxEvent
+from .models import HandledRequest, OutboxEvent
 
 log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -22,6 +23,7 @@ _group = schemas.AttributeGroup()
 _groups = schemas.AttributeGroup(many=True)
 _entry = schemas.SupportEntry()
 _entries = schemas.SupportEntry(many=True)
+handled = HandledRequests(HandledRequest)
 
 
 class CustomersService:
@@ -74,12 +76,14 @@ class CustomersService:
             return schemas.CustomerInput().dump(values)
 
     @rpc_method
-    def create_customer(self, scope, customer):
-        """Register a customer (member number issued when empty). Raises ValidationFailed, Forbidden."""
+    def create_customer(self, scope, customer, request_id=None):
+        """Register a customer (member number issued when empty); a repeated request_id returns the first customer.
+        Raises ValidationFailed, Forbidden, Conflict."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            return _customer.dump(customers.create_customer(session, scope, customer, shop_ids))
+            return handled.once(session, request_id, "create_customer", scope, lambda: _customer.dump(
+                customers.create_customer(session, scope, customer, shop_ids)))
 
     @rpc_method
     def update_customer(self, scope, customer_id, customer):
@@ -97,12 +101,14 @@ class CustomersService:
         return {"deleted": customer_id}
 
     @rpc_method
-    def upsert_customers(self, scope, customers_):
-        """Batch create-or-update by member number (hundreds per call). Returns {created, updated, errors, customers}."""
+    def upsert_customers(self, scope, customers_, request_id=None):
+        """Batch create-or-update by member number (hundreds per call). Returns {created, updated, errors, customers};
+        a repeated request_id returns the first answer."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            return customers.batch_upsert(session, scope, customers_, shop_ids)
+            return handled.once(session, request_id, "upsert_customers", scope,
+                                lambda: customers.batch_upsert(session, scope, customers_, shop_ids))
 
     @rpc_method
     def shop_counts(self, scope, shop_id):
@@ -162,10 +168,12 @@ class CustomersService:
             return _groups.dump(groups.list_groups(session, Scope.parse(scope).company_id, include_retired))
 
     @rpc_method
-    def add_group(self, scope, group):
+    def add_group(self, scope, group, request_id=None):
         """Add an attribute group {name, in_use}. Raises ValidationFailed, Forbidden."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            return _group.dump(groups.add_group(session, Scope.parse(scope), group))
+            return handled.once(session, request_id, "add_group", scope,
+                                lambda: _group.dump(groups.add_group(session, scope, group)))
 
     @rpc_method
     def update_group(self, scope, group_id, group):
@@ -186,10 +194,12 @@ class CustomersService:
             return _groups.dump(groups.reorder_groups(session, Scope.parse(scope), group_ids))
 
     @rpc_method
-    def add_choice(self, scope, group_id, choice):
+    def add_choice(self, scope, group_id, choice, request_id=None):
         """Add a choice {label ≤ 125}. Returns the group."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            return _group.dump(groups.add_choice(session, Scope.parse(scope), group_id, choice))
+            return handled.once(session, request_id, "add_choice", scope,
+                                lambda: _group.dump(groups.add_choice(session, scope, group_id, choice)))
 
     @rpc_method
     def update_choice(self, scope, group_id, choice_id, choice):
@@ -219,10 +229,12 @@ class CustomersService:
                                                       {"entered_from": entered_from, "entered_to": entered_to}))
 
     @rpc_method
-    def add_support_entry(self, scope, customer_id, entry):
+    def add_support_entry(self, scope, customer_id, entry, request_id=None):
         """Add {staff, entered_at, content}. Raises ValidationFailed, NotFound, Forbidden."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            return _entry.dump(support.add_entry(session, Scope.parse(scope), customer_id, entry))
+            return handled.once(session, request_id, "add_support_entry", scope,
+                                lambda: _entry.dump(support.add_entry(session, scope, customer_id, entry)))
 
     @rpc_method
     def update_support_entry(self, scope, entry_id, entry):
@@ -249,13 +261,16 @@ class CustomersService:
         return form
 
     @rpc_method
-    def register_member(self, company_id, shop_number, form):
-        """Register from the public form; the notification mail follows. Returns {member_number, mail_sent_to}."""
+    def register_member(self, company_id, shop_number, form, request_id=None):
+        """Register from the public form; the notification mail follows. Returns {member_number, mail_sent_to}; a
+        repeated request_id returns the first registration's."""
         shop = self.shops.public_shop(company_id, shop_number)
         with self.db.unit_of_work() as session:
-            customer, mail = registration.register_member(session, company_id, shop, form)
-            result = {"member_number": customer.member_number, "mail_sent_to": mail["to"] if mail else None}
-        return result
+            def register():
+                customer, mail = registration.register_member(session, company_id, shop, form)
+                return {"member_number": customer.member_number, "mail_sent_to": mail["to"] if mail else None}
+
+            return handled.once(session, request_id, "register_member", shop["company_id"], register)
 
     @event_handler("customers", events.MEMBER_REGISTERED, reliable_delivery=True, requeue_on_error=True)
     def send_notification_mail(self, event):

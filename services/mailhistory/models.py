@@ -5,6 +5,7 @@ from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.outbox import OutboxRecord, utcnow
+from services.common.requests import HandledRequestRecord
 
 
 class Base(DeclarativeBase):
@@ -13,6 +14,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxRecord, Base):
     __tablename__ = "outbox"
+
+
+class HandledRequest(HandledRequestRecord, Base):
+    __tablename__ = "handled_requests"
 
 
 class Mail(Base):

@@ -5,14 +5,16 @@ from services.common.config import env
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.requests import HandledRequests
 from services.common.scope import SYSTEM, Scope
 
 from . import history, schemas, tracking
-from .models import OutboxEvent
+from .models import HandledRequest, OutboxEvent
 
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 _mails = schemas.Mail(many=True)
 _customer_mails = schemas.CustomerMail(many=True)
+handled = HandledRequests(HandledRequest)
 
 
 class MailHistoryService:
@@ -28,22 +30,24 @@ class MailHistoryService:
         return health_report(self.name, self.db)
 
     @rpc_method
-    def upsert_mails(self, scope, mails):
+    def upsert_mails(self, scope, mails, request_id=None):
         """Register or update mails by mail number. Returns {saved, errors: [{index, fields}]}; a shop_id outside
-        the caller's shops is refused by index."""
+        the caller's shops is refused by index; a repeated request_id returns the first answer."""
         scope = Scope.parse(scope)
         shop_ids = {shop["id"] for shop in self.shops.list_shops(scope.as_dict())}
         with self.db.unit_of_work() as session:
-            return history.upsert_mails(session, scope, mails, shop_ids)
+            return handled.once(session, request_id, "upsert_mails", scope,
+                                lambda: history.upsert_mails(session, scope, mails, shop_ids))
 
     @rpc_method
-    def record_activities(self, scope, reports):
+    def record_activities(self, scope, reports, request_id=None):
         """Ingest deliveries, opens, clicks and QR reads (thousands per call; a report seen before counts once).
-        Returns {recorded, duplicates, errors: [{index, fields}]}."""
+        Returns {recorded, duplicates, errors: [{index, fields}]}; a repeated request_id returns the first answer."""
         scope = Scope.parse(scope)
         known = self.customers.resolve_member_numbers(scope.as_dict(), history.member_numbers_of(reports))
         with self.db.unit_of_work() as session:
-            return history.record_activities(session, scope, reports, known)
+            return handled.once(session, request_id, "record_activities", scope,
+                                lambda: history.record_activities(session, scope, reports, known))
 
     @rpc_method
     def find_mails(self, scope, reference="", kind=None, family=None):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import NEVER_REUSE_IDS
 from services.common.outbox import OutboxRecord, utcnow
+from services.common.requests import HandledRequestRecord
 
 
 class Base(DeclarativeBase):
@@ -14,6 +15,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxRecord, Base):
     __tablename__ = "outbox"
+
+
+class HandledRequest(HandledRequestRecord, Base):
+    __tablename__ = "handled_requests"
 
 
 DEFAULT_CATEGORY = "default"

@@ -5,10 +5,11 @@ from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import catalog, history_groups, purchases, schemas
-from .models import OutboxEvent
+from .models import HandledRequest, OutboxEvent
 
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -19,6 +20,7 @@ _products = schemas.Product(many=True)
 _category = schemas.Category()
 _group = schemas.HistoryGroup()
 _groups = schemas.HistoryGroup(many=True)
+handled = HandledRequests(HandledRequest)
 
 
 class PurchasesService:
@@ -43,27 +45,31 @@ class PurchasesService:
     # --- purchases ---------------------------------------------------------------------------
 
     @rpc_method
-    def record_orders(self, scope, orders):
+    def record_orders(self, scope, orders, request_id=None):
         """Record orders from a cart in a batch (idempotent by shop + order code). Returns {created, updated, errors,
-        purchases}."""
+        purchases}; a repeated request_id returns the first answer."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
         with self.db.unit_of_work() as session:
-            return purchases.record_orders(session, scope, orders, known, shop_ids)
+            return handled.once(session, request_id, "record_orders", scope,
+                                lambda: purchases.record_orders(session, scope, orders, known, shop_ids))
 
     @rpc_method
-    def create_purchase(self, scope, purchase):
-        """購入履歴登録 by hand for purchase["customer_id"]; required surveys enforced. Raises ValidationFailed, NotFound,
-        Forbidden."""
+    def create_purchase(self, scope, purchase, request_id=None):
+        """購入履歴登録 by hand for purchase["customer_id"]; required surveys enforced; a repeated request_id returns the
+        first purchase. Raises ValidationFailed, NotFound, Forbidden, Conflict."""
         scope = Scope.parse(scope)
         customer = self._customer(scope, purchases.customer_id_of(purchase))
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            values = purchases.validate(session, scope, purchase, shop_ids, enforce_survey=True)
-            values["order_code"] = values.get("order_code") or None
-            created, _ = purchases.record(session, scope, values, customer)
-            return _purchase.dump(created)
+            def create():
+                values = purchases.validate(session, scope, purchase, shop_ids, enforce_survey=True)
+                values["order_code"] = values.get("order_code") or None
+                created, _ = purchases.record(session, scope, values, customer)
+                return _purchase.dump(created)
+
+            return handled.once(session, request_id, "create_purchase", scope, create)
 
     @rpc_method
     def get_purchase(self, scope, purchase_id):
@@ -127,14 +133,18 @@ class PurchasesService:
             return catalog.list_categories(session, scope, shop_id, shop_ids)
 
     @rpc_method
-    def add_category(self, scope, shop_id, category):
+    def add_category(self, scope, shop_id, category, request_id=None):
         """Add {name}. Raises ValidationFailed (name taken), Forbidden."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            created = catalog.add_category(session, scope, arguments.entity_id(shop_id, "shop_id"), category, shop_ids)
-            return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
-                                       version=created.version))
+            def add():
+                created = catalog.add_category(session, scope, arguments.entity_id(shop_id, "shop_id"), category,
+                                               shop_ids)
+                return _category.dump(dict(id=created.id, shop_id=created.shop_id, name=created.name, product_count=0,
+                                           version=created.version))
+
+            return handled.once(session, request_id, "add_category", scope, add)
 
     @rpc_method
     def rename_category(self, scope, category_id, category):
@@ -163,13 +173,13 @@ class PurchasesService:
                 arguments.text(text, "text", 100, allow_none=True)))
 
     @rpc_method
-    def add_product(self, scope, shop_id, product):
+    def add_product(self, scope, shop_id, product, request_id=None):
         """商品追加 {code, name, category_id, price}. Raises ValidationFailed, Forbidden."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
-            return _product.dump(catalog.add_product(session, scope, arguments.entity_id(shop_id, "shop_id"), product,
-                                                     shop_ids))
+            return handled.once(session, request_id, "add_product", scope, lambda: _product.dump(
+                catalog.add_product(session, scope, arguments.entity_id(shop_id, "shop_id"), product, shop_ids)))
 
     @rpc_method
     def update_product(self, scope, product_id, product):
@@ -187,10 +197,12 @@ class PurchasesService:
             return _groups.dump(history_groups.list_groups(session, Scope.parse(scope).company_id, include_retired))
 
     @rpc_method
-    def add_history_group(self, scope, group):
+    def add_history_group(self, scope, group, request_id=None):
         """Add {name, in_use, required}."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            return _group.dump(history_groups.add_group(session, Scope.parse(scope), group))
+            return handled.once(session, request_id, "add_history_group", scope,
+                                lambda: _group.dump(history_groups.add_group(session, scope, group)))
 
     @rpc_method
     def update_history_group(self, scope, group_id, group):
@@ -211,10 +223,12 @@ class PurchasesService:
             return _groups.dump(history_groups.reorder_groups(session, Scope.parse(scope), group_ids))
 
     @rpc_method
-    def add_history_choice(self, scope, group_id, choice):
+    def add_history_choice(self, scope, group_id, choice, request_id=None):
         """Add a choice {label}. Returns the group."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            return _group.dump(history_groups.add_choice(session, Scope.parse(scope), group_id, choice))
+            return handled.once(session, request_id, "add_history_choice", scope,
+                                lambda: _group.dump(history_groups.add_choice(session, scope, group_id, choice)))
 
     @rpc_method
     def update_history_choice(self, scope, group_id, choice_id, choice):

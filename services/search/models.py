@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String, Tex
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.outbox import OutboxRecord
+from services.common.requests import HandledRequestRecord
 
 
 class Base(DeclarativeBase):
@@ -17,6 +18,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxRecord, Base):
     __tablename__ = "outbox"
+
+
+class HandledRequest(HandledRequestRecord, Base):
+    __tablename__ = "handled_requests"
 
 
 class AppliedVersion(Base):

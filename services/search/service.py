@@ -7,15 +7,17 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import exports, indexer, rebuild, schemas, searching
 from .dependencies import SearchColumns
-from .models import OutboxEvent
+from .models import HandledRequest, OutboxEvent
 
 log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 _page = schemas.SearchPage()
+handled = HandledRequests(HandledRequest)
 
 
 def _indexing(source, event_type):
@@ -83,11 +85,16 @@ class SearchService:
             return exports.export_logs(session, Scope.parse(scope), limit)
 
     @rpc_method
-    def save_search(self, scope, name, conditions, frozen=False):
-        """Save a condition set: live, or frozen as the customers it matches now. Returns {id, customer_count}."""
+    def save_search(self, scope, name, conditions, frozen=False, request_id=None):
+        """Save a condition set: live, or frozen as the customers it matches now. Returns {id, customer_count}; a
+        repeated request_id returns the first saved search's."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            saved = exports.save_search(session, Scope.parse(scope), name, conditions, frozen)
-            return {"id": saved.id, "customer_count": saved.customer_count}
+            def save():
+                saved = exports.save_search(session, scope, name, conditions, frozen)
+                return {"id": saved.id, "customer_count": saved.customer_count}
+
+            return handled.once(session, request_id, "save_search", scope, save)
 
     @rpc_method
     def list_saved_searches(self, scope):

@@ -5,6 +5,7 @@ from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.outbox import OutboxRecord, utcnow
+from services.common.requests import HandledRequestRecord
 
 from .permissions import DEFAULTS
 
@@ -15,6 +16,10 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxRecord, Base):
     __tablename__ = "outbox"
+
+
+class HandledRequest(HandledRequestRecord, Base):
+    __tablename__ = "handled_requests"
 
 
 class Company(Base):

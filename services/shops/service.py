@@ -5,10 +5,11 @@ from services.common import arguments
 from services.common.db import Database
 from services.common.errors import EXPECTED_ERRORS, AuthenticationFailed
 from services.common.health import health_report
+from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import accounts, companies, qr, schemas, shops
-from .models import OutboxEvent
+from .models import HandledRequest, OutboxEvent
 
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -17,6 +18,7 @@ _shop = schemas.Shop()
 _shops = schemas.Shop(many=True)
 _generated = schemas.GeneratedPassword()
 _generated_many = schemas.GeneratedPassword(many=True)
+handled = HandledRequests(HandledRequest)
 
 
 class ShopsService:
@@ -110,11 +112,17 @@ class ShopsService:
             return _shop.dump(shops.get_shop(session, Scope.parse(scope), shop_id))
 
     @rpc_method
-    def create_shop(self, scope, shop):
-        """Add a shop and its account. Returns {shop, password}; the password is shown this once."""
+    def create_shop(self, scope, shop, request_id=None):
+        """Add a shop and its account. Returns {shop, password}; the password is shown this once: a repeated
+        request_id returns the first shop with password None (passwords are not kept)."""
+        scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
-            created, password = shops.create_shop(session, Scope.parse(scope), shop)
-            return {"shop": _shop.dump(created), "password": password}
+            def create():
+                created, password = shops.create_shop(session, scope, shop)
+                return {"shop": _shop.dump(created), "password": password}
+
+            return handled.once(session, request_id, "create_shop", scope, create,
+                                stored=lambda result: {**result, "password": None})
 
     @rpc_method
     def update_shop(self, scope, shop_id, shop):
