@@ -148,3 +148,9 @@ def test_the_health_command_reports_a_running_service(stack):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "'status': 'ok'" in result.stdout
+
+
+def test_every_long_running_container_is_started_again_when_it_stops():
+    for name, definition in SERVICES.items():
+        if name != "migrate":
+            assert definition.get("restart") == "unless-stopped", name
