@@ -1,11 +1,15 @@
-"""RPC from the gateway to the services: a small pool of Nameko standalone proxies, safe for a threaded server."""
+"""RPC from the gateway to the services: a small pool of Nameko standalone proxies, safe for a threaded server.
+
+Every request expires when its proxy stops waiting (``services.common.deadlines``): a service that gets it later,
+after an outage, drops it instead of running it.
+"""
 import contextlib
 import logging
 import queue
 
 from nameko.exceptions import RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common.deadlines import ClusterRpcProxy
 from services.common.errors import ServiceError
 
 log = logging.getLogger(__name__)
