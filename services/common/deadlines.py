@@ -15,9 +15,11 @@ import time
 import eventlet
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RpcTimeout
-from nameko.rpc import MethodProxy, ServiceProxy
+from nameko.rpc import MethodProxy, ReplyListener, ServiceProxy
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from nameko.standalone.rpc import ClusterProxy, StandaloneProxyBase
+
+from .acks import settle
 
 DEADLINE_KEY = "deadline"  # in a worker's context data
 DEADLINE_HEADER = "nameko." + DEADLINE_KEY  # Nameko's own prefix: the context passes it on to nested calls
@@ -105,9 +107,22 @@ class _ServiceDependencyProxy(_DeadlineServiceProxy):
     method_proxy_cls = _ServiceMethodProxy
 
 
+class _ReplyListener(ReplyListener):
+    """Nameko's, except that a reply whose acknowledgement fails (the connection broke) does not stop the service."""
+
+    def handle_message(self, body, message):
+        settle(self.queue_consumer.ack_message, message)
+        correlation_id = message.properties.get("correlation_id")
+        client_event = self._reply_events.pop(correlation_id, None)
+        if client_event is not None:
+            client_event.send(body)
+
+
 class RpcProxy(NamekoRpcProxy):
     """Nameko's ``RpcProxy`` whose calls carry a deadline: the caller's own, or ``RPC_CALL_TIMEOUT`` seconds from
     now when that is earlier, and that fail with RpcTimeout when no reply came by then."""
+
+    rpc_reply_listener = _ReplyListener()
 
     def get_dependency(self, worker_ctx):
         timeout = float(worker_ctx.config.get(CALL_TIMEOUT_CONFIG_KEY, DEFAULT_CALL_TIMEOUT))

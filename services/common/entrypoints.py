@@ -20,6 +20,7 @@ from nameko.exceptions import ConfigurationError
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcConsumer as NamekoRpcConsumer
 
+from .acks import settle
 from .deadlines import DEADLINE_HEADER, seconds_past
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,6 @@ def durable_queue_arguments(config):
     return {"x-queue-type": "quorum"} if queue_type == "quorum" else {}
 
 
-def _settle(settle, message, what):
-    """Acknowledge or requeue a message; when the connection it came on has broken, the broker takes it back anyway."""
-    try:
-        settle(message)
-    except Exception as exc:
-        log.warning("%s of a message from %s failed (%s: %s); the broker delivers it again",
-                    what, message.delivery_info.get("routing_key"), type(exc).__name__, exc)
-
-
 class RpcConsumer(NamekoRpcConsumer):
     def setup(self):
         super().setup()
@@ -58,7 +50,7 @@ class RpcConsumer(NamekoRpcConsumer):
             log.warning("reply to %s not sent (%s: %s); dropped, its caller times out",
                         message.delivery_info.get("routing_key"), type(exc).__name__, exc)
             # Acknowledged all the same: the request has been handled, running it again would repeat it.
-            _settle(self.queue_consumer.ack_message, message, "acknowledgement")
+            settle(self.queue_consumer.ack_message, message, "acknowledgement")
             return result, exc_info
 
 
@@ -70,7 +62,7 @@ class Rpc(NamekoRpc):
         if late is not None:
             log.warning("request %s dropped: its caller stopped waiting %.1f s ago",
                         message.delivery_info.get("routing_key"), late)
-            _settle(self.rpc_consumer.queue_consumer.ack_message, message, "acknowledgement")
+            settle(self.rpc_consumer.queue_consumer.ack_message, message, "acknowledgement")
             return
         super().handle_message(body, message)
 
@@ -83,9 +75,9 @@ class EventHandler(NamekoEventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None and self.requeue_on_error:
-            _settle(self.queue_consumer.requeue_message, message, "requeue")
+            settle(self.queue_consumer.requeue_message, message, "requeue")
         else:
-            _settle(self.queue_consumer.ack_message, message, "acknowledgement")
+            settle(self.queue_consumer.ack_message, message, "acknowledgement")
 
 
 rpc = Rpc.decorator
