@@ -7,6 +7,8 @@ import contextlib
 import logging
 import queue
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import RpcTimeout
 
 from services.common.deadlines import ClusterRpcProxy
@@ -55,8 +57,9 @@ class RpcPool:
             raise
         except RpcTimeout as exc:
             raise ServiceUnavailable("timeout") from exc
-        except (ConnectionError, OSError) as exc:
-            raise ServiceUnavailable(str(exc)) from exc
+        except (ConnectionError, OSError, AMQPError, KombuError) as exc:
+            # the broker went away, or a node of the cluster took this proxy's reply queue with it
+            raise ServiceUnavailable(f"{type(exc).__name__}: {exc}") from exc
         finally:
             if healthy:
                 try:

@@ -183,6 +183,7 @@ def test_a_broker_outage_during_writes_stops_no_service_and_loses_no_acknowledge
 
     assert failed_during_outage > 0, "the outage did not reach the writers"
     assert exited == {}
+    assert set(failed.values()) <= {"ServiceUnavailable"}  # what the gateway shows as its 503 page
     assert lost == [] and twice == []
     assert all(rows[marker] == [customer_id] for marker, customer_id in acknowledged.items())
     assert report["in_agreement"] is True, report
