@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test migrate demo check-broker clean bench-search bench-freshness
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -30,6 +30,11 @@ run: check-broker demo
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Broker faults on RabbitMQ nodes the tests start themselves (free ports, own data; needs Debian's rabbitmq-server):
+# an outage during writes, expired requests, and a three-node cluster with quorum queues losing a node.
+test-cluster: $(VENV)/.dev-installed
+	TSUHAN_CLUSTER_TESTS=1 $(PY) -m pytest tests/integration/test_broker_faults.py tests/cluster $(PYTEST_ARGS)
 
 clean:
 	rm -rf var/*.db var/*.db-wal var/*.db-shm var/log

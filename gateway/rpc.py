@@ -1,11 +1,17 @@
-"""RPC from the gateway to the services: a small pool of Nameko standalone proxies, safe for a threaded server."""
+"""RPC from the gateway to the services: a small pool of Nameko standalone proxies, safe for a threaded server.
+
+Every request expires when its proxy stops waiting (``services.common.deadlines``): a service that gets it later,
+after an outage, drops it instead of running it.
+"""
 import contextlib
 import logging
 import queue
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common.deadlines import ClusterRpcProxy
 from services.common.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -51,8 +57,9 @@ class RpcPool:
             raise
         except RpcTimeout as exc:
             raise ServiceUnavailable("timeout") from exc
-        except (ConnectionError, OSError) as exc:
-            raise ServiceUnavailable(str(exc)) from exc
+        except (ConnectionError, OSError, AMQPError, KombuError) as exc:
+            # the broker went away, or a node of the cluster took this proxy's reply queue with it
+            raise ServiceUnavailable(f"{type(exc).__name__}: {exc}") from exc
         finally:
             if healthy:
                 try:

@@ -1,7 +1,10 @@
 """Start every service and the gateway, wait until /healthz is green, print the URL and demo logins.
 
-Ctrl-C (or SIGTERM) stops them all. Logs go to var/log/<name>.log.
+A process that exits is started again after a pause that doubles with each exit in a row (1 s up to 60 s; a process
+that ran for a minute starts again from 1 s), said on the terminal and in its log. Ctrl-C (or SIGTERM) stops them
+all. Logs go to var/log/<name>.log.
 """
+import contextlib
 import json
 import os
 import signal
@@ -18,18 +21,71 @@ from services.common.config import SERVICE_NAMES, env, var_dir  # noqa: E402
 from services.demo import demo_logins, demo_password  # noqa: E402
 
 
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 60.0
+STEADY_SECONDS = 60.0  # a process that ran this long counts as healthy: its next restart waits FIRST_PAUSE again
+
+
+def restart_pause(exits_in_a_row):
+    """Seconds to wait before starting a process again after its ``exits_in_a_row``-th exit in a row (1, 2, ...)."""
+    return min(FIRST_PAUSE * 2 ** (exits_in_a_row - 1), LONGEST_PAUSE)
+
+
+class Supervised:
+    """One process of the system, started again whenever it exits."""
+
+    def __init__(self, name, args, log_dir):
+        self.name, self.args, self.log_path = name, args, log_dir / f"{name}.log"
+        self.exits_in_a_row = 0
+        self.restart_at = None
+        self.start()
+
+    def start(self):
+        self.started_at = time.time()
+        self.restart_at = None
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        log.close()
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def poll(self):
+        return self.process.poll()
+
+    def wait(self, timeout=None):
+        return self.process.wait(timeout=timeout)
+
+    def supervise(self, now=None):
+        """Notice an exit and schedule the restart; start the process again when its pause is over."""
+        now = time.time() if now is None else now
+        if self.restart_at is None and self.process.poll() is not None:
+            if now - self.started_at >= STEADY_SECONDS:
+                self.exits_in_a_row = 0
+            self.exits_in_a_row += 1
+            pause = restart_pause(self.exits_in_a_row)
+            self.restart_at = now + pause
+            message = (f"{self.name} exited (code {self.process.returncode}); starting it again in {pause:g} s "
+                       f"(exit {self.exits_in_a_row} in a row)")
+            print(f"{message}; see {self.log_path}", file=sys.stderr, flush=True)
+            with open(self.log_path, "a") as log:
+                log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} run_all: {message}\n")
+        elif self.restart_at is not None and now >= self.restart_at:
+            self.start()
+
+
 def start(name, args, log_dir):
-    log = open(log_dir / f"{name}.log", "ab")
-    return subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return Supervised(name, args, log_dir)
 
 
 def wait_healthy(url, processes, seconds=60):
     deadline = time.time() + seconds
     last = None
     while time.time() < deadline:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                return f"{name} exited (see var/log/{name}.log)"
+        for process in processes.values():
+            process.supervise()
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return None if response.status == 200 else response.read()
@@ -43,7 +99,7 @@ def wait_healthy(url, processes, seconds=60):
 
 def sync_demo_index():
     """The demo's events may go out before the search service has its queues: make the index agree with the owners."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.deadlines import ClusterRpcProxy
 
     from services.common.config import amqp_uri
     from services.demo import DEMO_COMPANY_ID
@@ -80,14 +136,17 @@ def main():
         "--workers", env("GATEWAY_WORKERS", "2"), "--threads", "8", "--access-logfile", "-"], log_dir)
 
     def stop(*_args):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the stopping
         for process in processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
         for process in processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
@@ -106,11 +165,9 @@ def main():
         print(f"Mail sent (e.g. registration notifications) is kept in {var_dir() / 'mail'}/")
     print(f"Logs: {log_dir}/   Stop: Ctrl-C\n", flush=True)
     while True:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(f"{name} stopped (exit {process.returncode}); see var/log/{name}.log", file=sys.stderr)
-                stop()
-        time.sleep(1)
+        for process in processes.values():
+            process.supervise()
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def main(argv):
     if command in ("reconcile", "rebuild") and len(args) == 1 and args[0].isdigit():
         import json
 
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from services.common.deadlines import ClusterRpcProxy
 
         scope = {"company_id": int(args[0]), "role": "system"}
         with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=3600) as rpc:

@@ -9,7 +9,7 @@ Start one, then run the command again:
   - Debian/Ubuntu:  sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached
   - Docker:         docker run -d -p 5672:5672 rabbitmq:3.13-management
   - this project's docker-compose.yml:
-                    SECRET_KEY=x TRACKING_SECRET=x docker compose up -d rabbitmq
+                    SECRET_KEY=x TRACKING_SECRET=x RABBITMQ_ERLANG_COOKIE=x docker compose up -d rabbitmq1
                     and AMQP_URI=amqp://tsuhan:tsuhan@127.0.0.1:5672/
   - elsewhere:      set AMQP_URI to a broker you have (amqp://user:password@host:5672/)"""
 

@@ -49,7 +49,18 @@ def database_url(service):
 
 
 def rpc_timeout():
+    """Seconds the gateway waits for a service's reply; its requests expire then."""
     return float(env("RPC_TIMEOUT", "10"))
+
+
+def rpc_call_timeout():
+    """Seconds a service waits for another's reply (never past the deadline of the request it is handling)."""
+    return float(env("RPC_CALL_TIMEOUT", "30"))
+
+
+def queue_type():
+    """``classic`` or ``quorum``: how the services' durable queues are declared."""
+    return env("RABBITMQ_QUEUE_TYPE", "classic")
 
 
 def _quiet_loggers():
@@ -64,6 +75,8 @@ def nameko_config(service):
         "AMQP_URI": amqp_uri(),
         "max_workers": env_int("MAX_WORKERS", 10),
         "parent_calls_tracked": 10,
+        "RPC_CALL_TIMEOUT": rpc_call_timeout(),
+        "QUEUE_TYPE": queue_type(),
         "DATABASE_URL": database_url(service),
         "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS", "1")),
         "SEARCH_COLUMNS": env("SEARCH_COLUMNS", "on"),

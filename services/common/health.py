@@ -21,7 +21,7 @@ def probe(service_name, amqp_uri, timeout=5.0):
 
     if not broker_answers(amqp_uri, timeout=timeout):
         return False, f"no broker answers at {masked(amqp_uri)}"
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from .deadlines import ClusterRpcProxy
 
     try:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:

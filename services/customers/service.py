@@ -2,10 +2,10 @@
 import logging
 
 import eventlet
-from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
 
 from services.common.db import Database
+from services.common.deadlines import RpcProxy
+from services.common.entrypoints import event_handler, rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
 from services.common.requests import HandledRequests

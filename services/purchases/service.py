@@ -1,8 +1,9 @@
 """Nameko wiring of the purchases service: RPC entrypoints and the database."""
-from nameko.rpc import RpcProxy, rpc
 
 from services.common import arguments
 from services.common.db import Database
+from services.common.deadlines import RpcProxy
+from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
 from services.common.requests import HandledRequests

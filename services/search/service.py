@@ -1,10 +1,11 @@
 """Nameko wiring of the search service: event handlers that keep the index, and the search RPC."""
 import logging
 
-from nameko.events import SERVICE_POOL, event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.events import SERVICE_POOL
 
 from services.common.db import Database
+from services.common.deadlines import RpcProxy
+from services.common.entrypoints import event_handler, rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
 from services.common.requests import HandledRequests

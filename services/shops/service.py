@@ -1,8 +1,8 @@
 """Nameko wiring of the shops service: RPC entrypoints and the database. Logic lives in the modules beside it."""
-from nameko.rpc import rpc
 
 from services.common import arguments
 from services.common.db import Database
+from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS, AuthenticationFailed
 from services.common.health import health_report
 from services.common.requests import HandledRequests

@@ -14,7 +14,8 @@ from tests.support import HUNG_SECONDS, ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-INFRA = ("rabbitmq", "postgres")
+BROKERS = ("rabbitmq1", "rabbitmq2", "rabbitmq3")
+INFRA = (*BROKERS, "postgres")
 APP = (*SERVICE_NAMES, "gateway", "migrate")
 
 
@@ -35,7 +36,8 @@ def _seconds(value):
 
 def test_every_part_of_the_system_is_described():
     assert set(SERVICES) == {*INFRA, "migrate", "gateway", *SERVICE_NAMES}
-    assert SERVICES["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    for broker in BROKERS:
+        assert SERVICES[broker]["image"] == "rabbitmq:3.13-management"
     assert SERVICES["postgres"]["image"] == "postgres:16"
 
 
@@ -65,7 +67,8 @@ def test_health_checks_not_sleep_loops():
             assert definition.get("healthcheck", {}).get("test"), f"{name} has no health check"
     for name in SERVICE_NAMES:
         assert SERVICES[name]["healthcheck"]["test"] == ["CMD", "python", "-m", "services", "health", name]
-    assert SERVICES["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    for broker in BROKERS:
+        assert SERVICES[broker]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
     pg_isready = SERVICES["postgres"]["healthcheck"]["test"]
     # Over TCP: during the image's init scripts the Unix socket already answers, the TCP port does not.
     assert pg_isready[:2] == ["CMD", "pg_isready"] and pg_isready[pg_isready.index("-h") + 1] == "127.0.0.1"
@@ -76,11 +79,11 @@ def test_health_checks_not_sleep_loops():
 def test_dependencies_wait_for_health():
     for name in SERVICE_NAMES:
         depends = SERVICES[name]["depends_on"]
-        assert depends["rabbitmq"]["condition"] == "service_healthy"
+        assert all(depends[broker]["condition"] == "service_healthy" for broker in BROKERS)
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["migrate"]["condition"] == "service_completed_successfully"
     gateway = SERVICES["gateway"]["depends_on"]
-    assert gateway["rabbitmq"]["condition"] == "service_healthy"
+    assert all(gateway[broker]["condition"] == "service_healthy" for broker in BROKERS)
     for name in SERVICE_NAMES:
         assert gateway[name]["condition"] == "service_healthy"
     assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -115,8 +118,9 @@ def test_secrets_must_be_given_and_the_gateway_publishes_its_port():
     assert environment["AMQP_URI"].startswith("amqp://") and environment["PUBLIC_BASE_URL"]
     assert SERVICES["mailhistory"]["environment"]["TRACKING_SECRET"].startswith("${TRACKING_SECRET:?")
     assert "8000:8000" in SERVICES["gateway"]["ports"]
-    for port in SERVICES["rabbitmq"].get("ports", []):  # the broker is reachable from this host only
-        assert port.startswith("127.0.0.1:"), port
+    for broker in BROKERS:
+        for port in SERVICES[broker].get("ports", []):  # the brokers are reachable from this host only
+            assert port.startswith("127.0.0.1:"), port
 
 
 def test_the_image_runs_the_gateway_as_a_user_and_leaves_local_files_out():
@@ -153,3 +157,26 @@ def test_the_health_command_reports_a_running_service(stack):
                             capture_output=True, text=True, timeout=HUNG_SECONDS)
     assert result.returncode == 0, result.stderr
     assert "'status': 'ok'" in result.stdout
+
+
+def test_the_brokers_form_one_cluster_and_the_services_use_every_node_and_quorum_queues():
+    conf = (ROOT / "deploy/rabbitmq/cluster.conf").read_text()
+    hostnames = [SERVICES[broker]["hostname"] for broker in BROKERS]
+    assert hostnames == list(BROKERS)
+    for index, hostname in enumerate(hostnames, 1):
+        assert f"cluster_formation.classic_config.nodes.{index} = rabbit@{hostname}" in conf
+        assert "./deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in SERVICES[hostname]["volumes"]
+        assert f"{hostname}-data:/var/lib/rabbitmq" in SERVICES[hostname]["volumes"]
+    cookies = {SERVICES[broker]["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] for broker in BROKERS}
+    assert len(cookies) == 1 and "${RABBITMQ_ERLANG_COOKIE:?" in cookies.pop()
+    for name in (*SERVICE_NAMES, "gateway"):
+        environment = SERVICES[name]["environment"]
+        assert [uri.split("@")[1] for uri in environment["AMQP_URI"].split(";")] == [
+            f"{hostname}:5672/" for hostname in hostnames], name
+        assert environment["RABBITMQ_QUEUE_TYPE"] == "quorum", name
+
+
+def test_every_long_running_container_is_started_again_when_it_stops():
+    for name, definition in SERVICES.items():
+        if name != "migrate":
+            assert definition.get("restart") == "unless-stopped", name
