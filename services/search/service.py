@@ -20,12 +20,13 @@ _page = schemas.SearchPage()
 
 def _indexing(source, event_type):
     """An event handler applying ``event_type`` from ``source`` to the index. Replicas share the queue; a failure
-    puts the event back, and applying it twice changes nothing (versions)."""
+    puts the event back, and applying it twice changes nothing (versions). An event that skips versions makes the
+    index ask the owner for the entity."""
 
     @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
     def handle(self, event):
         with self.db.unit_of_work() as session:
-            indexer.apply(session, event)
+            indexer.apply(session, event, rebuild.owner_state(self._owners()))
 
     handle.__name__ = f"on_{source}_{event_type}"
     return handle
@@ -61,6 +62,14 @@ class SearchService:
         parsed = Scope.parse(scope)
         parsed.ensure_company_wide()
         return rebuild.reconcile(self.db.read, self._owners(), parsed.as_dict())
+
+    @rpc_method
+    def repair(self, scope):
+        """Set right, entity by entity, what reconcile finds in disagreement (no full rebuild). Returns {repaired:
+        {entity: count}, in_agreement}."""
+        parsed = Scope.parse(scope)
+        parsed.ensure_company_wide()
+        return rebuild.repair(self.db.unit_of_work, self.db.read, self._owners(), parsed.as_dict())
 
     @rpc_method
     def export_rows(self, scope, conditions, columns=None, after_id=0, limit=5000):
