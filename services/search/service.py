@@ -1,5 +1,6 @@
 """Nameko wiring of the search service: event handlers that keep the index, and the search RPC."""
 import logging
+import os
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import RpcProxy, rpc
@@ -15,6 +16,7 @@ from .models import OutboxEvent
 
 log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
+REPLICA = os.getpid()  # which replica answered, in its health report (one process each)
 _page = schemas.SearchPage()
 
 
@@ -113,8 +115,9 @@ class SearchService:
 
     @rpc_method
     def health(self):
-        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}}."""
-        return {**health_report(self.name, self.db), "columns": self.columns.report()}
+        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}, replica (its
+        process id)}."""
+        return {**health_report(self.name, self.db), "columns": self.columns.report(), "replica": REPLICA}
 
     @rpc_method
     def count(self, scope, conditions, sections=True):
