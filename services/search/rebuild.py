@@ -1,7 +1,8 @@
-"""Rebuilding the index from the owners, and checking that index and owners agree (reconciliation).
+"""Rebuilding the index from the owners, checking that index and owners agree (reconciliation), and setting right
+what disagrees entity by entity (repair).
 
-Both page through the owners' ``export_for_index`` RPCs (event envelopes by id), so they work at any time, also
-while events keep arriving: an envelope is applied only when newer than what the index holds.
+All page through the owners' ``export_for_index`` RPCs (event envelopes by id; a page of one for a single entity),
+so they work at any time, also while events keep arriving: each entity is claimed as an event claims it.
 """
 from sqlalchemy import delete, select
 
