@@ -6,7 +6,7 @@ so they work at any time, also while events keep arriving: each entity is claime
 """
 from sqlalchemy import delete, select
 
-from .indexer import claim_many, follow_owner, lock_customers, note_changes, repair_entity, write_page
+from .indexer import claim_many, lock_customers, note_changes, repair_entity, write_page
 from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
                      IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
@@ -69,12 +69,12 @@ def rebuild(unit_of_work, owners, scope):
         counts[entity] = 0
         for page in owner_pages(owners, scope, fetch):
             with unit_of_work() as session:
-                load_page(session, entity, page, owner_state(owners))
+                load_page(session, entity, page)
             counts[entity] += len(page)
     return counts
 
 
-def load_page(session, entity, page, owner=None):
+def load_page(session, entity, page):
     """Write a page of the owner's envelopes into the index. Its entities are claimed as events claim theirs, and the
     customers whose summaries it touches locked first (all at once, in ascending order, as an event locks its own):
     the page and the events applied meanwhile wait for one another instead of failing."""
@@ -86,14 +86,9 @@ def load_page(session, entity, page, owner=None):
         lock_customers(session, {e["data"]["customer_id"] for e in page})
     applied = claim_many(session, entity, [e["entity_id"] for e in page])
     # The page is the owner's state and the company's rows were cleared: written even at the version applied. A
-    # higher version applied is an event newer than the page, or one whose version the owner never gave: with
-    # ``owner``, the owner is asked again for that entity (now that it is claimed) and its answer written.
+    # higher version applied is an event newer than the page (events skipping versions took the owner's state): its
+    # data stays.
     write_page(session, entity, [e for e in page if e["version"] >= applied[str(e["entity_id"])]])
-    if owner is not None:
-        for envelope in page:
-            if envelope["version"] < applied[str(envelope["entity_id"])]:
-                follow_owner(session, envelope, owner(entity, envelope["entity_id"], envelope["company_id"]),
-                             applied[str(envelope["entity_id"])])
 
 
 def reconcile(read, owners, scope):

@@ -50,7 +50,7 @@ def test_a_rebuild_while_customers_and_purchases_keep_changing_ends_in_agreement
     producer.start()
     try:
         wait_for(lambda: len(rounds) >= 2, timeout=60, message="changes flowing")
-        counts = [rpc.search.rebuild(scope) for _ in range(3)]
+        counts = [rpc.search.rebuild(scope) for _ in range(2)]
         wait_for(lambda: len(rounds) >= 6, timeout=60, message="changes flowing after the rebuilds")
     finally:
         stop.set()

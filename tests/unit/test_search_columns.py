@@ -351,8 +351,6 @@ def test_a_rebuild_keeps_an_event_newer_than_the_page_it_read(index):
 
     class Customers:
         def export_for_index(self, scope, after, limit):
-            if limit == 1:  # asked for that one customer again: what the owner holds now
-                return [newer] if after < int(customer["entity_id"]) else []
             if after:
                 return []
             with factory() as session:  # the event arrives between the page's reading and its applying
