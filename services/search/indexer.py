@@ -147,9 +147,11 @@ def lock_customers(session, customer_ids):
     if session.bind.dialect.name != "postgresql":
         return
     locked = session.info.setdefault("locked_customers", set())
-    for customer_id in sorted(set(customer_ids) - locked):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(customer_id)})
-        locked.add(customer_id)
+    wanted = sorted(int(customer_id) for customer_id in set(customer_ids) - locked)
+    if wanted:  # one statement, taking them in the order of the sorted keys
+        session.execute(text("SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS key "
+                             "ORDER BY key) AS wanted"), {"keys": wanted})
+        locked.update(wanted)
 
 
 def refresh_summary(session, company_id, customer_id):
