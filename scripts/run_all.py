@@ -97,6 +97,22 @@ def wait_healthy(url, processes, seconds=60):
     return last
 
 
+def wait_answering(service, processes, seconds=60):
+    """Wait until the service answers its health RPC (its queues exist then); returns what went wrong, or None."""
+    from services.common.config import amqp_uri
+    from services.common.health import probe
+
+    deadline, detail = time.time() + seconds, ""
+    while time.time() < deadline:
+        for process in processes.values():
+            process.supervise()
+        ok, detail = probe(service, amqp_uri())
+        if ok:
+            return None
+        time.sleep(0.5)
+    return detail
+
+
 def sync_demo_index():
     """The demo's events may go out before the search service has its queues: make the index agree with the owners."""
     from services.common.deadlines import ClusterRpcProxy
@@ -121,19 +137,6 @@ def main():
     log_dir.mkdir(exist_ok=True)
     python = sys.executable
     processes = {}
-    if env("SMTP_SINK", "1") == "1":
-        # Mail sent by the quick start stays on this machine, as files under var/mail/.
-        processes["mail-sink"] = start("mail-sink", [
-            python, "scripts/mail_sink.py", "--host", env("SMTP_HOST", "127.0.0.1"), "--port", env("SMTP_PORT", "2525"),
-            "--dir", str(var_dir() / "mail")], log_dir)
-    for name in SERVICE_NAMES:
-        replicas = int(env("SEARCH_REPLICAS", "1")) if name == "search" else 1
-        for replica in range(replicas):
-            label = name if replicas == 1 else f"{name}-{replica + 1}"
-            processes[label] = start(label, [python, "-m", "services", "run", name], log_dir)
-    processes["gateway"] = start("gateway", [
-        python, "-m", "gunicorn", "gateway.wsgi:app", "--bind", f"{host}:{port}",
-        "--workers", env("GATEWAY_WORKERS", "2"), "--threads", "8", "--access-logfile", "-"], log_dir)
 
     def stop(*_args):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the stopping
@@ -151,6 +154,28 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    if env("SMTP_SINK", "1") == "1":
+        # Mail sent by the quick start stays on this machine, as files under var/mail/.
+        processes["mail-sink"] = start("mail-sink", [
+            python, "scripts/mail_sink.py", "--host", env("SMTP_HOST", "127.0.0.1"), "--port", env("SMTP_PORT", "2525"),
+            "--dir", str(var_dir() / "mail")], log_dir)
+    # Search first: the owners publish what waits in their outboxes (the demo's events) as soon as they start, and
+    # an event published before search's queues exist reaches no one.
+    for name in sorted(SERVICE_NAMES, key=lambda n: n != "search"):
+        replicas = int(env("SEARCH_REPLICAS", "1")) if name == "search" else 1
+        for replica in range(replicas):
+            label = name if replicas == 1 else f"{name}-{replica + 1}"
+            processes[label] = start(label, [python, "-m", "services", "run", name], log_dir)
+        if name == "search":
+            problem = wait_answering("search", processes)
+            if problem:
+                print("通販CRM did not start:", problem, file=sys.stderr)
+                stop()
+    processes["gateway"] = start("gateway", [
+        python, "-m", "gunicorn", "gateway.wsgi:app", "--bind", f"{host}:{port}",
+        "--workers", env("GATEWAY_WORKERS", "2"), "--threads", "8", "--access-logfile", "-"], log_dir)
+
     problem = wait_healthy(f"http://{host}:{port}/healthz", processes)
     if problem:
         print("通販CRM did not become healthy:", problem if isinstance(problem, str) else json.loads(problem),

@@ -7,6 +7,7 @@
   demo                    load the demo company into empty databases
   reconcile <company id>  report whether the search index agrees with the owners (exit 1 when it does not)
   rebuild <company id>    reload the company's search index from the owners
+  repair <company id>     set right, entity by entity, what reconcile finds (exit 1 when still not in agreement)
 """
 import sys
 
@@ -48,7 +49,7 @@ def main(argv):
         ok, detail = probe(args[0], amqp_uri())
         print(detail, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 1
-    if command in ("reconcile", "rebuild") and len(args) == 1 and args[0].isdigit():
+    if command in ("reconcile", "rebuild", "repair") and len(args) == 1 and args[0].isdigit():
         import json
 
         from services.common.deadlines import ClusterRpcProxy

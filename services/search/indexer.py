@@ -2,11 +2,13 @@
 its entity changes nothing."""
 import datetime as dt
 import json
+import logging
 import operator
 import re
 import time
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common import pgcopy
 from services.common.contracts import Timestamp
@@ -15,6 +17,7 @@ from services.common.text import fold_for_matching
 from .models import (AppliedVersion, CustomerSummary, IndexChange, IndexedAddressState, IndexedChoice,
                      IndexedCustomer, IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
+log = logging.getLogger(__name__)
 _time = Timestamp()
 # The form the owners publish moments in (Timestamp's output): parsed directly, the same moment Timestamp would give.
 _PUBLISHED_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?[+-]\d{2}:\d{2}")
@@ -35,16 +38,41 @@ def _date(value):
     return dt.date.fromisoformat(value) if value else None
 
 
-def fresh(session, entity, entity_id, version):
-    """True (and the version noted) when this version is newer than the one applied for the entity."""
-    applied = session.get(AppliedVersion, (entity, str(entity_id)))
-    if applied is not None and applied.version >= version:
-        return False
-    if applied is None:
-        session.add(AppliedVersion(entity=entity, entity_id=str(entity_id), version=version))
+def claim(session, entity, entity_id):
+    """The version applied for an entity (0: none yet), its ``applied_versions`` row locked to the end of the
+    transaction, so that the changes of one entity are applied one after another whichever replica, worker or rebuild
+    applies them, and none fails on a row another inserted meanwhile.
+
+    The row is inserted first when missing (version 0): on SQLite that write takes the database's write lock at once;
+    on PostgreSQL an insert of a row another transaction has just inserted waits for it and then does nothing, and
+    FOR UPDATE holds the row."""
+    session.execute(_insert(session, AppliedVersion).values(entity=entity, entity_id=str(entity_id), version=0)
+                    .on_conflict_do_nothing())
+    return session.scalar(select(AppliedVersion.version).where(
+        AppliedVersion.entity == entity, AppliedVersion.entity_id == str(entity_id)).with_for_update())
+
+
+def note_version(session, entity, entity_id, version):
+    """Note the version now applied for a claimed entity (0 forgets it: the index holds nothing of it)."""
+    which = (AppliedVersion.entity == entity, AppliedVersion.entity_id == str(entity_id))
+    if version:
+        session.execute(update(AppliedVersion).where(*which).values(version=version))
     else:
-        applied.version = version
-    return True
+        session.execute(delete(AppliedVersion).where(*which))
+
+
+def _insert(session, model):
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model.__table__)
+
+
+def upsert(session, model, row, update_only=None):
+    """Insert an index row, or update the row with its key (``update_only``: just those columns of it). A statement of
+    its own, not the ORM's read-then-write: a rebuild clearing the company meanwhile, or another transaction inserting
+    the same row, never makes it fail."""
+    insert = _insert(session, model).values(**row)
+    keys = [column.name for column in model.__table__.primary_key]
+    changed = {name: insert.excluded[name] for name in (update_only or row) if name not in keys}
+    session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed))
 
 
 def customer_row(event):
@@ -99,26 +127,31 @@ def activity_row(event):
             "occurred_at": _moment(data["occurred_at"])}
 
 
-def apply_customer(session, event):
-    if not fresh(session, "customer", event["entity_id"], event["version"]):
-        return False
+def write_customer(session, event):
     customer_id = int(event["entity_id"])
     session.execute(delete(IndexedChoice).where(IndexedChoice.customer_id == customer_id))
     if event["event_type"] == "customer_deleted":
         session.execute(delete(IndexedCustomer).where(IndexedCustomer.id == customer_id))
-        return True
-    row, choices = customer_row(event)
-    session.merge(IndexedCustomer(**row))
-    session.add_all(IndexedChoice(**choice) for choice in choices)
-    return True
+    else:
+        row, choices = customer_row(event)
+        upsert(session, IndexedCustomer, row)
+        session.add_all(IndexedChoice(**choice) for choice in choices)
+    return [("customer", customer_id)]
 
 
-def lock_customer(session, customer_id):
-    """Serialise the summary work of one customer across replicas and workers: two purchases of the same customer
-    applied at once would each count only their own and the later commit would win. On PostgreSQL a transaction
-    advisory lock (held to commit) orders them; SQLite writes one transaction at a time anyway."""
-    if session.bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(customer_id)})
+def lock_customers(session, customer_ids):
+    """Serialise the summary work of customers across replicas and workers: two purchases of the same customer
+    applied at once would each count only their own and the later commit would win. On PostgreSQL transaction
+    advisory locks (held to commit) order them, taken in ascending order so that two transactions locking several
+    never wait for each other in a circle; SQLite writes one transaction at a time anyway."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    locked = session.info.setdefault("locked_customers", set())
+    wanted = sorted(int(customer_id) for customer_id in set(customer_ids) - locked)
+    if wanted:  # one statement, taking them in the order of the sorted keys
+        session.execute(text("SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS key "
+                             "ORDER BY key) AS wanted"), {"keys": wanted})
+        locked.update(wanted)
 
 
 def refresh_summary(session, company_id, customer_id):
@@ -128,95 +161,85 @@ def refresh_summary(session, company_id, customer_id):
         select(func.min(IndexedPurchase.purchased_at), func.count(), func.coalesce(func.sum(IndexedPurchase.billed_amount), 0),
                func.max(IndexedPurchase.shipped_at))
         .where(*counted)).one()
-    latest = session.scalars(select(IndexedPurchase).where(*counted)
+    latest = session.execute(select(IndexedPurchase.purchased_at, IndexedPurchase.order_code, IndexedPurchase.id)
+                             .where(*counted)
                              .order_by(IndexedPurchase.purchased_at.desc(), IndexedPurchase.id.desc()).limit(1)).first()
-    summary = session.get(CustomerSummary, customer_id) or CustomerSummary(customer_id=customer_id, company_id=company_id,
-                                                                          address_errors=0)
-    summary.first_purchase_at, summary.purchase_count, summary.purchase_total = first, count, total
-    summary.latest_purchase_at = latest.purchased_at if latest else None
-    summary.latest_shipped_at = shipped  # the latest shipment, whichever purchase it was
-    summary.latest_order_code = latest.order_code if latest else ""
-    summary.latest_purchase_id = latest.id if latest else None
-    session.merge(summary)
+    figures = {"first_purchase_at": first, "purchase_count": count, "purchase_total": total,
+               "latest_purchase_at": latest.purchased_at if latest else None,
+               "latest_shipped_at": shipped,  # the latest shipment, whichever purchase it was
+               "latest_order_code": latest.order_code if latest else "",
+               "latest_purchase_id": latest.id if latest else None}
+    upsert(session, CustomerSummary, {"customer_id": customer_id, "company_id": company_id, "address_errors": 0,
+                                      **figures}, update_only=figures)
 
 
-def apply_purchase(session, event):
+def indexed_buyer(session, purchase_id):
+    """The customer the index has a purchase under (None: not indexed)."""
+    return session.scalar(select(IndexedPurchase.customer_id).where(IndexedPurchase.id == purchase_id))
+
+
+def write_purchase(session, event):
     data = event["data"]
-    lock_customer(session, data["customer_id"])
-    if not fresh(session, "purchase", event["entity_id"], event["version"]):
-        return False
     purchase_id = int(event["entity_id"])
     # an order recorded again may name another customer: the one it leaves is summarised again too
-    previous = session.get(IndexedPurchase, purchase_id)
-    left = previous.customer_id if previous is not None and previous.customer_id != data["customer_id"] else None
-    if left is not None:
-        lock_customer(session, left)
+    buyers = {data["customer_id"]} | ({indexed_buyer(session, purchase_id)} - {None})
+    lock_customers(session, buyers)  # already held unless the owner's state names another customer than the event
     session.execute(delete(IndexedLine).where(IndexedLine.purchase_id == purchase_id))
     if event["event_type"] == "purchase_deleted":
         session.execute(delete(IndexedPurchase).where(IndexedPurchase.id == purchase_id))
     else:
         row, lines = purchase_row(event)
-        session.merge(IndexedPurchase(**row))
+        upsert(session, IndexedPurchase, row)
         session.add_all(IndexedLine(**line) for line in lines)
     session.flush()
-    refresh_summary(session, event["company_id"], data["customer_id"])
-    if left is not None:
-        refresh_summary(session, event["company_id"], left)
-        note_changes(session, [("summary", left)])
-    return True
+    deferred = session.info.get("deferred_summaries")
+    if deferred is not None:  # a page of purchases: each customer summarised once, when the page is written
+        deferred.update((event["company_id"], customer_id) for customer_id in buyers)
+    else:
+        for customer_id in sorted(buyers):
+            refresh_summary(session, event["company_id"], customer_id)
+    return [("purchase", purchase_id)] + [("summary", customer_id) for customer_id in sorted(buyers)]
 
 
-def apply_mail(session, event):
-    if not fresh(session, "mail", event["entity_id"], event["version"]):
-        return False
-    session.merge(IndexedMail(**mail_row(event)))
-    return True
+def write_mail(session, event):
+    upsert(session, IndexedMail, mail_row(event))
+    return [("mail", int(event["data"]["id"]))]
 
 
-def apply_mail_activity(session, event):
-    if not fresh(session, "mail_activity", event["entity_id"], event["version"]):
-        return False
-    session.merge(IndexedMailActivity(**activity_row(event)))
-    return True
+def write_mail_activity(session, event):
+    upsert(session, IndexedMailActivity, activity_row(event))
+    return [("activity", int(event["data"]["id"]))]
 
 
-def apply_address_state(session, event):
+def write_address_state(session, event):
     data = event["data"]
-    lock_customer(session, data["customer_id"])
-    if not fresh(session, "address_state", event["entity_id"], event["version"]):
-        return False
-    session.merge(IndexedAddressState(customer_id=data["customer_id"], address=data["address"],
-                                      address_error=data["address_error"]))
-    session.flush()
+    lock_customers(session, {data["customer_id"]})  # already held unless the owner's state names another customer
+    upsert(session, IndexedAddressState, {"customer_id": data["customer_id"], "address": data["address"],
+                                          "address_error": data["address_error"]})
     errors = session.scalar(select(func.count()).select_from(IndexedAddressState).where(
         IndexedAddressState.customer_id == data["customer_id"], IndexedAddressState.address_error.is_(True)))
-    summary = session.get(CustomerSummary, data["customer_id"]) or CustomerSummary(
-        customer_id=data["customer_id"], company_id=event["company_id"], purchase_count=0, purchase_total=0)
-    summary.address_errors = errors
-    session.merge(summary)
-    return True
+    upsert(session, CustomerSummary, {"customer_id": data["customer_id"], "company_id": event["company_id"],
+                                      "purchase_count": 0, "purchase_total": 0, "address_errors": errors},
+           update_only=["address_errors"])
+    return [("summary", int(data["customer_id"]))]
 
 
-HANDLERS = {
-    "customer_created": apply_customer, "customer_updated": apply_customer, "customer_deleted": apply_customer,
-    "purchase_recorded": apply_purchase, "purchase_deleted": apply_purchase,
-    "mail_updated": apply_mail, "mail_activity_recorded": apply_mail_activity,
-    "address_error_changed": apply_address_state,
+WRITERS = {  # event type → what writes its data into the index; returns the changes as the journal names them
+    "customer_created": write_customer, "customer_updated": write_customer, "customer_deleted": write_customer,
+    "purchase_recorded": write_purchase, "purchase_deleted": write_purchase,
+    "mail_updated": write_mail, "mail_activity_recorded": write_mail_activity,
+    "address_error_changed": write_address_state,
 }
+DELETIONS = {"customer": "customer_deleted", "purchase": "purchase_deleted"}  # the entities an owner deletes
 
 
-def changes_of(event):
-    """What an applied event changed, as the journal names it: [(kind, key)]."""
-    entity, data = event["entity"], event["data"]
-    if entity == "customer":
-        return [("customer", int(event["entity_id"]))]
-    if entity == "purchase":
-        return [("purchase", int(event["entity_id"])), ("summary", int(data["customer_id"]))]
-    if entity == "mail":
-        return [("mail", int(data["id"]))]
-    if entity == "mail_activity":
-        return [("activity", int(data["id"]))]
-    return [("summary", int(data["customer_id"]))]  # address state
+def customers_touched(session, event):
+    """The customers whose summary applying the event may change (to lock before the entity is claimed)."""
+    if event["entity"] == "purchase":
+        return {event["data"]["customer_id"]} | ({indexed_buyer(session, int(event["entity_id"]))} - {None})
+    if event["entity"] == "address_state":
+        return {event["data"]["customer_id"]}
+    return set()
 
 
 def note_changes(session, changes):
@@ -225,13 +248,190 @@ def note_changes(session, changes):
     session.add_all(IndexChange(kind=kind, key=key, changed_at=now) for kind, key in changes)
 
 
-def apply(session, event):
-    """Apply one event envelope; returns True when it changed the index (and journals the change)."""
-    changed = HANDLERS[event["event_type"]](session, event)
-    if changed:
-        note_changes(session, changes_of(event))
+def write(session, event):
+    """Write an envelope's data as the entity's state, note its version and journal the change."""
+    note_changes(session, WRITERS[event["event_type"]](session, event))
+    note_version(session, event["entity"], event["entity_id"], event["version"])
+
+
+def apply(session, event, owner=None):
+    """Apply one event envelope; returns True when it changed the index (and journals the change).
+
+    An event as old as (or older than) what was applied for its entity changes nothing. With ``owner``, a function
+    ``owner(entity, entity_id, company_id)`` returning the owner's envelope of the entity now (None: the owner has
+    none), the index follows the owner's versions: an event more than one version above the applied one (an update
+    missed or still on its way, or an event whose version the owner never gave) makes the index take the owner's
+    current state and version instead of the event's (``follow_owner``)."""
+    lock_customers(session, customers_touched(session, event))
+    applied = claim(session, event["entity"], event["entity_id"])
+    if event["version"] <= applied:
+        return False
+    if owner is not None and event["version"] > applied + 1:
+        state = owner(event["entity"], event["entity_id"], event["company_id"])
+        log.info("%s %s: event version %s after version %s applied; the owner's state applied instead (version %s)",
+                 event["entity"], event["entity_id"], event["version"], applied, state and state["version"])
+        return follow_owner(session, event, state, applied)
+    write(session, event)
+    return True
+
+
+def follow_owner(session, event, state, applied):
+    """Make the index hold the owner's ``state`` of the event's (claimed) entity, with the owner's version.
+
+    The owner was asked while the entity was claimed: any change of it the owner makes later comes as an event with a
+    higher version, applied after this. When the owner has no such entity, a deletion is applied (and its version
+    noted: ids are never handed out twice); otherwise what the index holds of the entity in that company is removed
+    and no version noted, so that an event for an id the owner never gave cannot hold a version back for it."""
+    entity, entity_id, company_id = event["entity"], event["entity_id"], event["company_id"]
+    if state is not None:
+        write(session, state)
+        return True
+    if event["event_type"] == DELETIONS.get(entity):
+        write(session, event)
+        return True
+    changed = remove(session, entity, int(entity_id), company_id)
+    if applied == 0:
+        note_version(session, entity, entity_id, 0)
     return changed
 
+
+def repair_entity(session, entity, entity_id, company_id, owner):
+    """Claim an entity and make the index hold the owner's state of it (a repair). Returns True when it changed.
+
+    The owner is asked once to know which customers to lock first (in the order events lock them), and again once the
+    entity is claimed: what it answers then is what the index keeps."""
+    first = owner(entity, entity_id, company_id)
+    touched = {first["data"]["customer_id"]} if first is not None and entity in ("purchase", "address_state") \
+        else set()
+    if entity == "purchase":
+        touched |= {indexed_buyer(session, int(entity_id))} - {None}
+    lock_customers(session, touched)
+    applied = claim(session, entity, entity_id)
+    event = {"entity": entity, "entity_id": str(entity_id), "company_id": company_id, "event_type": None}
+    return follow_owner(session, event, owner(entity, entity_id, company_id), applied)
+
+
+def remove(session, entity, entity_id, company_id):
+    """Take out of the index an entity its owner does not have (in that company). Returns True when something went."""
+    if entity == "customer":
+        if session.scalar(select(IndexedCustomer.company_id).where(IndexedCustomer.id == entity_id)) != company_id:
+            return False
+        note_changes(session, write_customer(session, {"entity_id": entity_id, "event_type": "customer_deleted"}))
+        return True
+    if entity == "purchase":
+        row = session.execute(select(IndexedPurchase.company_id, IndexedPurchase.customer_id)
+                              .where(IndexedPurchase.id == entity_id)).first()
+        if row is None or row.company_id != company_id:
+            return False
+        note_changes(session, write_purchase(session, {
+            "entity_id": entity_id, "event_type": "purchase_deleted", "company_id": company_id,
+            "data": {"customer_id": row.customer_id}}))
+        return True
+    model = {"mail": IndexedMail, "mail_activity": IndexedMailActivity}.get(entity)
+    if model is None:  # address states are kept by customer and address, and owners never delete them
+        return False
+    gone = session.execute(delete(model).where(model.id == entity_id, model.company_id == company_id)).rowcount
+    if gone:
+        note_changes(session, [("reset", company_id)])  # replicas' columns never take mails or activities out
+    return bool(gone)
+
+
+def upsert_many(session, model, rows, update_only=None):
+    """``upsert`` of many rows (in one statement per shape of row)."""
+    shapes = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    keys = [column.name for column in model.__table__.primary_key]
+    for names, group in shapes.items():
+        for chunk in _chunks_of(group, _ROWS_PER_STATEMENT // len(names)):
+            insert = _insert(session, model).values(chunk)
+            changed = {name: insert.excluded[name] for name in (update_only or names) if name not in keys}
+            session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+# Parameters of one multi-row statement (SQLite takes 32,766 at most): one statement per chunk, not a round trip per
+# row as an executemany is with psycopg2.
+_ROWS_PER_STATEMENT = 30000
+
+
+def insert_many(session, model, rows):
+    for chunk in _chunks_of(rows, _ROWS_PER_STATEMENT // len(rows[0])) if rows else ():
+        session.execute(model.__table__.insert().values(chunk))
+
+
+def claim_many(session, entity, entity_ids):
+    """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order."""
+    ids = sorted({str(i) for i in entity_ids})
+    for chunk in _chunks_of(ids, _ROWS_PER_STATEMENT // 3):
+        session.execute(_insert(session, AppliedVersion).values(
+            [{"entity": entity, "entity_id": i, "version": 0} for i in chunk]).on_conflict_do_nothing())
+    return dict(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
+        AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids))
+        .order_by(AppliedVersion.entity_id).with_for_update()).all())
+
+
+def write_page(session, entity, envelopes):
+    """What ``write`` does for each envelope, for many of one entity (claimed, their customers locked) in a few
+    statements: a rebuild's page."""
+    if not envelopes:
+        return
+    ids = [int(e["entity_id"]) for e in envelopes]
+    if entity == "customer":
+        mapped = [customer_row(e) for e in envelopes]
+        session.execute(delete(IndexedChoice).where(IndexedChoice.customer_id.in_(ids)))
+        upsert_many(session, IndexedCustomer, [row for row, _ in mapped])
+        insert_many(session, IndexedChoice, [choice for _, its in mapped for choice in its])
+        changes = [("customer", i) for i in ids]
+    elif entity == "purchase":
+        buyers = {e["data"]["customer_id"] for e in envelopes} | set(session.scalars(
+            select(IndexedPurchase.customer_id).where(IndexedPurchase.id.in_(ids))))
+        mapped = [purchase_row(e) for e in envelopes]
+        session.execute(delete(IndexedLine).where(IndexedLine.purchase_id.in_(ids)))
+        upsert_many(session, IndexedPurchase, [row for row, _ in mapped])
+        insert_many(session, IndexedLine, [line for _, its in mapped for line in its])
+        summarise_customers(session, envelopes[0]["company_id"], buyers)
+        changes = [("purchase", i) for i in ids] + [("summary", c) for c in sorted(buyers)]
+    elif entity in ("mail", "mail_activity"):
+        model, row = (IndexedMail, mail_row) if entity == "mail" else (IndexedMailActivity, activity_row)
+        upsert_many(session, model, [row(e) for e in envelopes])
+        changes = [("mail" if entity == "mail" else "activity", i) for i in ids]
+    else:  # address states: few, one at a time
+        changes = [change for e in envelopes for change in write_address_state(session, e)]
+    note_changes(session, changes)
+    upsert_many(session, AppliedVersion, [{"entity": entity, "entity_id": str(e["entity_id"]), "version": e["version"]}
+                                          for e in envelopes])
+
+
+def summarise_customers(session, company_id, customer_ids):
+    """``refresh_summary`` for many customers at once (their locks held)."""
+    figures = ("first_purchase_at", "latest_purchase_at", "latest_shipped_at", "latest_order_code",
+               "latest_purchase_id", "purchase_count", "purchase_total")
+    p = IndexedPurchase
+    for chunk in _chunks_of(sorted(customer_ids), 500):
+        session.execute(update(CustomerSummary).where(CustomerSummary.customer_id.in_(chunk)).values(
+            first_purchase_at=None, latest_purchase_at=None, latest_shipped_at=None, latest_order_code="",
+            latest_purchase_id=None, purchase_count=0, purchase_total=0))
+        whole = {"partition_by": p.customer_id}
+        ranked = select(
+            p.customer_id, p.purchased_at, p.order_code, p.id,
+            func.min(p.purchased_at).over(**whole).label("first_at"),
+            func.max(p.shipped_at).over(**whole).label("shipped_latest"),
+            func.count().over(**whole).label("n"), func.sum(p.billed_amount).over(**whole).label("total"),
+            func.row_number().over(partition_by=p.customer_id, order_by=(p.purchased_at.desc(), p.id.desc()))
+            .label("rn")).where(p.customer_id.in_(chunk), p.counted.is_(True)).subquery()
+        source = select(ranked.c.customer_id, literal(company_id), ranked.c.first_at, ranked.c.purchased_at,
+                        ranked.c.shipped_latest, ranked.c.order_code, ranked.c.id, ranked.c.n, ranked.c.total,
+                        literal(0)).where(ranked.c.rn == 1)
+        insert = _insert(session, CustomerSummary).from_select(
+            ["customer_id", "company_id", "first_purchase_at", "latest_purchase_at", "latest_shipped_at",
+             "latest_order_code", "latest_purchase_id", "purchase_count", "purchase_total", "address_errors"], source)
+        session.execute(insert.on_conflict_do_update(index_elements=["customer_id"],
+                                                     set_={name: insert.excluded[name] for name in figures}))
+
+
+def _chunks_of(values, size):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 BULK_TABLES = {"customer": IndexedCustomer, "choice": IndexedChoice, "purchase": IndexedPurchase,
                "line": IndexedLine, "mail": IndexedMail, "mail_activity": IndexedMailActivity,

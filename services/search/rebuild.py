@@ -1,23 +1,37 @@
-"""Rebuilding the index from the owners, and checking that index and owners agree (reconciliation).
+"""Rebuilding the index from the owners, checking that index and owners agree (reconciliation), and setting right
+what disagrees entity by entity (repair).
 
-Both page through the owners' ``export_for_index`` RPCs (event envelopes by id), so they work at any time, also
-while events keep arriving: an envelope is applied only when newer than what the index holds.
+All page through the owners' ``export_for_index`` RPCs (event envelopes by id; a page of one for a single entity),
+so they work at any time, also while events keep arriving: each entity is claimed as an event claims it.
 """
 from sqlalchemy import delete, select
 
-from .indexer import apply, note_changes
+from .indexer import claim_many, lock_customers, note_changes, repair_entity, write_page
 from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
                      IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
-SOURCES = (  # (entity, how to fetch a page)
-    ("customer", lambda owners, scope, after: owners["customers"].export_for_index(scope, after, 1000)),
-    ("purchase", lambda owners, scope, after: owners["purchases"].export_for_index(scope, after, 1000)),
-    ("mail", lambda owners, scope, after: owners["mailhistory"].export_for_index(scope, "mail", after, 1000)),
-    ("mail_activity", lambda owners, scope, after: owners["mailhistory"].export_for_index(scope, "mail_activity",
-                                                                                        after, 1000)),
-    ("address_state", lambda owners, scope, after: owners["mailhistory"].export_for_index(scope, "address_state",
-                                                                                        after, 1000)),
+SOURCES = (  # (entity, how to fetch a page of envelopes with ids above ``after``)
+    ("customer", lambda owners, scope, after, limit=1000: owners["customers"].export_for_index(scope, after, limit)),
+    ("purchase", lambda owners, scope, after, limit=1000: owners["purchases"].export_for_index(scope, after, limit)),
+    ("mail", lambda owners, scope, after, limit=1000: owners["mailhistory"].export_for_index(scope, "mail", after,
+                                                                                             limit)),
+    ("mail_activity", lambda owners, scope, after, limit=1000: owners["mailhistory"].export_for_index(
+        scope, "mail_activity", after, limit)),
+    ("address_state", lambda owners, scope, after, limit=1000: owners["mailhistory"].export_for_index(
+        scope, "address_state", after, limit)),
 )
+
+
+def owner_state(owners):
+    """``owner(entity, entity_id, company_id)``: the owner's envelope of one entity now, or None when the company has
+    no such entity (the owner's export page of one envelope that starts at that id)."""
+    fetches = dict(SOURCES)
+
+    def owner(entity, entity_id, company_id):
+        page = fetches[entity](owners, {"company_id": company_id, "role": "system"}, int(entity_id) - 1, 1)
+        return page[0] if page and str(page[0]["entity_id"]) == str(entity_id) else None
+
+    return owner
 
 
 def owner_pages(owners, scope, fetch):
@@ -44,7 +58,7 @@ def clear_company(session, company_id):
 
 
 def rebuild(unit_of_work, owners, scope):
-    """Clear the company's index and load it again from the owners. Returns how many of each were applied.
+    """Clear the company's index and load it again from the owners. Returns how many of each were loaded.
 
     While it runs, the company's searches see the index filling up again; events keep being applied, and one newer
     than the owner's page it concerns is kept."""
@@ -55,41 +69,71 @@ def rebuild(unit_of_work, owners, scope):
         counts[entity] = 0
         for page in owner_pages(owners, scope, fetch):
             with unit_of_work() as session:
-                # The page is loaded afresh: forget the versions noted for its entities, unless an event newer than
-                # the page was applied since the page was read (that event's data stays).
-                fetched = {str(e["entity_id"]): e["version"] for e in page}
-                noted = session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
-                    AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(list(fetched)))).all()
-                older = [entity_id for entity_id, version in noted if version <= fetched[entity_id]]
-                if older:
-                    session.execute(delete(AppliedVersion).where(AppliedVersion.entity == entity,
-                                                                 AppliedVersion.entity_id.in_(older)))
-                for envelope in page:
-                    apply(session, envelope)
-                    counts[entity] += 1
+                load_page(session, entity, page)
+            counts[entity] += len(page)
     return counts
+
+
+def load_page(session, entity, page):
+    """Write a page of the owner's envelopes into the index. Its entities are claimed as events claim theirs, and the
+    customers whose summaries it touches locked first (all at once, in ascending order, as an event locks its own):
+    the page and the events applied meanwhile wait for one another instead of failing."""
+    if entity == "purchase":
+        ids = [int(e["entity_id"]) for e in page]
+        indexed = session.scalars(select(IndexedPurchase.customer_id).where(IndexedPurchase.id.in_(ids)))
+        lock_customers(session, {e["data"]["customer_id"] for e in page} | set(indexed))
+    elif entity == "address_state":
+        lock_customers(session, {e["data"]["customer_id"] for e in page})
+    applied = claim_many(session, entity, [e["entity_id"] for e in page])
+    # The page is the owner's state and the company's rows were cleared: written even at the version applied. A
+    # higher version applied is an event newer than the page (events skipping versions took the owner's state): its
+    # data stays.
+    write_page(session, entity, [e for e in page if e["version"] >= applied[str(e["entity_id"])]])
 
 
 def reconcile(read, owners, scope):
     """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing)."""
     report = {"in_agreement": True, "entities": {}}
     for entity, fetch in SOURCES:
-        owner_versions = {}
-        for page in owner_pages(owners, scope, fetch):
-            owner_versions.update({e["entity_id"]: e["version"] for e in page})
-        with read() as session:
-            index_versions = dict(session.execute(
-                select(AppliedVersion.entity_id, AppliedVersion.version)
-                .where(AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(list(owner_versions) or ["-"]))
-            ).all()) if owner_versions else {}
-            present = _present_ids(session, entity, scope["company_id"], index_versions)
-        stale = sorted((i for i, v in owner_versions.items() if index_versions.get(i) != v), key=int)[:100]
-        extra = sorted((i for i in present if i not in owner_versions), key=int)[:100]
-        report["entities"][entity] = {"owner": len(owner_versions), "index": len(present), "stale": stale,
-                                      "extra": extra}
-        if stale or extra or len(owner_versions) != len(present):
+        owner_count, present, stale, extra = disagreements(read, owners, scope, entity, fetch)
+        report["entities"][entity] = {"owner": owner_count, "index": len(present), "stale": stale[:100],
+                                      "extra": extra[:100]}
+        if stale or extra or owner_count != len(present):
             report["in_agreement"] = False
     return report
+
+
+def repair(unit_of_work, read, owners, scope):
+    """Set right, entity by entity, what reconciliation finds in disagreement: each stale or extra entity is claimed
+    and given the owner's state and version (or taken out, when the owner has none). Events keep being applied
+    meanwhile. Returns {"repaired": {entity: how many were set right}, "in_agreement": what a reconciliation says
+    afterwards}."""
+    owner = owner_state(owners)
+    repaired = {}
+    for entity, fetch in SOURCES:
+        _count, _present, stale, extra = disagreements(read, owners, scope, entity, fetch)
+        repaired[entity] = 0
+        for entity_id in sorted(set(stale) | set(extra), key=int):
+            with unit_of_work() as session:
+                repaired[entity] += repair_entity(session, entity, entity_id, scope["company_id"], owner)
+    return {"repaired": repaired, "in_agreement": reconcile(read, owners, scope)["in_agreement"]}
+
+
+def disagreements(read, owners, scope, entity, fetch):
+    """(the owner's count, the ids the index has, stale ids, extra ids) of one entity: stale when the index's version
+    differs from the owner's or its row is missing, extra when the owner has no such entity."""
+    owner_versions = {}
+    for page in owner_pages(owners, scope, fetch):
+        owner_versions.update({str(e["entity_id"]): e["version"] for e in page})
+    with read() as session:
+        index_versions = dict(session.execute(
+            select(AppliedVersion.entity_id, AppliedVersion.version)
+            .where(AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(list(owner_versions)))
+        ).all()) if owner_versions else {}
+        present = _present_ids(session, entity, scope["company_id"], index_versions)
+    stale = sorted((i for i, v in owner_versions.items() if index_versions.get(i) != v or i not in present), key=int)
+    extra = sorted((i for i in present if i not in owner_versions), key=int)
+    return len(owner_versions), present, stale, extra
 
 
 def _present_ids(session, entity, company_id, index_versions):

@@ -1,5 +1,6 @@
 """Nameko wiring of the search service: event handlers that keep the index, and the search RPC."""
 import logging
+import os
 
 from nameko.events import SERVICE_POOL
 
@@ -17,18 +18,20 @@ from .models import HandledRequest, OutboxEvent
 
 log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
+REPLICA = os.getpid()  # which replica answered, in its health report (one process each)
 _page = schemas.SearchPage()
 handled = HandledRequests(HandledRequest)
 
 
 def _indexing(source, event_type):
     """An event handler applying ``event_type`` from ``source`` to the index. Replicas share the queue; a failure
-    puts the event back, and applying it twice changes nothing (versions)."""
+    puts the event back, and applying it twice changes nothing (versions). An event that skips versions makes the
+    index ask the owner for the entity."""
 
     @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
     def handle(self, event):
         with self.db.unit_of_work() as session:
-            indexer.apply(session, event)
+            indexer.apply(session, event, rebuild.owner_state(self._owners()))
 
     handle.__name__ = f"on_{source}_{event_type}"
     return handle
@@ -64,6 +67,14 @@ class SearchService:
         parsed = Scope.parse(scope)
         parsed.ensure_company_wide()
         return rebuild.reconcile(self.db.read, self._owners(), parsed.as_dict())
+
+    @rpc_method
+    def repair(self, scope):
+        """Set right, entity by entity, what reconcile finds in disagreement (no full rebuild). Returns {repaired:
+        {entity: count}, in_agreement}."""
+        parsed = Scope.parse(scope)
+        parsed.ensure_company_wide()
+        return rebuild.repair(self.db.unit_of_work, self.db.read, self._owners(), parsed.as_dict())
 
     @rpc_method
     def export_rows(self, scope, conditions, columns=None, after_id=0, limit=5000):
@@ -112,8 +123,9 @@ class SearchService:
 
     @rpc_method
     def health(self):
-        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}}."""
-        return {**health_report(self.name, self.db), "columns": self.columns.report()}
+        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}, replica (its
+        process id)}."""
+        return {**health_report(self.name, self.db), "columns": self.columns.report(), "replica": REPLICA}
 
     @rpc_method
     def count(self, scope, conditions, sections=True):
