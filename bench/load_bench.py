@@ -203,13 +203,16 @@ def cpu_seconds(pid):
 
 
 def gateway_pids(master_pid):
-    """The gunicorn master and its workers."""
+    """The gunicorn master and its workers (the processes whose parent it is)."""
     pids = [master_pid]
-    try:
-        with open(f"/proc/{master_pid}/task/{master_pid}/children") as children:
-            pids += [int(p) for p in children.read().split()]
-    except OSError:
-        pass
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master_pid:
+                        pids.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
     return pids
 
 
@@ -267,18 +270,16 @@ def start_gateway(env, tmp, port, workers, threads):
 
 
 def prepare(amqp_uri):
-    """Search in agreement with the demo company's owners; the customers' ids and the shops' ids."""
+    """The demo company loaded into search; the customers' ids and the shops' ids."""
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=600) as rpc:
         for service in SERVICE_NAMES:
             wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", timeout=120,
                      message=f"{service} health")
         wait_for(lambda: rpc.search.health()["columns"]["state"] == "ready", timeout=120,
                  message="search's in-memory columns")
-        try:  # the demo's events, relayed by the owners' outboxes once they run
-            wait_for(lambda: rpc.search.reconcile(SYSTEM_SCOPE)["in_agreement"], timeout=180, interval=2,
-                     message="the demo company in search")
-        except AssertionError:
-            rpc.search.rebuild(SYSTEM_SCOPE)
+        rpc.search.rebuild(SYSTEM_SCOPE)
+        wait_for(lambda: rpc.search.reconcile(SYSTEM_SCOPE)["in_agreement"], timeout=120, interval=2,
+                 message="the demo company in search")
         ids, page = [], 1
         while True:
             found = rpc.search.search(SYSTEM_SCOPE, {}, {"page": page, "per_page": 500})["customers"]
@@ -325,13 +326,16 @@ def main():
             processes = ServiceProcesses(env, tmp)
             gateway = None
             try:
-                # search first, so that its queues exist before the owners' outboxes relay the demo's events
-                processes.start("search")
+                # the owners first: their outboxes relay the demo's events before search has queues (a rebuild
+                # loads the index at once, far sooner than applying the events one by one)
+                owners = [service for service in SERVICE_NAMES if service != "search"]
+                for service in owners:
+                    processes.start(service)
                 with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
-                    wait_for(lambda: rpc.search.health()["status"] == "ok", timeout=120, message="search health")
-                for service in SERVICE_NAMES:
-                    if service != "search":
-                        processes.start(service)
+                    for service in owners:
+                        wait_for(lambda: getattr(rpc, service).health()["outbox_pending"] == 0, timeout=300,
+                                 interval=1, message=f"{service}'s outbox relayed")
+                processes.start("search")
                 port = free_port()
                 gateway = start_gateway(env, tmp, port, args.workers, args.threads)
                 customer_ids, shop_ids = prepare(amqp_uri)
