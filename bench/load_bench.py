@@ -72,6 +72,17 @@ class _CsrfToken(html.parser.HTMLParser):
             self.token = attrs.get("value")
 
 
+def logged_in(base_url, attempts=5):
+    """log_in, tried again after a refusal (a 503 while the shops service hashes other logins' passwords)."""
+    for attempt in range(attempts):
+        try:
+            return log_in(base_url)
+        except (RuntimeError, requests.RequestException):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+
+
 def log_in(base_url):
     """A requests session logged in as the demo operator through the login form."""
     http = requests.Session()
@@ -159,7 +170,7 @@ def run_phase(label, base_url, amqp_uri, customer_ids, shop_ids, users, writers,
     """Runs ``users`` operators and ``writers`` writers for ``seconds``; returns (recorder, elapsed, load average)."""
     recorder = Recorder()
     # the operators log in before the clock starts (a login hashes a password: it is not what is measured)
-    sessions = [log_in(base_url) for _ in range(users)]
+    sessions = [logged_in(base_url) for _ in range(users)]
     stop_at = time.monotonic() + seconds
     threads = [threading.Thread(target=operator_loop, args=(http, base_url, customer_ids, stop_at, recorder, i),
                                 daemon=True) for i, http in enumerate(sessions)]
@@ -347,7 +358,7 @@ def main():
                       f"{args.threads} threads) up; {len(customer_ids)} customers indexed, in "
                       f"{time.monotonic() - started:.0f} s", flush=True)
                 for _ in range(3):  # every worker's first requests (templates, proxies) out of the figures
-                    log_in(base_url).get(f"{base_url}/customers/search/?{urllib.parse.urlencode(SEARCH_QUERY)}")
+                    logged_in(base_url).get(f"{base_url}/customers/search/?{urllib.parse.urlencode(SEARCH_QUERY)}")
                 baseline = run_phase("baseline", base_url, amqp_uri, customer_ids, shop_ids, 1, 1,
                                      args.baseline_seconds)
                 cpu_before, cpu_since = cpu_snapshot(processes, gateway), time.monotonic()
