@@ -378,7 +378,18 @@ def main():
                 processes.stop_all()
     finally:
         databases.drop_all()
+    print_logged_errors(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_logged_errors(tmp):
+    """The first errors the gateway and the services logged, so that an error counted above can be told."""
+    for name in sorted(os.listdir(tmp)):
+        if name.endswith(".log"):
+            with open(os.path.join(tmp, name), errors="replace") as log:
+                lines = [line.rstrip() for line in log if " ERROR " in line or "Error:" in line]
+            if lines:
+                print(f"{name}: {len(lines)} error lines, the first: " + " | ".join(lines[:3])[:600])
 
 
 if __name__ == "__main__":
