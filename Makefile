@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -50,3 +50,12 @@ FRESHNESS_SECONDS ?= 60
 FRESHNESS_RATE ?= 20
 bench-freshness: $(VENV)/.dev-installed
 	$(PY) -m bench.freshness_bench --seconds $(FRESHNESS_SECONDS) --rate $(FRESHNESS_RATE)
+
+# The 検索 page and the customer page under LOAD_USERS operators (default 20) with LOAD_WRITERS connector writers
+# (default 20) for LOAD_SECONDS (default 60), against a 1-operator, 1-writer baseline of the same run; every service
+# and the gateway (gunicorn) on fresh PostgreSQL databases with the demo company. LOAD_ARGS=--quick for a short try.
+LOAD_SECONDS ?= 60
+LOAD_USERS ?= 20
+LOAD_WRITERS ?= 20
+bench-load: $(VENV)/.dev-installed
+	$(PY) -m bench.load_bench --seconds $(LOAD_SECONDS) --users $(LOAD_USERS) --writers $(LOAD_WRITERS) $(LOAD_ARGS)

@@ -18,10 +18,12 @@ def _scope():
     return g.scope.as_dict()
 
 
-def _form_context():
+def _form_context(settings=None):
+    """What a customer form shows; ``settings`` as customers.get_form_settings returns them (asked for if None)."""
+    settings = settings or services().customers.get_form_settings(_scope())
     return {
-        "remark_settings": services().customers.get_remark_settings(_scope()),
-        "groups": [grp for grp in services().customers.list_groups(_scope()) if grp["in_use"]],
+        "remark_settings": settings["remark_settings"],
+        "groups": [grp for grp in settings["groups"] if grp["in_use"]],
         "shops": g.shops,
     }
 
@@ -112,9 +114,9 @@ def new():
 
 @bp.route("/<int:customer_id>")
 def show(customer_id):
-    customer = services().customers.get_customer(_scope(), customer_id)
-    return render_template("customers/show.html", customer=customer, tab="attributes", tabs=TABS,
-                           **_form_context())
+    view = services().customers.get_customer_view(_scope(), customer_id)
+    return render_template("customers/show.html", customer=view["customer"], tab="attributes", tabs=TABS,
+                           **_form_context(view))
 
 
 @bp.route("/<int:customer_id>/<any(behaviour):tab>")
@@ -126,8 +128,8 @@ def pending_tab(customer_id, tab):
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id):
-    customer = services().customers.get_customer(_scope(), customer_id)
-    context = _form_context()
+    view = services().customers.get_customer_view(_scope(), customer_id)
+    customer, context = view["customer"], _form_context(view)
     values, errors = dict(customer), {}
     for remark in context["remark_settings"]:
         values[f"remark{remark['position']}"] = customer["remarks"][remark["position"] - 1]

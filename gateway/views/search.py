@@ -236,23 +236,29 @@ def _error_lines(failure):
 
 @bp.route("/")
 def index():
+    """Three calls besides the session check: the form's settings, the mails of both families, and the saved
+    searches with the count and the page (one search.search_page)."""
     scope = g.scope.as_dict()
-    groups = [grp for grp in services().customers.list_groups(scope) if grp["in_use"]]
-    remarks = [r for r in services().customers.get_remark_settings(scope) if r["shown"]]
-    mails = {family: services().mailhistory.find_mails(scope, "", None, family) for family, _label in FAMILIES}
+    settings = services().customers.get_form_settings(scope)
+    groups = [grp for grp in settings["groups"] if grp["in_use"]]
+    remarks = [r for r in settings["remark_settings"] if r["shown"]]
+    every_mail = services().mailhistory.find_mails(scope)
+    mails = {family: [mail for mail in every_mail if mail["family"] == family] for family, _label in FAMILIES}
     context = {"groups": groups, "remarks": remarks, "mails": mails, "families": FAMILIES, "sorts": SORTS,
                "mail_kinds": MAIL_KINDS,
                "args": request.args, "labels": SECTION_LABELS, "result": None, "counts": None, "errors": [],
-               "saved": services().search.list_saved_searches(scope), "columns": EXPORT_COLUMNS,
-               "may_export": g.scope.may("may_export_customers")}
-    if request.args.get("search"):
-        paging = {"page": request.args.get("page", 1, type=int), "per_page": 50,
-                  "sort": request.args.get("sort", "member_number"), "descending": request.args.get("desc") == "1"}
-        try:
+               "saved": [], "columns": EXPORT_COLUMNS, "may_export": g.scope.may("may_export_customers")}
+    conditions, paging = None, None
+    try:
+        if request.args.get("search"):
+            paging = {"page": request.args.get("page", 1, type=int), "per_page": 50,
+                      "sort": request.args.get("sort", "member_number"),
+                      "descending": request.args.get("desc") == "1"}
             conditions = conditions_from(request.args, groups)
-            context["counts"] = services().search.count(scope, conditions)
-            context["result"] = services().search.search(scope, conditions, paging)
-        except ValidationFailed as failure:
-            context["errors"] = _error_lines(failure)
-            return render_template("customers/search.html", **context), 400
+        page = services().search.search_page(scope, conditions, paging)
+    except ValidationFailed as failure:
+        context["errors"] = _error_lines(failure)
+        context["saved"] = services().search.list_saved_searches(scope)
+        return render_template("customers/search.html", **context), 400
+    context.update(saved=page["saved"], counts=page["counts"], result=page["result"])
     return render_template("customers/search.html", **context)

@@ -49,6 +49,15 @@ class CustomersService:
             return _customer.dump(customers.get_customer(session, Scope.parse(scope), customer_id))
 
     @rpc_method
+    def get_customer_view(self, scope, customer_id):
+        """The customer page in one call: {customer, remark_settings, groups} as get_customer, get_remark_settings
+        and list_groups return them. Raises NotFound, Forbidden."""
+        scope = Scope.parse(scope)
+        with self.db.read() as session:
+            return {"customer": _customer.dump(customers.get_customer(session, scope, customer_id)),
+                    **self._form_settings(session, scope)}
+
+    @rpc_method
     def get_customer_by_member_number(self, scope, member_number):
         """One customer by member number. Raises NotFound."""
         with self.db.read() as session:
@@ -154,6 +163,18 @@ class CustomersService:
         """備考: [{position, name, shown}] for 1..10."""
         with self.db.read() as session:
             return settings.remark_settings(session, Scope.parse(scope).company_id)
+
+    @rpc_method
+    def get_form_settings(self, scope):
+        """What a customer form and the 検索 page show, in one call: {remark_settings, groups} as
+        get_remark_settings and list_groups return them."""
+        with self.db.read() as session:
+            return self._form_settings(session, Scope.parse(scope))
+
+    @staticmethod
+    def _form_settings(session, scope):
+        return {"remark_settings": settings.remark_settings(session, scope.company_id),
+                "groups": _groups.dump(groups.list_groups(session, scope.company_id, False))}
 
     @rpc_method
     def update_remark_settings(self, scope, remarks):

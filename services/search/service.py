@@ -134,6 +134,18 @@ class SearchService:
             return searching.count(session, Scope.parse(scope), conditions, bool(sections), self.columns.store)
 
     @rpc_method
+    def search_page(self, scope, conditions=None, paging=None):
+        """The 検索 page in one call: {saved, counts, result} as list_saved_searches, count (with sections) and
+        search return them; without conditions (None) counts and result are None. Raises ValidationFailed."""
+        scope = Scope.parse(scope)
+        with self.db.read() as session:
+            answer = {"saved": exports.list_saved(session, scope), "counts": None, "result": None}
+            if conditions is not None:
+                answer["counts"] = searching.count(session, scope, conditions, True, self.columns.store)
+                answer["result"] = _page.dump(searching.page(session, scope, conditions, paging, self.columns.store))
+            return answer
+
+    @rpc_method
     def search(self, scope, conditions, paging=None):
         """One page of matching customers: {page, per_page, customers}; paging {page, per_page, sort, descending}."""
         with self.db.read() as session:

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from services.common import arguments
 from services.common.contracts import field_error, load
@@ -25,8 +25,10 @@ def shop_login_id(company_id, shop_number):
 
 
 def list_shops(session, scope, include_standby=True):
+    """The company's shops (a shop account: its own) with their accounts and company, in one query: every request's
+    session check and every customer or purchase write asks for them."""
     include_standby = arguments.flag(include_standby, "include_standby")
-    query = (select(Shop).options(selectinload(Shop.account), selectinload(Shop.company))
+    query = (select(Shop).options(joinedload(Shop.account), joinedload(Shop.company))
              .where(Shop.company_id == scope.company_id).order_by(Shop.shop_number))
     if scope.is_shop:
         query = query.where(Shop.id == scope.shop_id)
