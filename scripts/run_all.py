@@ -114,7 +114,8 @@ def wait_answering(service, processes, seconds=60):
 
 
 def sync_demo_index():
-    """The demo's events may go out before the search service has its queues: make the index agree with the owners."""
+    """Make the demo company's index agree with the owners before saying the system runs (a rebuild while the demo's
+    events are still being applied keeps the newer of both)."""
     from services.common.deadlines import ClusterRpcProxy
 
     from services.common.config import amqp_uri
