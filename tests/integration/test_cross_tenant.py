@@ -28,7 +28,7 @@ PAYLOAD_NAMES_IDS = {("customers", "create_customer"), ("customers", "upsert_cus
                      ("purchases", "create_purchase"), ("purchases", "record_orders"),
                      ("mailhistory", "upsert_mails"), ("mailhistory", "record_activities"),
                      ("mailhistory", "tracking_links")}
-CURSORS = {"after_id"}  # paging cursors, not ids of things
+CURSORS = {"after_id", "request_id"}  # paging cursors and caller-chosen request ids, not ids of things
 
 
 def rpc_methods():
@@ -112,6 +112,7 @@ ATTACKS = {
     ("shops", "shop_qr_code"): (lambda v: (v.shop_id,), refused),
     # customers
     ("customers", "get_customer"): (lambda v: (v.customer_id,), refused),
+    ("customers", "get_customer_view"): (lambda v: (v.customer_id,), refused),
     ("customers", "get_customer_by_member_number"): (lambda v: (v.member_number,), refused),
     ("customers", "resolve_member_numbers"): (lambda v: ([v.member_number],), resolves_nothing),
     ("customers", "validate_customer"): (lambda v: ({"family_name": "乗っ取り"}, v.customer_id), refused),
