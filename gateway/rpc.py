@@ -12,13 +12,13 @@ from kombu.exceptions import KombuError
 from nameko.exceptions import RpcTimeout
 
 from services.common.deadlines import ClusterRpcProxy
-from services.common.errors import ServiceError
+from services.common.errors import ServiceError, Unavailable
 
 log = logging.getLogger(__name__)
 
 
 class ServiceUnavailable(Exception):
-    """The broker or a service did not answer in time."""
+    """The broker or a service did not answer in time, or a service could not reach its database."""
 
 
 class RpcPool:
@@ -52,6 +52,9 @@ class RpcPool:
         try:
             yield proxy
             healthy = True
+        except Unavailable as exc:
+            healthy = True  # the service answered: its database is away
+            raise ServiceUnavailable(str(exc)) from exc
         except ServiceError:
             healthy = True  # raised on purpose by a service: the proxy itself is fine
             raise

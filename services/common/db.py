@@ -7,6 +7,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from .config import env_int
+from .outages import database_errors
 from .outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,11 @@ def make_engine(url, **kwargs):
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+    # Connections per process: every service process (and search replica) keeps at most this many, so that all of
+    # them together stay under PostgreSQL's max_connections (100 by default); a worker that finds none free waits.
+    size = env_int("DB_POOL_SIZE", 6)
+    return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=env_int("DB_POOL_OVERFLOW", 4),
+                         pool_timeout=30, **kwargs)
 
 
 class Store:
@@ -55,8 +61,9 @@ class Store:
         """A session whose changes (and the events recorded in it) commit together, or not at all."""
         session = self.session_factory()
         try:
-            yield session
-            session.commit()
+            with database_errors():
+                yield session
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -70,7 +77,8 @@ class Store:
         """A session for reading; anything left pending in it is discarded."""
         session = self.session_factory()
         try:
-            yield session
+            with database_errors():
+                yield session
         finally:
             session.rollback()
             session.close()

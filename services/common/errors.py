@@ -56,4 +56,13 @@ class AuthenticationFailed(ServiceError):
     code = "authentication_failed"
 
 
-EXPECTED_ERRORS = (ValidationFailed, NotFound, Forbidden, Conflict, AuthenticationFailed)
+@deserialize_to_instance
+class Unavailable(ServiceError):
+    """The service cannot reach its database just now (refused, gone away, out of connections, a lock or
+    serialisation conflict it gave up on). What was asked was rolled back; a caller may try again later (a write with
+    the same request id, so that it applies once)."""
+
+    code = "unavailable"
+
+
+EXPECTED_ERRORS = (ValidationFailed, NotFound, Forbidden, Conflict, AuthenticationFailed, Unavailable)

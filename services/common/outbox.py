@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, sele
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .events import EventEnvelope
+from .outages import first_line, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,11 @@ class OutboxRelay:
                 while self.relay_pending() == self.batch_size:
                     pass
                 self.purge_published()
-            except Exception:
-                log.exception("outbox relay pass failed; will retry")
+            except Exception as exc:
+                if unavailable(exc):
+                    log.warning("outbox relay: database unavailable (%s); will retry", first_line(exc))
+                else:
+                    log.exception("outbox relay pass failed; will retry")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
         self.publisher.close()

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 
 from services.common.db import make_engine
+from services.common.outages import first_line, unavailable
 
 from .columns import ColumnStore
 from .models import IndexChange
@@ -61,8 +62,11 @@ class Follower:
         while self.running:
             try:
                 followed = self.step()
-            except Exception:  # the database may be away for a while: keep trying
-                log.exception("following the index journal failed")
+            except Exception as exc:  # the database may be away for a while: keep trying
+                if unavailable(exc):
+                    log.warning("following the index journal: database unavailable (%s)", first_line(exc))
+                else:
+                    log.exception("following the index journal failed")
                 eventlet.sleep(1.0)
                 continue
             if not followed:
