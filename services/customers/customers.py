@@ -48,7 +48,7 @@ def get_customer(session, scope, customer_id):
 
 
 def get_by_member_number(session, scope, member_number):
-    member_number = arguments.text(member_number, "member_number", schemas.MEMBER_NUMBER_LENGTH)
+    member_number = schemas.compact(arguments.text(member_number, "member_number", schemas.MEMBER_NUMBER_LENGTH))
     customer = session.scalar(_scoped(scope).where(Customer.member_number == member_number))
     if customer is None:
         raise NotFound("customer not found")
@@ -56,17 +56,24 @@ def get_by_member_number(session, scope, member_number):
 
 
 def resolve_member_numbers(session, scope, member_numbers):
-    """``{member_number: {"id", "member_number", "shop_id"}}`` for the numbers that exist in scope."""
+    """``{member_number: {"id", "member_number", "shop_id"}}`` for the numbers that exist in scope, keyed by the
+    number as given: each is folded as member numbers are stored (``schemas.compact``: ``１２３`` finds ``123``), so
+    that every entrance (orders, mail reports) names a customer the way the customer master does."""
     # Callers pass on what their batches hold: anything that cannot be a member number is simply not found.
-    numbers = sorted({str(n) for n in arguments.sequence(member_numbers, "member_numbers", arguments.MAX_LIST)
-                      if isinstance(n, (str, int)) and not isinstance(n, bool) and n
-                      and len(str(n)) <= schemas.MEMBER_NUMBER_LENGTH and not arguments.bad_text(str(n))})
+    given = {str(n) for n in arguments.sequence(member_numbers, "member_numbers", arguments.MAX_LIST)
+             if isinstance(n, (str, int)) and not isinstance(n, bool) and n
+             and len(str(n)) <= schemas.MEMBER_NUMBER_LENGTH and not arguments.bad_text(str(n))}
+    folded = {}
+    for number in given:
+        folded.setdefault(schemas.compact(number), []).append(number)
+    numbers = sorted(n for n in folded if n)
     found = {}
     for start in range(0, len(numbers), 500):
         rows = session.execute(_scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
                                .where(Customer.member_number.in_(numbers[start:start + 500]))).all()
-        found.update({row.member_number: {"id": row.id, "member_number": row.member_number, "shop_id": row.shop_id}
-                      for row in rows})
+        for row in rows:
+            for number in folded[row.member_number]:
+                found[number] = {"id": row.id, "member_number": row.member_number, "shop_id": row.shop_id}
     return found
 
 

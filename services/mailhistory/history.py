@@ -128,7 +128,7 @@ def record_activities(session, scope, reports, customers_by_number):
             result["duplicates"] += 1
             continue
         activity = MailActivity(company_id=scope.company_id, mail_id=mail.id, customer_id=customer["id"],
-                                member_number=values["member_number"], activity=values["activity"],
+                                member_number=customer["member_number"], activity=values["activity"],
                                 result=values["result"], address=values["address"], url=values["url"],
                                 occurred_at=values["occurred_at"], report_key=key)
         session.add(activity)
