@@ -5,6 +5,8 @@
   check-broker            exit 1 with advice when no RabbitMQ answers
   health <service>        exit 0 when the service's health RPC answers ok (container health checks)
   demo                    load the demo company into empty databases
+  create-company --name NAME --login LOGIN_ID [--operator-name NAME] [--email E] [--phone P]
+                          a new company and its first operator; prints the password once
   reconcile <company id>  report whether the search index agrees with the owners (exit 1 when it does not)
   rebuild <company id>    reload the company's search index from the owners
   repair <company id>     set right, entity by entity, what reconcile finds (exit 1 when still not in agreement)
@@ -59,6 +61,8 @@ def main(argv):
             result = getattr(rpc.search, command)(scope)
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0 if command == "rebuild" or result["in_agreement"] else 1
+    if command == "create-company":
+        return create_company(args)
     if command == "demo":
         from services.demo import load_demo
 
@@ -66,6 +70,42 @@ def main(argv):
         return 0
     print(__doc__)
     return 2
+
+
+def create_company(args):
+    import argparse
+
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.config import database_url
+    from services.common.db import make_engine
+    from services.common.errors import ValidationFailed
+    from services.shops import provisioning
+
+    parser = argparse.ArgumentParser(prog="python -m services create-company",
+                                     description="A new company and its first operator (the password is shown once).")
+    parser.add_argument("--name", required=True, help="the company's name (企業名)")
+    parser.add_argument("--login", required=True, help="the first operator's login id")
+    parser.add_argument("--operator-name", default="", help="the operator's name as the header shows it")
+    parser.add_argument("--email", default="")
+    parser.add_argument("--phone", default="")
+    options = parser.parse_args(args)
+    company = {"name": options.name, "email": options.email, "phone": options.phone}
+    engine = make_engine(database_url("shops"))
+    try:
+        with sessionmaker(engine)() as session:
+            try:
+                created = provisioning.create_company(session, company, options.login, options.operator_name)
+            except ValidationFailed as failure:
+                print(f"refused: {failure.fields}", file=sys.stderr)
+                return 1
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"company {created['company_id']} created")
+    print(f"operator login id: {created['login_id']}")
+    print(f"password (shown this once, keep it now): {created['password']}")
+    return 0
 
 
 if __name__ == "__main__":
