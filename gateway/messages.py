@@ -66,6 +66,7 @@ LABELS = {
 
 FIELD_MESSAGES.update({
     "half_width_only": "半角英数記号で入力してください（空白は使えません）。",
+    "half_width_printable": "半角の英数字・記号・空白で入力してください。",
     "unknown_customer": "会員番号に該当する顧客がいません。",
     "unknown_category": "カテゴリを選んでください。",
     "cannot_change": "変更できません。",

@@ -8,6 +8,9 @@ from services.common.contracts import (Contract, Timestamp, at_most, id_field, m
 from services.common.text import fold_width
 
 HALF_WIDTH = r"^[\x21-\x7E]*$"  # printable half-width characters, no spaces
+PRODUCT_CODE = r"^[\x20-\x7E]*$"
+"""A product code as carts use them: printable half-width characters, spaces included (folded: full-width to
+half-width, runs of spaces to one, none at the ends)."""
 
 # Business limits (docs/rpc.md, "Limits"): what a mail-order shop sells, with room to spare.
 MAX_PRICE = 9_999_999
@@ -45,7 +48,7 @@ class Category(Contract):
 
 class ProductInput(_Normalised):
     code = fields.String(required=True, validate=[not_blank(), max_length(50),
-                                                  regexp(HALF_WIDTH, "half_width_only")])
+                                                  regexp(PRODUCT_CODE, "half_width_printable")])
     name = fields.String(load_default="", validate=max_length(300))
     category_id = id_field(load_default=None, allow_none=True)
     price = fields.Integer(load_default=0, validate=[number_range(0), at_most(MAX_PRICE)])
@@ -66,7 +69,7 @@ class Product(Contract):
 
 class LineInput(_Normalised):
     product_code = fields.String(required=True, validate=[not_blank(), max_length(50),
-                                                          regexp(HALF_WIDTH, "half_width_only")])
+                                                          regexp(PRODUCT_CODE, "half_width_printable")])
     product_name = fields.String(load_default="", validate=max_length(300))
     line_remark = fields.String(load_default="", validate=max_length(300))
     quantity = fields.Integer(required=True, validate=[number_range(1), at_most(MAX_QUANTITY)])
