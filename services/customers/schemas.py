@@ -109,6 +109,7 @@ class CustomerInput(Contract):
     points_expiry = fields.Date(allow_none=True)
     earliest_expiry = fields.Date(allow_none=True)
     last_login_at = Timestamp(allow_none=True)
+    registered_at = Timestamp()  # 登録日 as a cart or a file has it; omitted, a new customer's is now
     choices = fields.Dict(keys=fields.String(validate=max_length(20)), values=id_field(allow_none=True))
 
     @pre_load
@@ -122,6 +123,8 @@ class CustomerInput(Contract):
         for key in ("birth_date", "points_expiry", "earliest_expiry", "last_login_at"):
             if data.get(key) == "":
                 data[key] = None
+        if data.get("registered_at") in ("", None):
+            data.pop("registered_at", None)
         return data
 
     @validates_schema
