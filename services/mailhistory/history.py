@@ -17,6 +17,7 @@ ADDRESS_ERROR_FAILURES = 3
 
 _mail_input = schemas.MailInput()
 _activity_input = schemas.ActivityInput()
+_mail = schemas.Mail()
 
 
 def upsert_mails(session, scope, mails, shop_ids):
@@ -199,7 +200,7 @@ def mail_summaries(session, scope, mail_family=None):
             else:
                 summary[{"open": "opened", "click": "clicked", "qr_read": "qr_read"}[activity]] += count
     empty = {"sent": 0, "opened": 0, "clicked": 0, "qr_read": 0, "errors": 0}
-    return [dict(schemas.Mail().dump(m), **counts.get(m.id, empty)) for m in mails]
+    return [dict(_mail.dump(m), **counts.get(m.id, empty)) for m in mails]
 
 
 def get_mail(session, scope, mail_number):
@@ -227,7 +228,7 @@ def export_for_index(session, company_id, entity, after_id, limit):
         rows = session.scalars(select(Mail).where(Mail.company_id == company_id, Mail.id > after_id)
                                .order_by(Mail.id).limit(limit))
         return [{"entity": "mail", "entity_id": str(m.id), "version": m.version, "event_type": "mail_updated",
-                 "company_id": company_id, "data": schemas.Mail().dump(m)} for m in rows]
+                 "company_id": company_id, "data": _mail.dump(m)} for m in rows]
     if entity == "mail_activity":
         rows = session.scalars(select(MailActivity).where(MailActivity.company_id == company_id,
                                                           MailActivity.id > after_id)

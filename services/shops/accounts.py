@@ -21,6 +21,8 @@ from .models import Account, Company
 from .shops import get_shop, list_shops, permissions_of
 
 _login = schemas.LoginRequest()
+_account = schemas.Account()
+_shops = schemas.Shop(many=True)
 
 
 def max_failures():
@@ -46,11 +48,11 @@ def scope_of(account):
 def _context(session, account):
     scope = scope_of(account)
     return {
-        "account": schemas.Account().dump(account),
+        "account": _account.dump(account),
         "session_generation": account.session_generation,
         "scope": scope.as_dict(),
         "company_name": session.get(Company, account.company_id).name,
-        "shops": schemas.Shop(many=True).dump(list_shops(session, scope, include_standby=False)),
+        "shops": _shops.dump(list_shops(session, scope, include_standby=False)),
     }
 
 
