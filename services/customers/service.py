@@ -6,7 +6,7 @@ import eventlet
 from services.common.db import Database
 from services.common.deadlines import RpcProxy
 from services.common.entrypoints import event_handler, rpc
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, Unavailable
 from services.common.health import health_report
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -293,7 +293,8 @@ class CustomersService:
 
             return handled.once(session, request_id, "register_member", shop["company_id"], register)
 
-    @event_handler("customers", events.MEMBER_REGISTERED, reliable_delivery=True, requeue_on_error=True)
+    @event_handler("customers", events.MEMBER_REGISTERED, reliable_delivery=True, requeue_on_error=True,
+                   expected_exceptions=Unavailable)
     def send_notification_mail(self, event):
         """Send the notification mail of a registration, once; an SMTP failure is retried."""
         mail = event["data"]

@@ -11,6 +11,7 @@ from services.common.db import add_unless_present
 from services.common.errors import NotFound
 
 from . import catalog, events, history_groups, schemas
+from .line_products import LineProducts
 from .models import Purchase, PurchaseAnswer, PurchaseLine
 
 _input = schemas.PurchaseInput()
@@ -53,7 +54,7 @@ def customer_purchases(session, scope, customer_id):
     return list(session.scalars(query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc())))
 
 
-def _apply(session, purchase, values, customer):
+def _apply(session, purchase, values, customer, products=None):
     purchase.customer_id = customer["id"]
     purchase.member_number = customer["member_number"]
     purchase.purchased_at = values["purchased_at"]
@@ -64,9 +65,11 @@ def _apply(session, purchase, values, customer):
     purchase.lines.clear()
     session.flush()
     sales = 0
+    find = products.product if products is not None else (
+        lambda shop_id, code, name, price: catalog.product_for_line(session, purchase.company_id, shop_id, code, name,
+                                                                    price))
     for line_no, line in enumerate(values["lines"], start=1):
-        product = catalog.product_for_line(session, purchase.company_id, purchase.shop_id, line["product_code"],
-                                           line["product_name"], line["unit_price"])
+        product = find(purchase.shop_id, line["product_code"], line["product_name"], line["unit_price"])
         unit_price = product.price if line["unit_price"] is None else line["unit_price"]
         purchase.lines.append(PurchaseLine(line_no=line_no, product_id=product.id, product_code=product.code,
                                            product_name=product.name, line_remark=line["line_remark"],
@@ -95,7 +98,7 @@ def validate(session, scope, data, shop_ids=None, enforce_survey=False):
     return values
 
 
-def record(session, scope, values, customer):
+def record(session, scope, values, customer, products=None):
     """Create the purchase, or update the one with the same shop and order code. Returns (purchase, created)."""
     if not values.get("order_code"):
         values["order_code"] = f"M-{uuid.uuid4().hex[:12].upper()}"  # 手動登録: the CRM issues the code
@@ -109,10 +112,10 @@ def record(session, scope, values, customer):
         purchase, created = add_unless_present(session, Purchase(
             company_id=scope.company_id, shop_id=values["shop_id"], order_code=values["order_code"],
             customer_id=customer["id"], member_number=customer["member_number"],
-            purchased_at=values["purchased_at"], version=1), find)
+            purchased_at=values["purchased_at"], version=1, lines=[], answers=[]), find)  # known empty: not loaded
     if not created:
         purchase.version += 1
-    _apply(session, purchase, values, customer)
+    _apply(session, purchase, values, customer, products)
     session.flush()
     events.purchase_recorded(session, purchase)
     return purchase, created
@@ -124,6 +127,8 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids):
     ``customers_by_number``: ``{member_number: {"id", "member_number"}}`` resolved by the customers service.
     Returns ``{"created", "updated", "errors": [{"index", "fields"}], "purchases": [{"index", "id", "version"}]}``.
     """
+    products = LineProducts(session, scope.company_id)
+
     def record_one(order):
         values = validate(session, scope, order, shop_ids)
         if not values.get("order_code"):
@@ -131,8 +136,15 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids):
         customer = customers_by_number.get(values.get("member_number") or "")
         if customer is None:
             raise field_error("member_number", "unknown_customer")
-        return record(session, scope, values, customer)
+        try:
+            recorded = record(session, scope, values, customer, products)
+        except BaseException:
+            products.refused()
+            raise
+        products.applied()
+        return recorded
 
+    products.preload(orders)
     applied, errors = apply_each(session, orders, record_one, "orders")
     return {"created": sum(1 for _, (_p, created) in applied if created),
             "updated": sum(1 for _, (_p, created) in applied if not created), "errors": errors,

@@ -7,7 +7,7 @@ from nameko.events import SERVICE_POOL
 from services.common.db import Database
 from services.common.deadlines import RpcProxy
 from services.common.entrypoints import event_handler, rpc
-from services.common.errors import EXPECTED_ERRORS
+from services.common.errors import EXPECTED_ERRORS, Unavailable
 from services.common.health import health_report
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -28,7 +28,8 @@ def _indexing(source, event_type):
     puts the event back, and applying it twice changes nothing (versions). An event that skips versions makes the
     index ask the owner for the entity."""
 
-    @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
+    @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True,
+                   expected_exceptions=Unavailable)  # put back and applied once the database answers
     def handle(self, event):
         with self.db.unit_of_work() as session:
             indexer.apply(session, event, rebuild.owner_state(self._owners()))
