@@ -91,7 +91,7 @@ FIELD_MESSAGES.update({
 # --- where a refused search condition is: the 検索 screen's own words for every path the search service's condition
 # document can name (services/search/conditions.py). An error line never shows an internal key.
 SEARCH_SECTIONS = {"attributes": "属性検索", "latest": "最新購入情報 RFM分析", "period": "期間設定", "mails": "メール履歴",
-                   "saved_search_id": "保存した検索"}
+                   "saved_search_id": "保存した検索", "columns": "CSVダウンロードの出力項目"}
 _PURCHASE_FIELDS = {"shop_ids": "購入店舗", "order_code": "受注コード", "order_attributes": "受注属性",
                     "product_rows": "商品指定"}
 SEARCH_FIELDS = {

@@ -148,7 +148,7 @@ def progress_line(to_go, rate):
 def wait_indexed(url, processes, every=10.0, seconds=None):
     """Wait until /healthz says ok (no event left on its way to the search index), printing the progress every
     ``every`` seconds; returns what went wrong, or None. A system that stays degraded for a minute did not start."""
-    degraded_since, said_at, said_to_go = None, 0.0, None
+    degraded_since, said_at, first = None, 0.0, None
     deadline = None if seconds is None else time.time() + seconds
     while deadline is None or time.time() < deadline:
         for process in processes.values():
@@ -162,9 +162,11 @@ def wait_indexed(url, processes, every=10.0, seconds=None):
             degraded_since = None
             if now - said_at >= every:
                 to_go = events_to_go(body)
-                rate = (said_to_go - to_go) / (now - said_at) if said_to_go is not None else 0
+                first = first or (now, to_go)
+                # the average rate since indexing was first seen: steadier than the last few seconds'
+                rate = (first[1] - to_go) / (now - first[0]) if now > first[0] else 0
                 say(progress_line(to_go, rate))
-                said_at, said_to_go = now, to_go
+                said_at = now
         else:
             degraded_since = degraded_since or now
             if now - degraded_since > 60:
