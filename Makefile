@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	@echo "==> installing the Python packages into $(VENV) (the first time takes a few minutes)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -17,16 +18,20 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 check-broker: $(VENV)/.installed
+	@echo "==> checking the RabbitMQ broker"
 	@$(PY) -m services check-broker
 
 migrate: $(VENV)/.installed
-	$(PY) -m services migrate
+	@echo "==> migrating every database"
+	@$(PY) -m services migrate
 
 demo: migrate
-	$(PY) -m services demo
+	@echo "==> loading the demo company (only into empty databases)"
+	@$(PY) -m services demo
 
 run: check-broker demo
-	$(PY) scripts/run_all.py
+	@echo "==> starting the services and the gateway"
+	@$(PY) scripts/run_all.py
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)

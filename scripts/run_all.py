@@ -1,4 +1,6 @@
-"""Start every service and the gateway, wait until /healthz is green, print the URL and demo logins.
+"""Start every service and the gateway, say what it is doing meanwhile, and print the URL and the demo logins once
+the demo is searchable (/healthz ok: every service answers and the search index has applied every event; then the
+index is checked against the owners).
 
 A process that exits is started again after a pause that doubles with each exit in a row (1 s up to 60 s; a process
 that ran for a minute starts again from 1 s), said on the terminal and in its log. Ctrl-C (or SIGTERM) stops them
@@ -6,6 +8,7 @@ all. Logs go to var/log/<name>.log.
 """
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -113,6 +116,65 @@ def wait_answering(service, processes, seconds=60):
     return detail
 
 
+def say(message):
+    print(message, flush=True)
+
+
+def health(url):
+    """The /healthz body, or None while the gateway does not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            return json.loads(exc.read())
+        except ValueError:
+            return None
+    except (OSError, ValueError):
+        return None
+
+
+def events_to_go(body):
+    index = body.get("index") or {}
+    return (index.get("outbox_pending") or 0) + (index.get("queued_events") or 0)
+
+
+def progress_line(to_go, rate):
+    """'indexing: 12,345 events to apply (about 80 s left)'; the estimate once a rate is known."""
+    left = f" (about {to_go / rate:.0f} s left)" if rate > 0 else ""
+    return f"indexing: {to_go:,} events to apply{left}"
+
+
+def wait_indexed(url, processes, every=10.0, seconds=None):
+    """Wait until /healthz says ok (no event left on its way to the search index), printing the progress every
+    ``every`` seconds; returns what went wrong, or None. A system that stays degraded for a minute did not start."""
+    degraded_since, said_at, first = None, 0.0, None
+    deadline = None if seconds is None else time.time() + seconds
+    while deadline is None or time.time() < deadline:
+        for process in processes.values():
+            process.supervise()
+        body = health(url)
+        status = (body or {}).get("status")
+        if status == "ok":
+            return None
+        now = time.time()
+        if status == "indexing":
+            degraded_since = None
+            if now - said_at >= every:
+                to_go = events_to_go(body)
+                first = first or (now, to_go)
+                # the average rate since indexing was first seen: steadier than the last few seconds'
+                rate = (first[1] - to_go) / (now - first[0]) if now > first[0] else 0
+                say(progress_line(to_go, rate))
+                said_at = now
+        else:
+            degraded_since = degraded_since or now
+            if now - degraded_since > 60:
+                return body or "the gateway does not answer"
+        time.sleep(0.5)
+    return "still indexing"
+
+
 def sync_demo_index():
     """Make the demo company's index agree with the owners before saying the system runs (a rebuild while the demo's
     events are still being applied keeps the newer of both)."""
@@ -122,16 +184,24 @@ def sync_demo_index():
     from services.demo import DEMO_COMPANY_ID
 
     scope = {"company_id": DEMO_COMPANY_ID, "role": "system"}
+    say(f"checking the search index of company {DEMO_COMPANY_ID} against the owners (reconcile)")
     try:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
-            if not rpc.search.reconcile(scope)["in_agreement"]:
+            report = rpc.search.reconcile(scope)
+            if report["in_agreement"]:
+                counts = {name: entity["index"] for name, entity in report["entities"].items()}
+                say("search index in agreement: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+            else:
+                say("search index not in agreement: rebuilding it from the owners")
                 counts = rpc.search.rebuild(scope)
-                print(f"search index rebuilt for the demo company: {counts}")
+                say(f"search index rebuilt for the demo company: {counts}")
     except Exception as exc:  # the system runs without it; the index catches up from events
         print(f"search index check skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def main():
+    # py-amqp warns on stderr about frames that arrive on a channel being closed (a health probe's): noise here
+    logging.getLogger("amqp").setLevel(logging.ERROR)
     host = env("GATEWAY_HOST", "127.0.0.1")
     port = env("GATEWAY_PORT", "8000")
     log_dir = var_dir() / "log"
@@ -158,6 +228,8 @@ def main():
 
     if env("SMTP_SINK", "1") == "1":
         # Mail sent by the quick start stays on this machine, as files under var/mail/.
+        say(f"starting the mail sink on {env('SMTP_HOST', '127.0.0.1')}:{env('SMTP_PORT', '2525')} "
+            f"(mail kept in {var_dir() / 'mail'}/)")
         processes["mail-sink"] = start("mail-sink", [
             python, "scripts/mail_sink.py", "--host", env("SMTP_HOST", "127.0.0.1"), "--port", env("SMTP_PORT", "2525"),
             "--dir", str(var_dir() / "mail")], log_dir)
@@ -165,14 +237,17 @@ def main():
     # an event published before search's queues exist reaches no one.
     for name in sorted(SERVICE_NAMES, key=lambda n: n != "search"):
         replicas = int(env("SEARCH_REPLICAS", "1")) if name == "search" else 1
+        began = time.time()
+        say(f"starting {name}" + (f" ({replicas} replicas)" if replicas > 1 else "") + f" (log: {log_dir / name}.log)")
         for replica in range(replicas):
             label = name if replicas == 1 else f"{name}-{replica + 1}"
             processes[label] = start(label, [python, "-m", "services", "run", name], log_dir)
-        if name == "search":
-            problem = wait_answering("search", processes)
-            if problem:
-                print("通販CRM did not start:", problem, file=sys.stderr)
-                stop()
+        problem = wait_answering(name, processes)
+        if problem:
+            print("通販CRM did not start:", problem, file=sys.stderr)
+            stop()
+        say(f"  {name} answers ({time.time() - began:.1f} s)")
+    say(f"starting the gateway on http://{host}:{port}/ (log: {log_dir / 'gateway'}.log)")
     processes["gateway"] = start("gateway", [
         python, "-m", "gunicorn", "gateway.wsgi:app", "--bind", f"{host}:{port}",
         "--workers", env("GATEWAY_WORKERS", "2"), "--threads", "8", "--access-logfile", "-"], log_dir)
@@ -182,6 +257,12 @@ def main():
         print("通販CRM did not become healthy:", problem if isinstance(problem, str) else json.loads(problem),
               file=sys.stderr)
         stop()
+    say("  the gateway answers; the search index applies the events of the demo")
+    problem = wait_indexed(f"http://{host}:{port}/healthz", processes)
+    if problem:
+        print("通販CRM did not become healthy:", problem, file=sys.stderr)
+        stop()
+    say("search index caught up")
     sync_demo_index()
     print(f"\n通販CRM is running: http://{host}:{port}/")
     print(f"Demo logins (password: {demo_password()}):")

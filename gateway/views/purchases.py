@@ -124,20 +124,12 @@ def export(customer_id):
     """購入情報 download: allowed to shop accounts only with 購入情報 出力許可; every download is logged."""
     encoding = ENCODINGS.get(request.args.get("encoding", "cp932"), "cp932")
     customer = services().customers.get_customer(_scope(), customer_id)
-    purchases = services().purchases.customer_purchases(_scope(), customer_id)
-    shops = {shop["id"]: shop["shop_number"] for shop in g.shops}
+    table = services().purchases.export_purchases(_scope(), customer_id)  # headers, labels, Japan time: its own
     buffer = io.StringIO()
     writer = csvfiles.writer(buffer)
-    writer.writerow(["会員番号", "受注コード", "購入店舗", "購入日時", "発送日時", "商品番号", "商品名称", "商品備考",
-                     "商品数", "単価", "売上", "請求金額", "割引", "集計対象"])
-    rows = 0
-    for p in purchases:
-        for line in p["lines"]:
-            writer.writerow([customer["member_number"], p["order_code"], shops.get(p["shop_id"], p["shop_id"]),
-                             p["purchased_at"], p["shipped_at"] or "", line["product_code"], line["product_name"],
-                             line["line_remark"], line["quantity"], line["unit_price"], p["sales"], p["billed_amount"],
-                             p["discount"], "1" if p["counted"] else "0"])
-            rows += 1
+    writer.writerow(table["headers"])
+    writer.writerows(table["rows"])
+    rows = len(table["rows"])
     log.info("personal data export: purchases of customer %s by account %s from %s, %d rows",
              customer_id, g.scope.account_id, client_ip(), rows)
     response = Response(buffer.getvalue().encode(encoding, errors="replace"), mimetype="text/csv")

@@ -12,7 +12,7 @@ from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
 from ..forms import posted_request_id
-from ..messages import field_message
+from ..messages import search_error_lines
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +144,6 @@ def conditions_from(args, groups):
     return conditions
 
 
-EXPORT_COLUMNS = (("member_number", "会員番号"), ("family_name", "姓"), ("given_name", "名"), ("family_kana", "セイ"),
-                  ("given_kana", "メイ"), ("gender", "性別"), ("birth_date", "生年月日"), ("mail_permission", "送信許可"),
-                  ("mobile_email", "携帯メールアドレス"), ("pc_email", "PCメールアドレス"),
-                  ("mobile_phone", "携帯電話番号"), ("home_phone", "自宅電話番号"), ("registered_at", "登録日時"),
-                  ("points_held", "保有ポイント"), ("purchase_count", "累計購入回数"), ("purchase_total", "累計購入金額"),
-                  ("first_purchase_at", "初回購入日"), ("latest_purchase_at", "最新購入日"))
 ENCODINGS = {"cp932": "cp932", "utf8bom": "utf-8-sig"}
 
 
@@ -162,14 +156,15 @@ def _groups(scope):
 def export():
     """The list as CSV, streamed slice by slice (a 500,000-row list is never held at once), and logged."""
     scope = g.scope.as_dict()
-    columns = [c for c in request.args.getlist("columns") if c in dict(EXPORT_COLUMNS)] or None
+    columns = request.args.getlist("columns") or None  # the search service refuses a column it does not offer
     codec = ENCODINGS.get(request.args.get("encoding", "cp932"), "cp932")
     rpc = services().search
+    groups = _groups(scope)
     try:  # errors surface before the download starts
-        conditions = conditions_from(request.args, _groups(scope))
+        conditions = conditions_from(request.args, groups)
         first = rpc.export_rows(scope, conditions, columns, 0, 5000)
     except ValidationFailed as failure:
-        for line in _error_lines(failure):
+        for line in _error_lines(failure, groups):
             flash(line, "error")
         args = [(key, value) for key, value in request.args.items(multi=True) if key != "search"]
         return redirect(url_for(".index") + "?" + urlencode(args))
@@ -212,8 +207,7 @@ def save():
                                               request.form.get("frozen") == "1",
                                               request_id=posted_request_id(request.form))
     except ValidationFailed as failure:
-        flash("保存できませんでした: " + " ".join(field_message(c) for codes in failure.fields.values() for c in codes),
-              "error")
+        flash("保存できませんでした: " + " ".join(_error_lines(failure, _groups(scope))), "error")
     else:
         flash(f"検索条件を保存しました（{'固定リスト ' + str(saved['customer_count']) + '人' if request.form.get('frozen') == '1' else '条件を保存'}）。", "info")
     return redirect(url_for(".index") + "?" + request.form.get("query", ""))
@@ -226,12 +220,10 @@ def delete_saved(saved_id):
     return redirect(url_for(".index"))
 
 
-def _error_lines(failure):
-    lines = []
-    for path, codes in failure.fields.items():
-        section = SECTION_LABELS.get(path.split(".")[0], "")
-        lines += [f"{section}（{path.split('.', 1)[-1]}）: {field_message(code)}" for code in codes]
-    return lines
+def _error_lines(failure, groups=(), remarks=()):
+    """Each refused condition named as the screen names its field (never by its key in the condition document)."""
+    return search_error_lines(failure.fields, {str(grp["id"]): grp["name"] for grp in groups},
+                              {str(r["position"]): r["name"] for r in remarks})
 
 
 @bp.route("/")
@@ -247,7 +239,9 @@ def index():
     context = {"groups": groups, "remarks": remarks, "mails": mails, "families": FAMILIES, "sorts": SORTS,
                "mail_kinds": MAIL_KINDS,
                "args": request.args, "labels": SECTION_LABELS, "result": None, "counts": None, "errors": [],
-               "saved": [], "columns": EXPORT_COLUMNS, "may_export": g.scope.may("may_export_customers")}
+               "saved": [], "may_export": g.scope.may("may_export_customers"),
+               # the download's columns as the search service offers them (headers and defaults are its own)
+               "columns": services().search.export_columns() if g.scope.may("may_export_customers") else []}
     conditions, paging = None, None
     try:
         if request.args.get("search"):
@@ -257,7 +251,7 @@ def index():
             conditions = conditions_from(request.args, groups)
         page = services().search.search_page(scope, conditions, paging)
     except ValidationFailed as failure:
-        context["errors"] = _error_lines(failure)
+        context["errors"] = _error_lines(failure, groups, remarks)
         context["saved"] = services().search.list_saved_searches(scope)
         return render_template("customers/search.html", **context), 400
     context.update(saved=page["saved"], counts=page["counts"], result=page["result"])

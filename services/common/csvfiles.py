@@ -8,16 +8,62 @@ shows as text. That includes a phone number given as ``-`` and any number that a
 written as it is: a number is never a formula, and it stays a number in the spreadsheet.
 
 Rows end with CRLF (RFC 4180, and what Excel expects).
+
+Moments and days are written as Excel reads them in a Japanese locale, in Japan time: ``2026/11/25 09:00`` and
+``2026/11/25`` (``excel_time``, ``excel_day``). A service formats them before a row leaves it (a row crosses RPC as
+JSON, where a datetime is only text); the writer formats a ``datetime`` or ``date`` it is given the same way.
 """
 import csv
+import datetime as dt
+
+from .contracts import JST
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralised(value):
-    """The cell as written: text that a spreadsheet would run is prefixed with a single quote; None is empty."""
+def _moment(value):
+    """ISO text → ``date`` (``2026-11-25``) or ``datetime``; anything else as it is."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+    return value
+
+
+def excel_time(value):
+    """A moment (an aware or naive-UTC ``datetime``, or its ISO text) → ``2026/11/25 09:00`` in Japan time; None → ''.
+    """
+    value = _moment(value)
     if value is None:
         return ""
+    if not isinstance(value, dt.datetime):
+        return excel_day(value)
+    if value.tzinfo is None:  # what a database without zones (SQLite) gives back is UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(JST).strftime("%Y/%m/%d %H:%M")
+
+
+def excel_day(value):
+    """A day (``date``, ISO text, or a moment taken in Japan time) → ``2026/11/25``; None → ''."""
+    value = _moment(value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(JST).date()
+    return value.strftime("%Y/%m/%d")
+
+
+def neutralised(value):
+    """The cell as written: text that a spreadsheet would run is prefixed with a single quote; None is empty; a
+    moment or a day as Excel reads it (Japan time)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return excel_time(value)
+    if isinstance(value, dt.date):
+        return excel_day(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     text = str(value)

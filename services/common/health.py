@@ -1,6 +1,10 @@
 """The health report every service answers by RPC."""
 import time
 
+from kombu import Connection
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+
 _STARTED = time.time()
 
 
@@ -29,3 +33,29 @@ def probe(service_name, amqp_uri, timeout=5.0):
     except Exception as exc:  # no reply in time, or the service is down
         return False, f"{service_name}: no answer ({type(exc).__name__})"
     return report.get("status") == "ok", f"{service_name}: {report}"
+
+
+def indexing_state(queued_events):
+    """How an index kept from events reads in a health report: still applying events, or caught up."""
+    return {"state": "indexing" if queued_events else "ready", "queued_events": queued_events}
+
+
+class EventBacklog(DependencyProvider):
+    """How many events wait, on the broker, in the queues of this service's event handlers (a service that keeps an
+    index from other services' events is still filling it while some do). The broker's own count of ready messages,
+    read with passive declarations; None when the broker could not be asked."""
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def queue_names(self):
+        return sorted({entrypoint.queue.name for entrypoint in self.container.entrypoints
+                       if isinstance(entrypoint, EventHandler) and getattr(entrypoint, "queue", None) is not None})
+
+    def queued(self, timeout=2.0):
+        try:
+            with Connection(self.container.config["AMQP_URI"], connect_timeout=timeout) as connection:
+                channel = connection.channel()
+                return sum(channel.queue_declare(name, passive=True).message_count for name in self.queue_names())
+        except Exception:  # the health report says what it knows; the broker's own state is reported elsewhere
+            return None

@@ -33,3 +33,12 @@ DEFAULT_REMARKS_SHOWN = 8  # the manual's screen: 備考1〜8 表示, 9〜10 非
 GENDERS = ("female", "male", "unknown")
 MAIL_PERMISSIONS = ("mobile", "pc", "refused")
 CUSTOMER_CLASSES = ("new", "existing")
+
+# The operator's words for the customers' coded values, the one catalogue of them: the screens and every CSV the
+# product writes use these labels (the search download included).
+VALUE_LABELS = {
+    "gender": {"female": "女性", "male": "男性", "unknown": "不明"},
+    "mail_permission": {"mobile": "携帯", "pc": "PC", "refused": "送信拒否"},
+    "customer_class": {"new": "新規", "existing": "既存"},
+    "display_mode": {"shown": "表示", "hidden": "非表示", "required": "必須"},
+}

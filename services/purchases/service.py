@@ -9,7 +9,7 @@ from services.common.health import health_report
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
-from . import catalog, history_groups, purchases, schemas
+from . import catalog, exports, history_groups, purchases, schemas
 from .models import HandledRequest, OutboxEvent
 
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -109,6 +109,18 @@ class PurchasesService:
         self._customer(scope, customer_id)
         with self.db.read() as session:
             return _purchases.dump(purchases.customer_purchases(session, scope, customer_id))
+
+    @rpc_method
+    def export_purchases(self, scope, customer_id):
+        """The customer's 購入情報 download (購入情報 出力許可 needed): {headers, rows}, one row per line, newest
+        purchase first, moments in Japan time (2026/11/25 09:00), 集計対象 as 対象 / 対象外. Raises NotFound,
+        Forbidden."""
+        scope = Scope.parse(scope)
+        scope.ensure_permitted("may_export_purchases")
+        self._customer(scope, customer_id)
+        shops = {shop["id"]: f"{shop['shop_number']}: {shop['name']}" for shop in self.shops.list_shops(scope.as_dict())}
+        with self.db.read() as session:
+            return exports.purchase_rows(session, scope, customer_id, shops)
 
     @rpc_method
     def export_for_index(self, scope, after_id=0, limit=1000):

@@ -4,9 +4,10 @@ import json
 
 from sqlalchemy import delete, select
 
-from services.common import arguments
+from services.common import arguments, csvfiles
 from services.common.contracts import Timestamp, field_error, load
 from services.common.errors import NotFound
+from services.customers.fields import VALUE_LABELS
 
 from . import conditions as contract
 from .models import CustomerSummary, ExportLog, IndexedCustomer, SavedSearch, SavedSearchMember
@@ -17,20 +18,43 @@ C, S = IndexedCustomer, CustomerSummary
 _conditions = contract.Conditions()
 _moment = Timestamp()
 
-# column name → (Japanese header, SQL expression)
+# The download's columns: name → (header as the screens say it, SQL expression, how a cell is written). Values
+# that are codes (性別, 送信許可) are written with the customers service's labels, moments and days as Excel reads
+# them in Japan time. The gateway offers these columns through export_columns(); it keeps no list of its own.
+_AS_IS, _TIME, _DAY = "as_is", "time", "day"
 COLUMNS = {
-    "member_number": ("会員番号", C.member_number), "family_name": ("姓", C.family_name),
-    "given_name": ("名", C.given_name), "family_kana": ("セイ", C.family_kana), "given_kana": ("メイ", C.given_kana),
-    "gender": ("性別", C.gender), "birth_date": ("生年月日", C.birth_date),
-    "mail_permission": ("送信許可", C.mail_permission), "mobile_email": ("携帯メールアドレス", C.mobile_email),
-    "pc_email": ("PCメールアドレス", C.pc_email), "mobile_phone": ("携帯電話番号", C.mobile_phone),
-    "home_phone": ("自宅電話番号", C.home_phone), "registered_at": ("登録日時", C.registered_at),
-    "points_held": ("保有ポイント", C.points_held), "purchase_count": ("累計購入回数", S.purchase_count),
-    "purchase_total": ("累計購入金額", S.purchase_total), "first_purchase_at": ("初回購入日", S.first_purchase_at),
-    "latest_purchase_at": ("最新購入日", S.latest_purchase_at),
+    "member_number": ("会員番号", C.member_number, _AS_IS),
+    "family_name": ("名前（姓）", C.family_name, _AS_IS), "given_name": ("名前（名）", C.given_name, _AS_IS),
+    "family_kana": ("フリガナ（セイ）", C.family_kana, _AS_IS), "given_kana": ("フリガナ（メイ）", C.given_kana, _AS_IS),
+    "gender": ("性別", C.gender, "gender"), "birth_date": ("生年月日", C.birth_date, _DAY),
+    "mail_permission": ("送信許可", C.mail_permission, "mail_permission"),
+    "mobile_email": ("携帯メールアドレス", C.mobile_email, _AS_IS), "pc_email": ("PCメールアドレス", C.pc_email, _AS_IS),
+    "mobile_phone": ("携帯電話番号", C.mobile_phone, _AS_IS), "home_phone": ("自宅電話番号", C.home_phone, _AS_IS),
+    "registered_at": ("登録日時", C.registered_at, _TIME), "points_held": ("保有ポイント", C.points_held, _AS_IS),
+    "purchase_count": ("累計購入回数", S.purchase_count, _AS_IS),
+    "purchase_total": ("累計購入金額", S.purchase_total, _AS_IS),
+    "first_purchase_at": ("初回購入日", S.first_purchase_at, _DAY),
+    "latest_purchase_at": ("最新購入日", S.latest_purchase_at, _DAY),
 }
 DEFAULT_COLUMNS = ("member_number", "family_name", "given_name", "family_kana", "given_kana", "mail_permission",
                    "pc_email", "mobile_email", "purchase_count", "purchase_total", "latest_purchase_at")
+
+
+def export_columns():
+    """The catalogue of the download's columns, in the order they are offered: [{name, header, default}]."""
+    return [{"name": name, "header": header, "default": name in DEFAULT_COLUMNS}
+            for name, (header, _expression, _kind) in COLUMNS.items()]
+
+
+def cell(kind, value):
+    """One value of the index as the download writes it."""
+    if kind == _TIME:
+        return csvfiles.excel_time(value)
+    if kind == _DAY:
+        return csvfiles.excel_day(value)
+    if kind in VALUE_LABELS:
+        return VALUE_LABELS[kind].get(value, value or "")
+    return "" if value is None else value
 
 
 def _clauses(session, scope, parsed):
@@ -52,12 +76,6 @@ def check_columns(columns):
     return columns
 
 
-def _cell(value):
-    if isinstance(value, dt.datetime):
-        return _moment._serialize(value, None, None)[:19].replace("T", " ")
-    return "" if value is None else value
-
-
 def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, store=None):
     """One slice of the download, by customer id (keyset paging, so a huge list is never held at once). ``store``:
     the replica's in-memory columns, which choose the slice's customers when loaded (the rows are then read from the
@@ -75,7 +93,9 @@ def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, sto
         rows = session.execute(query.where(C.id.in_(ids))).all() if ids else []
     else:
         rows = session.execute(query.where(*_clauses(session, scope, parsed), C.id > after_id).limit(limit)).all()
-    return {"headers": [COLUMNS[c][0] for c in columns], "rows": [[_cell(v) for v in row[1:]] for row in rows],
+    kinds = [COLUMNS[c][2] for c in columns]
+    return {"headers": [COLUMNS[c][0] for c in columns],
+            "rows": [[cell(kind, value) for kind, value in zip(kinds, row[1:])] for row in rows],
             "last_id": rows[-1][0] if rows else None}
 
 

@@ -8,7 +8,7 @@ from services.common.db import Database
 from services.common.deadlines import RpcProxy
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import EXPECTED_ERRORS, Unavailable
-from services.common.health import health_report
+from services.common.health import EventBacklog, health_report, indexing_state
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
@@ -48,6 +48,7 @@ class SearchService:
 
     db = Database(OutboxEvent)
     columns = SearchColumns()
+    backlog = EventBacklog()
     customers = RpcProxy("customers")
     purchases = RpcProxy("purchases")
     mailhistory = RpcProxy("mailhistory")
@@ -76,6 +77,11 @@ class SearchService:
         parsed = Scope.parse(scope)
         parsed.ensure_company_wide()
         return rebuild.repair(self.db.unit_of_work, self.db.read, self._owners(), parsed.as_dict())
+
+    @rpc_method
+    def export_columns(self):
+        """The catalogue of the list download's columns, in order: [{name, header, default}]."""
+        return exports.export_columns()
 
     @rpc_method
     def export_rows(self, scope, conditions, columns=None, after_id=0, limit=5000):
@@ -124,9 +130,10 @@ class SearchService:
 
     @rpc_method
     def health(self):
-        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}, replica (its
-        process id)}."""
-        return {**health_report(self.name, self.db), "columns": self.columns.report(), "replica": REPLICA}
+        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}, index: {state
+        (indexing while events wait in its queues, else ready), queued_events}, replica (its process id)}."""
+        return {**health_report(self.name, self.db), "columns": self.columns.report(),
+                "index": indexing_state(self.backlog.queued()), "replica": REPLICA}
 
     @rpc_method
     def count(self, scope, conditions, sections=True):

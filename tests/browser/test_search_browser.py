@@ -50,4 +50,4 @@ def test_search_with_three_panels_and_download(page, gateway_url, tenant, rpc):
     with page.expect_download() as download:
         page.click("form.export-form button:has-text('ダウンロード')")
     text = open(download.value.path(), "rb").read().decode("cp932")
-    assert text.splitlines()[0].startswith("会員番号,姓,名") and "S3,検索,桜" in text
+    assert text.splitlines()[0].startswith("会員番号,名前（姓）,名前（名）") and "S3,検索,桜" in text

@@ -22,7 +22,7 @@ def test_the_customer_list_download_neutralises_a_formula_name(operator, tenant,
     download = operator.get("/customers/search/export.csv?search=1&columns=member_number&columns=family_name"
                             "&encoding=utf8bom")
     assert download.status_code == 200
-    assert cells(download.get_data(), "utf-8-sig") == [["会員番号", "姓"], ["F-1", NEUTRALISED]]
+    assert cells(download.get_data(), "utf-8-sig") == [["会員番号", "名前（姓）"], ["F-1", NEUTRALISED]]
 
 
 def test_the_purchase_download_neutralises_a_formula_product_name(operator, tenant, rpc):

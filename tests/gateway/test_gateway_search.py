@@ -37,7 +37,7 @@ def test_list_download_is_permission_gated_streamed_and_logged(operator, tenant,
                             "&encoding=cp932")
     assert download.status_code == 200 and download.is_streamed
     lines = download.get_data().decode("cp932").strip().split("\r\n")
-    assert lines[0] == "会員番号,姓" and len(lines) == 13 and "DL0,出力" in lines
+    assert lines[0] == "会員番号,名前（姓）" and len(lines) == 13 and "DL0,出力" in lines
     logs = rpc.search.export_logs(scope)
     assert logs[0]["rows"] == 12 and logs[0]["columns"] == ["member_number", "family_name"]
     assert logs[0]["conditions"]["attributes"]["name"] == "出力" and logs[0]["completed"]

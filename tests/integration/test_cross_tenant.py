@@ -151,6 +151,7 @@ ATTACKS = {
     ("purchases", "set_counted"): (lambda v: (v.purchase_id, False), refused),
     ("purchases", "delete_purchase"): (lambda v: (v.purchase_id,), refused),
     ("purchases", "customer_purchases"): (lambda v: (v.customer_id,), refused),
+    ("purchases", "export_purchases"): (lambda v: (v.customer_id,), refused),
     ("purchases", "list_categories"): (lambda v: (v.shop_id,), refused),
     ("purchases", "add_category"): (lambda v: (v.shop_id, {"name": "乗っ取り"}), refused),
     ("purchases", "rename_category"): (lambda v: (v.category_id, {"name": "乗っ取り"}), refused),
