@@ -47,12 +47,42 @@ def _purchase_payload(form, customer_id, groups):
     }
 
 
+PER_PAGE = 20  # purchases per page of the tab (a customer with 201 orders made a 1.3 MB page when shown at once)
+
+
+def _answers_shown(purchase, groups):
+    """履歴グループ answers of a purchase as [(group name, choice label)], in the groups' order; retired groups and
+    choices keep their names, since the answer was given when they were in use."""
+    answers = purchase.get("answers") or {}
+    shown = []
+    for grp in groups:
+        choice_id = answers.get(str(grp["id"]))
+        if choice_id is None:
+            continue
+        labels = [c["label"] for c in grp["choices"] if c["id"] == choice_id]
+        shown.append((grp["name"], labels[0] if labels else "—"))
+    return shown
+
+
+def _picked_names(form):
+    """Product code → name as the pickers showed them ("CODE: name"), to show the lines again after an error."""
+    names = {}
+    for i in range(min(number(form.get("line_count"), LINE_ROWS), MAX_LINE_ROWS)):
+        code, shown = form.get(f"line_{i}_product_code", "").strip(), form.get(f"line_{i}_product_label", "")
+        if code and shown.startswith(f"{code}: "):
+            names[code] = shown[len(code) + 2:]
+    return names
+
+
 @bp.route("/")
 def index(customer_id):
+    page = max(number(request.args.get("page"), 1) or 1, 1)
     customer = services().customers.get_customer(_scope(), customer_id)
-    purchases = services().purchases.customer_purchases(_scope(), customer_id)
-    return render_template("customers/purchases.html", customer=customer, purchases=purchases, tab="purchases",
-                           tabs=TABS, may_export=g.scope.may("may_export_purchases"))
+    result = services().purchases.customer_purchases(_scope(), customer_id, page, PER_PAGE)
+    groups = services().purchases.list_history_groups(_scope(), True)
+    answers = {p["id"]: _answers_shown(p, groups) for p in result["purchases"]}
+    return render_template("customers/purchases.html", customer=customer, result=result, purchases=result["purchases"],
+                           answers=answers, tab="purchases", tabs=TABS, may_export=g.scope.may("may_export_purchases"))
 
 
 def _form(customer, purchase=None):
@@ -64,8 +94,7 @@ def _form(customer, purchase=None):
     shop_ids = {shop["id"] for shop in g.shops}
     if shop_id not in shop_ids:
         shop_id = customer["shop_id"] if customer["shop_id"] in shop_ids else g.current_shop["id"]
-    products = services().purchases.list_products(_scope(), shop_id)
-    return groups, shop_id, products
+    return groups, shop_id
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -74,7 +103,7 @@ def edit(customer_id, purchase_id=None):
     """購入履歴登録 (the manual's section 4) and its edit."""
     customer = services().customers.get_customer(_scope(), customer_id)
     purchase = services().purchases.get_purchase(_scope(), purchase_id) if purchase_id else None
-    groups, shop_id, products = _form(customer, purchase)
+    groups, shop_id = _form(customer, purchase)
     errors = {}
     values = dict(purchase) if purchase else {"counted": True, "answers": {}, "lines": []}
     values["shop_id"] = shop_id
@@ -89,18 +118,21 @@ def edit(customer_id, purchase_id=None):
                 services().purchases.create_purchase(_scope(), payload, request_id=posted_request_id(request.form))
         except ValidationFailed as failure:
             errors = errors_of(failure)
-            values = dict(payload, lines=payload["lines"])
+            names = _picked_names(request.form)
+            values = dict(payload, lines=[dict(line, product_name=names.get(line["product_code"], ""))
+                                          for line in payload["lines"]])
         else:
             flash("購入履歴を登録しました。", "info")
             return redirect(url_for(".index", customer_id=customer_id))
     rows = max(LINE_ROWS, len(values.get("lines") or []) + 1)
-    listed = {product["code"] for product in products}  # the picker offers at most 1,000: add the lines' own
-    products = products + [{"code": line["product_code"], "name": line.get("product_name") or line["product_code"],
-                            "price": line.get("unit_price") or 0}
-                           for line in values.get("lines") or [] if line["product_code"] not in listed]
     return render_template("customers/purchase_form.html", customer=customer, purchase=purchase, groups=groups,
-                           products=products, values=values, errors=errors, rows=rows, tab="purchases",
-                           tabs=TABS), (400 if errors else 200)
+                           values=values, errors=errors, rows=rows, tab="purchases", tabs=TABS), (400 if errors else 200)
+
+
+def _back_to_page(customer_id):
+    """The tab's page the operator acted on."""
+    page = number(request.form.get("page"), 1)
+    return url_for(".index", customer_id=customer_id, page=page if page and page > 1 else None)
 
 
 @bp.route("/<int:purchase_id>/counted", methods=["POST"])
@@ -108,14 +140,14 @@ def counted(customer_id, purchase_id):
     """集計対象 on or off from the 購入履歴 tab."""
     services().purchases.set_counted(_scope(), purchase_id, checked(request.form, "counted"))
     flash("集計対象を変更しました。", "info")
-    return redirect(url_for(".index", customer_id=customer_id))
+    return redirect(_back_to_page(customer_id))
 
 
 @bp.route("/<int:purchase_id>/delete", methods=["POST"])
 def delete(customer_id, purchase_id):
     services().purchases.delete_purchase(_scope(), purchase_id)
     flash("購入履歴を削除しました。", "info")
-    return redirect(url_for(".index", customer_id=customer_id))
+    return redirect(_back_to_page(customer_id))
 
 
 @bp.route("/export.csv")

@@ -1,12 +1,17 @@
-"""各種設定 > 商品: categories of the chosen shop with their product counts, and 商品マスタ手動登録."""
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+"""各種設定 > 商品: categories of the chosen shop with their product counts, 商品マスタ手動登録, and the products JSON
+that the product picker (purchase form, search panels) asks as the operator types."""
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 
-from services.common.errors import Conflict, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from ..auth import services
-from ..forms import errors_of, posted_request_id
+from ..forms import errors_of, number, posted_request_id
 
 bp = Blueprint("settings_products", __name__, url_prefix="/settings/products")
+
+
+PER_PAGE = 50  # products per page of a category (a real shop has thousands)
+PICKER_SIZE = 20  # products the picker lists at once; typing more narrows them
 
 
 def _scope():
@@ -44,8 +49,6 @@ def _category(category_id):
     for category in services().purchases.list_categories(_scope(), _shop_id()):
         if category["id"] == category_id:
             return category
-    from services.common.errors import NotFound
-
     raise NotFound("category not found")
 
 
@@ -66,8 +69,10 @@ def category(category_id):
         else:
             flash("カテゴリ名を変更しました。", "info")
             return redirect(url_for(".category", category_id=category_id))
-    products = services().purchases.list_products(_scope(), _shop_id(), category_id)
-    return render_template("settings/products/category.html", category=current, products=products,
+    q = request.args.get("q", "").strip()[:100]
+    page = number(request.args.get("page"), 1) or 1
+    result = services().purchases.search_products(_scope(), [_shop_id()], q, category_id, page, PER_PAGE)
+    return render_template("settings/products/category.html", category=current, result=result, q=q,
                            errors=errors), (400 if errors else 200)
 
 
@@ -98,12 +103,9 @@ def product(product_id=None):
     errors = {}
     values = {"code": "", "name": "", "category_id": request.args.get("category_id", type=int), "price": ""}
     if product_id:
-        found = [p for p in services().purchases.list_products(_scope(), _shop_id()) if p["id"] == product_id]
-        if not found:
-            from services.common.errors import NotFound
-
-            raise NotFound("product not found")
-        values = found[0]
+        values = services().purchases.get_product(_scope(), product_id)
+        if values["shop_id"] != _shop_id():  # the form offers the chosen shop's categories
+            raise NotFound("product of another shop")
     if request.method == "POST":
         values = _product_form(request.form)
         try:
@@ -119,3 +121,23 @@ def product(product_id=None):
             return redirect(url_for(".category", category_id=saved["category_id"]))
     return render_template("settings/products/product.html", values=values, categories=categories, errors=errors,
                            product_id=product_id), (400 if errors else 200)
+
+
+@bp.route("/picker.json")
+def picker():
+    """The product picker's answer: ``?q=`` words found in code, name or category, ``shop_id`` (repeated; none: every
+    shop of the account), ``category_id``. {total, products: [{id, shop_id, code, name, category_name, price}]}; the
+    session is checked before this view, and the service refuses a shop outside the account's."""
+    shop_ids = [int(v) for v in request.args.getlist("shop_id") if v.isdecimal() and len(v) <= 10]
+    shop_ids = shop_ids or [shop["id"] for shop in g.shops]
+    category_id = number(request.args.get("category_id"))
+    try:
+        result = services().purchases.search_products(_scope(), shop_ids, request.args.get("q", ""), category_id,
+                                                      1, PICKER_SIZE)
+    except ValidationFailed as failure:
+        messages = [m for found in errors_of(failure).values() for m in found]
+        return jsonify(message=" ".join(messages) or "検索条件が正しくありません。"), 400
+    except Forbidden:
+        return jsonify(message="この店舗の商品は検索できません。"), 403
+    return jsonify(total=result["total"], products=[
+        {key: p[key] for key in ("id", "shop_id", "code", "name", "category_name", "price")} for p in result["products"]])

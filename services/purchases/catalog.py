@@ -4,11 +4,15 @@ A shop's ``default`` row is created with the first write to its catalogue (a cat
 until then listing shows it as a virtual entry without an id, so reading never writes. Every shop id a caller names
 is checked against ``shop_ids``, the shops the shops service lists for the caller's scope.
 """
-from sqlalchemy import func, select
+import unicodedata
 
+from sqlalchemy import func, or_, select
+
+from services.common import arguments
 from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import Conflict, NotFound
+from services.common.text import fold_width
 
 from . import events, schemas
 from .models import DEFAULT_CATEGORY, Category, Product
@@ -116,6 +120,45 @@ def list_products(session, scope, shop_id, shop_ids, category_id=None, text=""):
     if text:
         query = query.where((Product.code.like(f"%{text}%")) | (Product.name.like(f"%{text}%")))
     return list(session.scalars(query.order_by(Product.code).limit(1000)))
+
+
+MAX_PRODUCTS_PER_PAGE = 100
+"""The most products one page of ``search_products`` holds (a picker shows 20, the product list 50)."""
+MAX_SEARCH_SHOPS = 100
+MAX_SEARCH_TEXT = 100
+
+
+def _like(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_products(session, scope, shop_ids, listed_shop_ids, text="", category_id=None, page=1, per_page=20):
+    """Products of the shops ``shop_ids`` (each among ``listed_shop_ids``, the caller's), optionally of one category,
+    whose code, name or category name holds every word of ``text`` (width and case folded), by code; one page:
+    ``{"total", "page", "per_page", "products"}``."""
+    shop_ids = arguments.id_list(shop_ids, "shop_ids", MAX_SEARCH_SHOPS)
+    if not shop_ids:
+        raise field_error("shop_ids", "required")
+    text = arguments.text(text, "text", MAX_SEARCH_TEXT, allow_none=True) or ""
+    category_id = arguments.optional_entity_id(category_id, "category_id")
+    page, per_page = arguments.paging(page, per_page, MAX_PRODUCTS_PER_PAGE)
+    for shop_id in shop_ids:
+        scope.ensure_listed_shop(shop_id, listed_shop_ids)
+    query = (select(Product).join(Category, Category.id == Product.category_id)
+             .where(Product.company_id == scope.company_id, Product.shop_id.in_(shop_ids)))
+    if category_id:
+        query = query.where(Product.category_id == category_id)
+    for word in unicodedata.normalize("NFKC", text).lower().split():
+        # codes are stored folded (hyphen look-alikes as "-"); names as typed, where ー is a vowel, not a hyphen
+        code, words = _like(fold_width(word)), _like(word)
+        query = query.where(or_(func.lower(Product.code).like(code, escape="\\"),
+                                func.lower(Product.name).like(words, escape="\\"),
+                                func.lower(Category.name).like(words, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Product.code, Product.shop_id, Product.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return {"total": total, "page": page, "per_page": per_page, "products": list(rows)}
 
 
 def get_product(session, scope, product_id):

@@ -2,7 +2,8 @@
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from services.common import arguments
 from services.common.batches import MAX_RECORDS, apply_each
@@ -45,13 +46,23 @@ def purchases_after(session, company_id, after_id, limit):
                                 .order_by(Purchase.id).limit(limit)))
 
 
-def customer_purchases(session, scope, customer_id):
-    """A customer's purchases, newest first (a shop account sees those at its shop)."""
+MAX_PURCHASES_PER_PAGE = 100
+"""The most purchases one page of a customer's 購入履歴 holds (the tab shows 20; a customer may have hundreds)."""
+
+
+def customer_purchases(session, scope, customer_id, page=1, per_page=20):
+    """One page of a customer's purchases, newest first (a shop account sees those at its shop):
+    ``{"total", "page", "per_page", "purchases"}``."""
     customer_id = arguments.entity_id(customer_id, "customer_id")
+    page, per_page = arguments.paging(page, per_page, MAX_PURCHASES_PER_PAGE)
     query = select(Purchase).where(Purchase.company_id == scope.company_id, Purchase.customer_id == customer_id)
     if scope.is_shop:
         query = query.where(Purchase.shop_id == scope.shop_id)
-    return list(session.scalars(query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc())))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Purchase.purchased_at.desc(), Purchase.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)
+                           .options(selectinload(Purchase.lines), selectinload(Purchase.answers))).all()
+    return {"total": total, "page": page, "per_page": per_page, "purchases": list(rows)}
 
 
 def _apply(session, purchase, values, customer, products=None):

@@ -65,6 +65,13 @@ class Product(Contract):
     version = fields.Integer()
 
 
+class ProductPage(Contract):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    products = fields.List(fields.Nested(Product))
+
+
 # --- purchases -------------------------------------------------------------------------------
 
 class LineInput(_Normalised):
@@ -134,6 +141,13 @@ class Purchase(Contract):
     answers = fields.Function(lambda p: {str(a.group_id): a.choice_id for a in p.answers})
     counted = fields.Boolean()
     version = fields.Integer()
+
+
+class PurchasePage(Contract):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    purchases = fields.List(fields.Nested(Purchase))
 
 
 # --- history groups (履歴グループ) ------------------------------------------------------------

@@ -15,9 +15,10 @@ from .models import HandledRequest, OutboxEvent
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 _purchase = schemas.Purchase()
-_purchases = schemas.Purchase(many=True)
+_purchase_page = schemas.PurchasePage()
 _product = schemas.Product()
 _products = schemas.Product(many=True)
+_product_page = schemas.ProductPage()
 _category = schemas.Category()
 _group = schemas.HistoryGroup()
 _groups = schemas.HistoryGroup(many=True)
@@ -103,12 +104,13 @@ class PurchasesService:
         return {"deleted": purchase_id}
 
     @rpc_method
-    def customer_purchases(self, scope, customer_id):
-        """A customer's purchases with lines, newest first. Raises NotFound, Forbidden (the customer's owner checks)."""
+    def customer_purchases(self, scope, customer_id, page=1, per_page=20):
+        """One page of a customer's purchases with lines, newest first: {total, page, per_page (≤ 100), purchases}.
+        Raises ValidationFailed, NotFound, Forbidden (the customer's owner checks)."""
         scope = Scope.parse(scope)
         self._customer(scope, customer_id)
         with self.db.read() as session:
-            return _purchases.dump(purchases.customer_purchases(session, scope, customer_id))
+            return _purchase_page.dump(purchases.customer_purchases(session, scope, customer_id, page, per_page))
 
     @rpc_method
     def export_purchases(self, scope, customer_id):
@@ -184,6 +186,24 @@ class PurchasesService:
                 session, scope, arguments.entity_id(shop_id, "shop_id"), shop_ids,
                 arguments.optional_entity_id(category_id or None, "category_id"),
                 arguments.text(text, "text", 100, allow_none=True)))
+
+    @rpc_method
+    def search_products(self, scope, shop_ids, text="", category_id=None, page=1, per_page=20):
+        """The product picker and the product list: products of the shops (ids, each the caller's) whose code, name
+        or category name holds every word of text, optionally of one category, by code; {total, page, per_page
+        (≤ 100), products}. Raises ValidationFailed, Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids_listed = self._shop_ids(scope)
+        with self.db.read() as session:
+            return _product_page.dump(catalog.search_products(session, scope, shop_ids, shop_ids_listed, text,
+                                                              category_id, page, per_page))
+
+    @rpc_method
+    def get_product(self, scope, product_id):
+        """One product. Raises ValidationFailed, NotFound, Forbidden."""
+        with self.db.read() as session:
+            return _product.dump(catalog.get_product(session, Scope.parse(scope),
+                                                     arguments.entity_id(product_id, "product_id")))
 
     @rpc_method
     def add_product(self, scope, shop_id, product, request_id=None):

@@ -525,8 +525,9 @@ class ColumnStore:
         return np.sort(ids).tolist()
 
     def ordered_page(self, mask, sort, descending, offset, limit):
-        """Customer ids of one page of the matching customers, sorted as ``query.SORT_COLUMNS`` sorts (missing
-        values last, then descending first), ties by id. None when this sort is better left to the database."""
+        """Customer ids of one page of the matching customers, sorted as ``query.sort_order`` sorts (a customer
+        without a value last in both directions; member numbers descending the exact reverse), ties by id. None when
+        this sort is better left to the database."""
         c = self.customers
         matched = np.flatnonzero(mask)
         if sort == "name":
@@ -537,11 +538,14 @@ class ColumnStore:
             key = c["registered"][matched]
         elif sort == "latest_purchase_at":
             key = c["latest"][matched]
-        else:
-            key = np.where(c["summarised"][matched], c["count" if sort == "purchase_count" else "total"][matched],
-                           NULL)
+        else:  # never bought (no latest purchase, whether or not a summary remains): no figure
+            key = np.where(c["latest"][matched] != NULL,
+                           c["count" if sort == "purchase_count" else "total"][matched], NULL)
         missing = key == NULL
-        key = np.where(missing, np.iinfo(np.int64).max, key) if not descending else np.where(missing, NULL, -key)
+        if sort == "member_number":
+            key = np.where(missing, np.iinfo(np.int64).max, key) if not descending else np.where(missing, NULL, -key)
+        else:  # without a value: last both ways
+            key = np.where(missing, np.iinfo(np.int64).max, -key if descending else key)
         wanted = offset + limit
         if wanted < len(matched) // 4:  # keep only what could be on the page before sorting
             threshold = np.partition(key, wanted)[wanted]

@@ -1,7 +1,7 @@
 """Conditions → one SQL query over the index (bound parameters only), counts and pages."""
 import datetime as dt
 
-from sqlalchemy import and_, exists, func, literal, not_, or_, select
+from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
 
 from services.common.contracts import JST
 
@@ -312,3 +312,18 @@ def section_clauses(conditions, company_id, today):
 SORT_COLUMNS = {"member_number": (C.member_number_value, C.member_number), "registered_at": (C.registered_at,),
                 "latest_purchase_at": (S.latest_purchase_at,), "purchase_count": (S.purchase_count,),
                 "purchase_total": (S.purchase_total,), "name": (C.name_key,)}
+# the sorts whose figure a customer who never bought (no counted purchase) does not have: 0円 is not a total
+PURCHASE_SORTS = ("latest_purchase_at", "purchase_count", "purchase_total")
+
+
+def sort_order(sort, descending):
+    """ORDER BY of a page, the same on every database and as ``ColumnStore.ordered_page``. A customer without a value
+    (never bought, for the purchase figures; no registration date) comes last in both directions. Member numbers are
+    the exception: descending is the exact reverse (numbers, then the text of those that are not numbers)."""
+    columns = SORT_COLUMNS[sort]
+    if sort == "member_number":
+        return [col.desc().nulls_first() if descending else col.asc().nulls_last() for col in columns]
+    # the latest purchase moment is missing exactly when nothing was bought (a summary may remain with 0 purchases)
+    missing = (S.latest_purchase_at.is_(None) if sort in PURCHASE_SORTS else columns[0].is_(None))
+    value = case((missing, None), else_=columns[0])  # every customer without a value alike, then by id
+    return [case((missing, 1), else_=0), value.desc() if descending else value.asc()]

@@ -7,7 +7,7 @@ from services.common.contracts import JST, load
 
 from . import conditions as contract
 from .models import CustomerSummary, IndexedCustomer
-from .query import SORT_COLUMNS, scope_clauses, section_clauses
+from .query import scope_clauses, section_clauses, sort_order
 
 C, S = IndexedCustomer, CustomerSummary
 _conditions = contract.Conditions()
@@ -75,9 +75,7 @@ def page(session, scope, conditions, paging=None, store=None):
             return _page_result(number, per_page, [found[i] for i in ids if i in found])
     sections = section_clauses(parsed, scope.company_id, today_jst())
     clauses = _base(session, scope, parsed) + [c for group in sections.values() for c in group]
-    # missing values (no numeric member number, never bought) last, or first when descending, on every database
-    order = [(col.desc().nulls_first() if options["descending"] else col.asc().nulls_last())
-             for col in SORT_COLUMNS[options["sort"]]]
+    order = sort_order(options["sort"], options["descending"])
     rows = session.execute(_rows(select(*_COLUMNS)).where(*clauses)
                            .order_by(*order, C.id).offset((number - 1) * per_page).limit(per_page)).all()
     return _page_result(number, per_page, rows)

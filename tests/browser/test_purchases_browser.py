@@ -1,10 +1,20 @@
 """購入履歴 in a real browser: register a purchase by hand with two products and a discount, then 集計対象 off."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
+from tests.support import HUNG_SECONDS, add_products
 
 pytestmark = pytest.mark.browser
+
+
+def pick(page, row, typed, code):
+    """Type into a line's product picker and click the product with ``code`` among the candidates."""
+    page.get_by_role("combobox", name=f"商品 {row}行目").fill(typed)
+    page.get_by_role("listbox", name=f"商品 {row}行目の候補").get_by_role("option").filter(has_text=code).first.click()
+    expect(page.locator(f"input[name=line_{row - 1}_product_code]")).to_have_value(code)
 
 
 def test_register_a_purchase_by_hand_and_uncheck_counted(page, gateway_url, tenant):
@@ -32,10 +42,10 @@ def test_register_a_purchase_by_hand_and_uncheck_counted(page, gateway_url, tena
     page.click("button:has-text('登録して購入履歴登録へ')")
     expect(page.locator("h2")).to_contain_text("購入履歴登録")
     page.fill("#purchased_at", "2026-11-01T12:00")
-    page.select_option("select[name=line_0_product_code]", "R-1")
+    pick(page, 1, "ローズ", "R-1")
     page.fill("input[name=line_0_quantity]", "2")
     page.fill("input[name=line_0_line_remark]", "ギフト")
-    page.select_option("select[name=line_1_product_code]", "W-1")
+    pick(page, 2, "w-1", "W-1")
     expect(page.locator("input[name=line_1_unit_price]")).to_have_value("500")
     expect(page.locator("#sales")).to_have_text("1,300")
     page.fill("#billed_amount", "1000")
@@ -52,3 +62,72 @@ def test_register_a_purchase_by_hand_and_uncheck_counted(page, gateway_url, tena
     expect(page.get_by_test_id("uncounted")).to_have_text("集計対象外")
     expect(page.locator("article.purchase input[name=counted]").first).not_to_be_checked()
     screenshot(page, "purchases_tab")
+
+
+FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
+
+
+@pytest.fixture
+def screen(browser):
+    """The operator's screen: 1366×768."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(HUNG_SECONDS * 1000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
+def test_the_product_picker_finds_one_product_among_5000_in_the_purchase_form(screen, gateway_url, tenant, rpc,
+                                                                              stack):
+    page, shop = screen, tenant.shops[0]["id"]
+    add_products(stack.urls["purchases"], tenant, shop, [
+        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000 + i} for i in range(5000)])
+    fruit = rpc.purchases.add_category(tenant.operator_scope(), shop, {"name": "果物"})
+    rpc.purchases.add_product(tenant.operator_scope(), shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
+                                                              "category_id": fruit["id"], "price": 4800})
+    customer = rpc.customers.create_customer(tenant.operator_scope(), {"shop_id": shop, "family_name": "選択"})
+    log_in(page, gateway_url, tenant.operator_login, tenant.password)
+    page.goto(f"{gateway_url}/customers/{customer['id']}/purchases/new")
+    page.fill("#purchased_at", "2026-11-20T15:30")
+
+    first = page.get_by_role("combobox", name="商品 1行目")
+    first.fill("紅ほっぺ")  # part of the name
+    options = page.get_by_role("listbox", name="商品 1行目の候補").get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("FR-0707")
+    expect(options.first).to_contain_text("果物")
+    screenshot(page, "purchase_form_picker_name")
+    first.press("ArrowDown")
+    first.press("Enter")  # picks; does not send the form
+    expect(page.locator("input[name=line_0_product_code]")).to_have_value("FR-0707")
+    expect(first).to_have_value("FR-0707: 北海道産 紅ほっぺ苺 ギフト箱")
+    expect(page.locator("input[name=line_0_unit_price]")).to_have_value("4800")
+
+    second = page.get_by_role("combobox", name="商品 2行目")
+    second.fill("ガーベラ")  # 714 of the 5,000: the first 20, and how to narrow them
+    options = page.get_by_role("listbox", name="商品 2行目の候補").get_by_role("option")
+    expect(options).to_have_count(20)
+    expect(page.locator(".picker-list:visible .picker-note")).to_contain_text("全714件中20件を表示")
+    second.fill("ガーベラ 4321")  # and part of the code
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("SKU-04321")
+    screenshot(page, "purchase_form_picker_code")
+    options.first.click()
+    expect(page.locator("input[name=line_1_product_code]")).to_have_value("SKU-04321")
+    expect(page.locator("input[name=line_1_unit_price]")).to_have_value("5321")
+    expect(page.locator("#sales")).to_have_text("10,121")
+
+    third = page.get_by_role("combobox", name="商品 3行目")
+    third.fill("存在しない商品")
+    expect(page.locator(".picker-list:visible .picker-note")).to_have_text("該当する商品がありません。")
+    page.click("button:has-text('登録')")  # typed but not picked: the form says so and is not sent
+    expect(page.locator(".picker-status").nth(2)).to_have_text("一覧から商品を選択してください。")
+    expect(page).to_have_url(re.compile(r"/purchases/new$"))
+    third.fill("")
+    page.click("button:has-text('登録')")
+    expect(page.locator("main")).to_contain_text("購入履歴を登録しました。")
+    card = page.locator("article.purchase").first
+    for text in ("FR-0707", "北海道産 紅ほっぺ苺 ギフト箱", "SKU-04321", "ガーベラの花束", "売上: 10,121円"):
+        expect(card).to_contain_text(text)
+    screenshot(page, "purchases_tab_after_picker")

@@ -53,7 +53,7 @@ def test_a_price_beyond_the_limit_is_refused_and_leaves_no_purchase_nor_product(
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert re.search(r'name="line_0_unit_price".*?9,999,999以下の数値で入力してください。', page, re.S)
-    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"]) == []
+    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"] == []
     assert [p["code"] for p in rpc.purchases.list_products(tenant.operator_scope(), shop_id)] == []
 
 
@@ -69,7 +69,7 @@ def test_lines_whose_total_is_beyond_the_limit_leave_nothing(operator, rpc, tena
                    dict(lines, shop_id=str(shop_id), purchased_at="2026-11-01T12:00", line_count="5", counted="1"))
     assert refused.status_code == 400
     assert "合計金額が上限（999,999,999円）を超えています。" in refused.get_data(as_text=True)
-    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"]) == []
+    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"] == []
     assert rpc.purchases.list_products(tenant.operator_scope(), shop_id) == []
 
 

@@ -133,3 +133,23 @@ def test_mails_chosen_by_typed_id_with_s_for_scenarios_and_by_kind(operator, ten
     assert found("m_manual_kinds=manual&m_manual_kinds=manual_scenario") == {"ML1", "ML2"}
     unknown = operator.get("/customers/search/?search=1&m_manual_sent=include&m_manual_ref=S99")
     assert unknown.status_code == 400 and "指定したメールIDのメールが見つかりません。" in unknown.get_data(as_text=True)
+
+
+def test_each_hit_shows_its_shop_and_the_pager_numbers_its_pages(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    shop1, shop2 = tenant.shops[0]["id"], tenant.shops[1]["id"]
+    rpc.customers.upsert_customers(scope, [{"member_number": f"{i}", "shop_id": shop1 if i <= 100 else shop2,
+                                            "family_name": "店舗", "given_name": f"{i}番"} for i in range(1, 121)])
+    wait_for(lambda: rpc.search.count(scope, {})["total"] == 120, message="the index")
+    first = operator.get("/customers/search/?search=1&name=店舗").get_data(as_text=True)
+    assert "<th>店舗</th>" in first
+    shops = re.findall(r'data-testid="hit-shop">([^<]*)<', first)
+    assert shops == ["103: テスト本店"] * 50
+    last = operator.get("/customers/search/?search=1&name=店舗&page=3").get_data(as_text=True)
+    assert re.findall(r'data-testid="hit-shop">([^<]*)<', last) == ["5019: テスト支店"] * 20
+    nav = re.search(r'<nav class="pager".*?</nav>', last, re.S).group(0)
+    assert "120件中 101〜120件" in nav and '<span class="current" aria-current="page">3</span>' in nav
+    links = dict((re.sub(r"<[^>]+>", "", label).strip(), href.replace("&amp;", "&"))
+                 for href, label in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', nav))
+    assert set(links) == {"« 最初", "‹ 前へ", "1", "2"}
+    assert links["« 最初"].startswith("?") and "page=1" in links["« 最初"] and "name=%E5%BA%97%E8%88%97" in links["1"]

@@ -21,14 +21,12 @@ def test_the_connector_example_syncs_a_shop_once(stack, rpc, tenant):
     customer = rpc.customers.get_customer_by_member_number(scope, "C-1001")
     assert (customer["family_name"], customer["given_name"], customer["pc_email"]) == ("山田", "花子",
                                                                                        "hanako@example.jp")
-    purchases = rpc.purchases.customer_purchases(scope, customer["id"])
-    purchases = purchases["purchases"] if isinstance(purchases, dict) else purchases
+    purchases = rpc.purchases.customer_purchases(scope, customer["id"])["purchases"]
     assert sorted((p["order_code"], p["sales"], p["counted"]) for p in purchases) == [
         ("O-5001", 800, True), ("O-5002", 400, False)]
     versions = sorted(p["version"] for p in purchases)
 
     exec(compile(call, "docs/connectors.md", "exec"), namespace)  # the same batches, the same request ids
-    again = rpc.purchases.customer_purchases(scope, customer["id"])
-    again = again["purchases"] if isinstance(again, dict) else again
+    again = rpc.purchases.customer_purchases(scope, customer["id"])["purchases"]
     assert sorted(p["version"] for p in again) == versions
     assert rpc.customers.list_customers(scope)["total"] == 1

@@ -157,6 +157,8 @@ ATTACKS = {
     ("purchases", "rename_category"): (lambda v: (v.category_id, {"name": "乗っ取り"}), refused),
     ("purchases", "delete_category"): (lambda v: (v.category_id,), refused),
     ("purchases", "list_products"): (lambda v: (v.shop_id,), refused),
+    ("purchases", "search_products"): (lambda v: ([v.shop_id], "", v.category_id), refused),
+    ("purchases", "get_product"): (lambda v: (v.product_id,), refused),
     ("purchases", "add_product"): (lambda v: (v.shop_id, {"code": "NEW-X", "name": "乗っ取り"}), refused),
     ("purchases", "update_product"): (lambda v: (v.product_id, {"code": v.product_code, "name": "乗っ取り"}), refused),
     ("purchases", "update_history_group"): (lambda v: (v.history_group_id, {"name": "乗っ取り"}), refused),

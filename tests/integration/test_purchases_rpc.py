@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, Forbidden, ValidationFailed
-from tests.support import RPC_HUNG_SECONDS, published_events
+from tests.support import RPC_HUNG_SECONDS, add_products, make_tenant, published_events
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(r
         again = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1", billed_amount=700)])
         assert (first["created"], again["created"], again["updated"]) == (1, 0, 1)
         assert first["purchases"][0]["id"] == again["purchases"][0]["id"]
-        history = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+        history = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"]
         assert len(history) == 1 and history[0]["version"] == 2
         assert history[0]["sales"] == 800 and history[0]["billed_amount"] == 700 and history[0]["discount"] == 100
         seen = take(lambda e: e["entity_id"] == str(history[0]["id"]), 2, "two purchase_recorded events")
@@ -64,7 +64,7 @@ def test_concurrent_first_orders_share_one_default_category_product_and_purchase
     categories = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)
     assert [(c["name"], c["product_count"]) for c in categories] == [("default", 1)]
     assert [p["code"] for p in rpc.purchases.list_products(tenant.operator_scope(), shop_id)] == ["RACE-1"]
-    purchases = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+    purchases = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"]
     same = [p for p in purchases if p["order_code"] == "SAME-1"]
     assert len(purchases) == 9 and len(same) == 1 and same[0]["version"] == 8
 
@@ -115,7 +115,7 @@ def test_a_batch_with_one_bad_order_applies_the_others(rpc, tenant, customer):
         {"index": 2, "fields": {"lines.0.product_code": ["max_length:50"], "lines.0.quantity": ["range"]}},
         {"index": 3, "fields": {"purchased_at": ["invalid"]}},
     ]
-    codes = [p["order_code"] for p in rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])]
+    codes = [p["order_code"] for p in rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"]]
     assert sorted(codes) == ["B-1", "B-5"]
 
 
@@ -148,9 +148,9 @@ def test_manual_registration_enforces_required_surveys_and_computes_the_discount
 def test_a_shop_account_sees_and_records_only_at_its_shop(rpc, tenant, customer):
     rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "S-1"),
                                                           order(tenant, "S-2", shop_id=tenant.shops[1]["id"])])
-    mine = rpc.purchases.customer_purchases(tenant.shop_scope(0), customer["id"])
+    mine = rpc.purchases.customer_purchases(tenant.shop_scope(0), customer["id"])["purchases"]
     assert [p["order_code"] for p in mine] == ["S-1"]
-    other = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])
+    other = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"]
     other_id = next(p["id"] for p in other if p["order_code"] == "S-2")
     with pytest.raises(Forbidden):
         rpc.purchases.get_purchase(tenant.shop_scope(0), other_id)
@@ -160,9 +160,9 @@ def test_a_shop_account_sees_and_records_only_at_its_shop(rpc, tenant, customer)
 
 def test_delete_a_purchase(rpc, tenant, customer):
     rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "D-1")])
-    purchase = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])[0]
+    purchase = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"][0]
     rpc.purchases.delete_purchase(tenant.operator_scope(), purchase["id"])
-    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"]) == []
+    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"] == []
 
 
 def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, customer, amqp_uri):
@@ -191,3 +191,99 @@ def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, custom
     for event in events:
         seen.setdefault((event["entity"], event["entity_id"]), []).append((event["event_type"], event["version"]))
     assert seen == expected
+
+
+def test_a_customers_purchases_come_a_page_at_a_time_newest_first(rpc, tenant, customer):
+    shop1, shop2 = tenant.shops[0]["id"], tenant.shops[1]["id"]
+    orders = [order(tenant, f"PG-{n:02d}", purchased_at=f"2026-01-01T10:{n:02d}:00", shop_id=shop1 if n <= 40 else shop2)
+              for n in range(1, 46)]  # 40 at shop 103, then 5 at shop 5019
+    assert rpc.purchases.record_orders(tenant.operator_scope(), orders)["created"] == 45
+    scope = tenant.operator_scope()
+    first = rpc.purchases.customer_purchases(scope, customer["id"])
+    assert (first["total"], first["page"], first["per_page"]) == (45, 1, 20)
+    assert [p["order_code"] for p in first["purchases"]] == [f"PG-{n:02d}" for n in range(45, 25, -1)]
+    last = rpc.purchases.customer_purchases(scope, customer["id"], 3, 20)
+    assert [p["order_code"] for p in last["purchases"]] == ["PG-05", "PG-04", "PG-03", "PG-02", "PG-01"]
+    assert rpc.purchases.customer_purchases(scope, customer["id"], 4, 20)["purchases"] == []
+    assert last["purchases"][0]["lines"][0]["product_name"] == "ローズ赤"
+    # shop 103's account sees the purchases at its shop, paged the same way
+    mine = rpc.purchases.customer_purchases(tenant.shop_scope(0), customer["id"], 1, 2)
+    assert mine["total"] == 40 and [p["order_code"] for p in mine["purchases"]] == ["PG-40", "PG-39"]
+    for page, per_page, field in ((0, 20, "page"), (1, 0, "per_page"), (1, 101, "per_page"), ("2", 20, "page"),
+                                  (1, True, "per_page")):
+        with pytest.raises(ValidationFailed) as refused:
+            rpc.purchases.customer_purchases(scope, customer["id"], page, per_page)
+        assert list(refused.value.fields) == [field], (page, per_page)
+
+
+FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
+
+
+@pytest.fixture
+def catalogue(stack, rpc, tenant):
+    """5,000 products of shop 103 (SKU-00000 … SKU-04999), and one more in a category 果物: the one the operator
+    looks for."""
+    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
+    add_products(stack.urls["purchases"], tenant, shop, [
+        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000} for i in range(5000)])
+    fruit = rpc.purchases.add_category(scope, shop, {"name": "果物"})
+    wanted = rpc.purchases.add_product(scope, shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
+                                                     "category_id": fruit["id"], "price": 4800})
+    return {"shop": shop, "fruit": fruit["id"], "wanted": wanted}
+
+
+def _codes(answer):
+    return [p["code"] for p in answer["products"]]
+
+
+def test_the_product_search_finds_one_product_among_5000_by_part_of_its_code_or_name(rpc, tenant, catalogue):
+    scope, shop = tenant.operator_scope(), catalogue["shop"]
+    assert rpc.purchases.search_products(scope, [shop], "SKU")["total"] == 5000
+    by_code = rpc.purchases.search_products(scope, [shop], "04321")
+    assert by_code["total"] == 1 and _codes(by_code) == ["SKU-04321"]
+    assert by_code["products"][0]["name"] == "ガーベラの花束" and by_code["products"][0]["category_name"] == "default"
+    assert _codes(rpc.purchases.search_products(scope, [shop], "sku-04321")) == ["SKU-04321"]  # case folded
+    assert _codes(rpc.purchases.search_products(scope, [shop], "ＳＫＵ－０４３２１")) == ["SKU-04321"]  # width folded
+    by_name = rpc.purchases.search_products(scope, [shop], "紅ほっぺ")
+    assert by_name["total"] == 1 and by_name["products"][0] == {
+        **catalogue["wanted"], "category_name": "果物"}
+    assert _codes(rpc.purchases.search_products(scope, [shop], "ギフト 0707")) == ["FR-0707"]  # every word
+    assert _codes(rpc.purchases.search_products(scope, [shop], "果物")) == ["FR-0707"]  # by category name
+    assert _codes(rpc.purchases.search_products(scope, [shop], "", catalogue["fruit"])) == ["FR-0707"]
+    assert rpc.purchases.search_products(scope, [shop], "100%")["total"] == 0  # % is a character, not a wildcard
+    # by code, a page at a time
+    second = rpc.purchases.search_products(scope, [shop], "ガーベラ", None, 2, 20)
+    assert (second["total"], second["page"], second["per_page"]) == (714, 2, 20)  # every 7th from SKU-00002
+    assert _codes(second) == [f"SKU-{i:05d}" for i in range(2 + 7 * 20, 2 + 7 * 40, 7)]
+
+
+def test_the_product_search_stays_in_the_callers_shops_and_company(stack, rpc, tenant, catalogue):
+    shop1, shop2 = catalogue["shop"], tenant.shops[1]["id"]
+    assert rpc.purchases.search_products(tenant.operator_scope(), [shop2], "SKU")["total"] == 0
+    assert rpc.purchases.search_products(tenant.operator_scope(), [shop1, shop2], "04321")["total"] == 1
+    assert _codes(rpc.purchases.search_products(tenant.shop_scope(0), [shop1], "04321")) == ["SKU-04321"]
+    with pytest.raises(Forbidden):  # shop 5019's account, asking for shop 103's products
+        rpc.purchases.search_products(tenant.shop_scope(1), [shop1], "04321")
+    with pytest.raises(Forbidden):
+        rpc.purchases.search_products(tenant.shop_scope(1), [shop2, shop1], "")
+    other = make_tenant(stack.urls["shops"])
+    with pytest.raises(Forbidden):  # another company
+        rpc.purchases.search_products(other.operator_scope(), [shop1], "SKU")
+    # another shop's category names nothing in this one
+    assert rpc.purchases.search_products(tenant.operator_scope(), [shop2], "", catalogue["fruit"])["total"] == 0
+
+
+SHOP = "the tenant's shop 103"
+
+
+@pytest.mark.parametrize("arguments, field", [
+    (([],), "shop_ids"), (("1",), "shop_ids"), ((["x"],), "shop_ids.0"), (([0],), "shop_ids.0"),
+    (([SHOP], 5), "text"), (([SHOP], "あ" * 101), "text"), (([SHOP], "", "3"), "category_id"),
+    (([SHOP], "", None, 0), "page"), (([SHOP], "", None, 1, 101), "per_page"), (([SHOP], "", None, 1, 0), "per_page"),
+])
+def test_the_product_search_refuses_malformed_arguments_by_field(rpc, tenant, arguments, field):
+    shop_ids = [tenant.shops[0]["id"] if s == SHOP else s for s in arguments[0]] \
+        if isinstance(arguments[0], list) else arguments[0]
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.search_products(tenant.operator_scope(), shop_ids, *arguments[1:])
+    assert list(refused.value.fields) == [field]

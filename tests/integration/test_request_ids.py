@@ -81,7 +81,7 @@ KINDS = {
             "customer_id": customer["id"], "shop_id": t.shops[0]["id"], "purchased_at": f"2026-10-0{n}T10:00:00",
             "lines": [{"product_code": "R-1", "product_name": "ローズ", "quantity": 1, "unit_price": 400}]},
             request_id=rid),
-        lambda rpc, t, customer: len(rpc.purchases.customer_purchases(t.operator_scope(), customer["id"])),
+        lambda rpc, t, customer: len(rpc.purchases.customer_purchases(t.operator_scope(), customer["id"])["purchases"]),
         ("purchases", "purchase_recorded"), ready=customer_of),
     "record_orders": Kind(
         lambda rpc, t, customer, n, rid: rpc.purchases.record_orders(system(t), [{
@@ -89,7 +89,7 @@ KINDS = {
             "purchased_at": "2026-10-01T10:00:00",
             "lines": [{"product_code": "R-1", "product_name": "ローズ", "quantity": 2, "unit_price": 400}]}],
             request_id=rid),
-        lambda rpc, t, customer: len(rpc.purchases.customer_purchases(t.operator_scope(), customer["id"])),
+        lambda rpc, t, customer: len(rpc.purchases.customer_purchases(t.operator_scope(), customer["id"])["purchases"]),
         ("purchases", "purchase_recorded"), ready=customer_of),
     "add_category": Kind(
         lambda rpc, t, _, n, rid: rpc.purchases.add_category(t.operator_scope(), t.shops[0]["id"], {"name": f"花{n}"},

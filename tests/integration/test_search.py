@@ -216,3 +216,47 @@ def test_line_permission_false_finds_exactly_the_customers_who_refused_line(rpc,
     rpc.customers.update_customer(scope, ids["94"], {"line_permission": False})
     wait_for(lambda: found({"line_permission": False}) == ["91", "92", "94"], interval=0.3,
              message="the change to reach the index")
+
+
+NEVER_BOUGHT_SORTS = {  # member numbers in the order of each sort; 4 never bought, 5 only outside 集計対象
+    ("purchase_total", True): ["1", "2", "3", "4", "5"], ("purchase_total", False): ["3", "2", "1", "4", "5"],
+    ("purchase_count", True): ["1", "3", "2", "4", "5"], ("purchase_count", False): ["2", "3", "1", "4", "5"],
+    ("latest_purchase_at", True): ["2", "1", "3", "4", "5"], ("latest_purchase_at", False): ["3", "1", "2", "4", "5"],
+}
+
+
+def test_customers_who_never_bought_sort_last_in_both_directions_on_both_engines(rpc, tenant):
+    """累計購入金額・累計購入回数・最新購入日, descending or ascending: 0円 never sorts above the 655,145円 buyer."""
+    scope = tenant.operator_scope()
+    shop = tenant.shops[0]["id"]
+    for number in "12345":
+        rpc.customers.create_customer(scope, {"shop_id": shop, "member_number": number, "family_name": f"並び{number}"})
+    orders = [("1", "2026-01-05T10:00:00", 200_000, True), ("1", "2026-02-10T10:00:00", 255_145, True),
+              ("1", "2026-03-01T10:00:00", 200_000, True), ("2", "2026-05-01T10:00:00", 100_000, True),
+              ("3", "2026-01-15T10:00:00", 10_000, True), ("3", "2026-01-20T10:00:00", 20_000, True),
+              ("5", "2026-06-01T10:00:00", 500_000, False)]
+    answer = rpc.purchases.record_orders(scope, [
+        {"shop_id": shop, "order_code": f"SORT-{i}", "member_number": number, "purchased_at": at, "counted": counted,
+         "lines": [{"product_code": "P-1", "quantity": 1, "unit_price": price}]}
+        for i, (number, at, price, counted) in enumerate(orders)])
+    assert answer["created"] == 7 and not answer["errors"]
+    saved = rpc.search.save_search(scope, "全員", {})  # within a saved search the database answers, not the columns
+    engines = {"columns": {}, "database": {"saved_search_id": saved["id"]}}
+    figures = {"1": 655_145, "2": 100_000, "3": 30_000, "4": 0, "5": 0}
+
+    def caught_up():
+        if not rpc.search.reconcile(scope)["in_agreement"] or rpc.search.health()["columns"]["state"] != "ready":
+            return False
+        return all({c["member_number"]: c["purchase_total"] for c in rpc.search.search(scope, conditions)["customers"]}
+                   == figures for conditions in engines.values())
+
+    wait_for(caught_up, interval=0.3, message="the index and its columns to catch up")
+    for engine, conditions in engines.items():
+        for (sort, descending), expected in NEVER_BOUGHT_SORTS.items():
+            paging = {"sort": sort, "descending": descending, "per_page": 50}
+            hits = rpc.search.search(scope, conditions, paging)["customers"]
+            assert [c["member_number"] for c in hits] == expected, (engine, sort, descending)
+        # a page boundary inside the buyers: the second page of two starts where the first ended
+        pages = [rpc.search.search(scope, conditions, {"sort": "purchase_total", "descending": True, "per_page": 2,
+                                                       "page": n})["customers"] for n in (1, 2, 3)]
+        assert [c["member_number"] for page in pages for c in page] == ["1", "2", "3", "4", "5"], engine
