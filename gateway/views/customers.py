@@ -33,6 +33,16 @@ def _integer(value):
     return 0 if value == "" else value
 
 
+def default_mail_permission(form):
+    """送信許可 when none was picked: it follows the addresses entered (PC first, as the manual's example), and none
+    without an address, so that 店舗 and 姓名 alone register a customer."""
+    if form.get("pc_email", "").strip():
+        return "pc"
+    if form.get("mobile_email", "").strip():
+        return "mobile"
+    return "refused"
+
+
 def customer_payload(form, remark_settings, groups):
     """The admin form → the customers service's payload."""
     payload = {
@@ -42,7 +52,7 @@ def customer_payload(form, remark_settings, groups):
         "member_number": form.get("member_number", ""),
         "gender": form.get("gender", "unknown"),
         "birth_date": form.get("birth_date", ""),
-        "mail_permission": form.get("mail_permission", "refused"),
+        "mail_permission": form.get("mail_permission") or default_mail_permission(form),
         "mobile_email": form.get("mobile_email", ""), "mobile_is_smartphone": checked(form, "mobile_is_smartphone"),
         "pc_email": form.get("pc_email", ""), "pc_is_smartphone": checked(form, "pc_is_smartphone"),
         "dm_permission": form.get("dm_permission", "1") == "1",
@@ -84,7 +94,7 @@ def index():
 def new():
     context = _form_context()
     values = {"shop_id": g.current_shop["id"] if g.current_shop else None, "gender": "unknown",
-              "mail_permission": "pc", "dm_permission": True, "line_permission": True,
+              "mail_permission": None, "dm_permission": True, "line_permission": True,
               "customer_class": "new", "choices": {}}
     errors = {}
     if request.method == "POST":
