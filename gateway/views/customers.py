@@ -1,10 +1,13 @@
 """顧客管理: 登録 (with 確認), the customer page with its tabs, edit, delete, 対応履歴, 住所検索."""
+import datetime as dt
+
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from services.common.errors import ValidationFailed
+from services.common.errors import Unavailable, ValidationFailed
 
 from ..auth import services
 from ..forms import checked, errors_of, joined, number, posted_request_id
+from ..rpc import ServiceUnavailable
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -26,6 +29,35 @@ def _form_context(settings=None):
         "groups": [grp for grp in settings["groups"] if grp["in_use"]],
         "shops": g.shops,
     }
+
+
+@bp.app_template_global()
+def customer_contacts(customer):
+    """The customer page header's 最新購入店舗 and 最新メール送信日, from the purchases and mail-history services (as
+    the caller may see them: a shop account, its own shop's): {latest_shop, latest_mail_sent_at, unknown}; a service
+    that does not answer puts its value in ``unknown`` instead of failing the whole page."""
+    contacts = {"latest_shop": "", "latest_mail_sent_at": "", "unknown": []}
+    try:
+        bought = services().purchases.customer_purchases(_scope(), customer["id"])
+    except (ServiceUnavailable, Unavailable):
+        contacts["unknown"].append("latest_shop")
+    else:
+        if bought:  # newest first
+            shop_id = bought[0]["shop_id"]
+            contacts["latest_shop"] = next((f"{s['shop_number']}: {s['name']}" for s in g.shops if s["id"] == shop_id),
+                                           str(shop_id))
+    try:
+        history = services().mailhistory.customer_history(_scope(), customer["id"])
+    except (ServiceUnavailable, Unavailable):
+        contacts["unknown"].append("latest_mail_sent_at")
+    else:
+        sent = [m["sent_at"] for m in history["mails"] if m.get("sent_at")]
+        contacts["latest_mail_sent_at"] = max(sent, key=_moment) if sent else ""
+    return contacts
+
+
+def _moment(value):
+    return dt.datetime.fromisoformat(value)
 
 
 def _integer(value):
