@@ -1,10 +1,13 @@
 """顧客管理: 登録 (with 確認), the customer page with its tabs, edit, delete, 対応履歴, 住所検索."""
+import datetime as dt
+
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from services.common.errors import ValidationFailed
+from services.common.errors import Unavailable, ValidationFailed
 
 from ..auth import services
 from ..forms import checked, errors_of, joined, number, posted_request_id
+from ..rpc import ServiceUnavailable
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -28,9 +31,48 @@ def _form_context(settings=None):
     }
 
 
+@bp.app_template_global()
+def customer_contacts(customer):
+    """The customer page header's 最新購入店舗 and 最新メール送信日, from the purchases and mail-history services (as
+    the caller may see them: a shop account, its own shop's): {latest_shop, latest_mail_sent_at, unknown}; a service
+    that does not answer puts its value in ``unknown`` instead of failing the whole page."""
+    contacts = {"latest_shop": "", "latest_mail_sent_at": "", "unknown": []}
+    try:
+        bought = services().purchases.customer_purchases(_scope(), customer["id"])
+    except (ServiceUnavailable, Unavailable):
+        contacts["unknown"].append("latest_shop")
+    else:
+        if bought:  # newest first
+            shop_id = bought[0]["shop_id"]
+            contacts["latest_shop"] = next((f"{s['shop_number']}: {s['name']}" for s in g.shops if s["id"] == shop_id),
+                                           str(shop_id))
+    try:
+        history = services().mailhistory.customer_history(_scope(), customer["id"])
+    except (ServiceUnavailable, Unavailable):
+        contacts["unknown"].append("latest_mail_sent_at")
+    else:
+        sent = [m["sent_at"] for m in history["mails"] if m.get("sent_at")]
+        contacts["latest_mail_sent_at"] = max(sent, key=_moment) if sent else ""
+    return contacts
+
+
+def _moment(value):
+    return dt.datetime.fromisoformat(value)
+
+
 def _integer(value):
     value = (value or "").strip()
     return 0 if value == "" else value
+
+
+def default_mail_permission(form):
+    """送信許可 when none was picked: it follows the addresses entered (PC first, as the manual's example), and none
+    without an address, so that 店舗 and 姓名 alone register a customer."""
+    if form.get("pc_email", "").strip():
+        return "pc"
+    if form.get("mobile_email", "").strip():
+        return "mobile"
+    return "refused"
 
 
 def customer_payload(form, remark_settings, groups):
@@ -42,7 +84,7 @@ def customer_payload(form, remark_settings, groups):
         "member_number": form.get("member_number", ""),
         "gender": form.get("gender", "unknown"),
         "birth_date": form.get("birth_date", ""),
-        "mail_permission": form.get("mail_permission", "refused"),
+        "mail_permission": form.get("mail_permission") or default_mail_permission(form),
         "mobile_email": form.get("mobile_email", ""), "mobile_is_smartphone": checked(form, "mobile_is_smartphone"),
         "pc_email": form.get("pc_email", ""), "pc_is_smartphone": checked(form, "pc_is_smartphone"),
         "dm_permission": form.get("dm_permission", "1") == "1",
@@ -84,7 +126,7 @@ def index():
 def new():
     context = _form_context()
     values = {"shop_id": g.current_shop["id"] if g.current_shop else None, "gender": "unknown",
-              "mail_permission": "pc", "dm_permission": True, "line_permission": True,
+              "mail_permission": None, "dm_permission": True, "line_permission": True,
               "customer_class": "new", "choices": {}}
     errors = {}
     if request.method == "POST":

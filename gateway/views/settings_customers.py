@@ -1,4 +1,4 @@
-"""各種設定 > 基本設定 / 備考 / 顧客グループ."""
+"""各種設定 > 基本設定 (per shop) / 備考 / 顧客グループ (per company)."""
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from services.common.errors import ValidationFailed
@@ -14,26 +14,36 @@ def _scope():
     return g.scope.as_dict()
 
 
+def _basic_target():
+    """Whose 基本設定 the page shows: the company's defaults (?defaults=1, operators), else the shop chosen in the
+    header's shop picker (a shop account: always its own)."""
+    if request.values.get("defaults") == "1" and not g.scope.is_shop:
+        return None
+    return g.current_shop["id"] if g.current_shop else None
+
+
 @bp.route("/basic", methods=["GET", "POST"])
-@operator_required
 def basic():
-    """基本設定: each field of the member-registration form 表示 / 非表示 / 必須, and the お知らせメール."""
-    settings = services().customers.get_registration_settings(_scope())
+    """基本設定 per shop: each field of the shop's member-registration form 表示 / 非表示 / 必須, and its お知らせメール;
+    operators also set the company's defaults, which shops without settings of their own follow."""
+    shop_id = _basic_target()
+    settings = services().customers.get_registration_settings(_scope(), shop_id)
     errors = {}
     if request.method == "POST":
         payload = {"fields": {name: request.form.get(f"field_{name}", "") for name, _label in FORM_FIELDS},
                    "notification_subject": request.form.get("notification_subject", ""),
                    "notification_body": request.form.get("notification_body", "").replace("\r\n", "\n")}
         try:
-            services().customers.update_registration_settings(_scope(), payload)
+            services().customers.update_registration_settings(_scope(), payload, shop_id)
         except ValidationFailed as failure:
             errors = errors_of(failure)
             settings.update(payload)
         else:
-            flash("基本設定を登録しました。", "info")
-            return redirect(url_for(".basic"))
+            flash("基本設定（企業の初期値）を登録しました。" if shop_id is None else
+                  f"基本設定（店舗 {g.current_shop['shop_number']}: {g.current_shop['name']}）を登録しました。", "info")
+            return redirect(url_for(".basic", defaults="1") if shop_id is None else url_for(".basic"))
     return render_template("settings/basic.html", settings=settings, form_fields=FORM_FIELDS, modes=DISPLAY_MODES,
-                           errors=errors), (400 if errors else 200)
+                           errors=errors, editing_defaults=shop_id is None), (400 if errors else 200)
 
 
 @bp.route("/remarks", methods=["GET", "POST"])

@@ -238,4 +238,5 @@ def company():
         else:
             flash("企業情報を登録しました。", "info")
             return redirect(url_for(".company"))
-    return render_template("settings/shops/company.html", company=company, values=values, errors=errors), (400 if errors else 200)
+    return render_template("settings/shops/company.html", company=company, values=values, errors=errors,
+                           functions=services().shops.company_functions(scope)), (400 if errors else 200)

@@ -139,5 +139,21 @@ def load(schema, data, partial=False):
         raise ValidationFailed("invalid input", _flatten(exc.messages)) from None
 
 
+def load_reporting_all(schema, data):
+    """As ``load``, for a form that reports every mistake at once: ``(values, errors)`` where values hold what loaded
+    and each field's default (``load_default``) in place of what did not, and errors the codes by field path.
+    Input that could not be read at all (refused before any field, e.g. a NUL) raises ValidationFailed as ``load``."""
+    try:
+        return schema.load(data if data is not None else {}), {}
+    except ValidationError as exc:
+        if not isinstance(exc.valid_data, dict):
+            raise ValidationFailed("invalid input", _flatten(exc.messages)) from None
+        values = {}
+        for name, field in schema.load_fields.items():
+            default = field.load_default() if callable(field.load_default) else field.load_default
+            values[name] = exc.valid_data.get(name, default)
+        return values, _flatten(exc.messages)
+
+
 def field_error(path, code):
     return ValidationFailed("invalid input", {path: [code]})

@@ -2,6 +2,8 @@
 import re
 import unicodedata
 
+import phonenumbers
+
 _HYPHENS = "‐‑‒–—―−ーｰ－"
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -23,18 +25,54 @@ def normalize_postal_code(value):
     return folded
 
 
+_SEPARATORS = re.compile(r"[()（）\s.]+")
+_TYPED_PHONE = re.compile(r"\+?\d+(?:-\d+)*")
+_JAPAN = 81
+
+
+def _typed_grouping(folded, national):
+    """The caller's own grouping of ``national`` (the number's digits with its leading 0) when it is one: three
+    groups with the area code first. None otherwise."""
+    groups = folded.split("-")
+    if groups[0].startswith("+"):
+        groups = groups[1:] if groups[0] == f"+{_JAPAN}" else []
+        if groups and not groups[0].startswith("0"):
+            groups[0] = "0" + groups[0]
+    if len(groups) == 3 and "".join(groups) == national and groups[0].startswith("0") and 2 <= len(groups[0]) <= 5 \
+            and all(groups):
+        return "-".join(groups)
+    return None
+
+
 def normalize_phone(value):
-    """Fold width and separators ('03 0000 0000', '０３（００００）００００') to '03-0000-0000'."""
+    """A Japanese phone number as typed ('0312345678', '０３（１２３４）５６７８', '+81 3-1234-5678') → '03-1234-5678'.
+
+    Parsed and formatted by phonenumbers (Google's libphonenumber data, region JP), which knows the length of every
+    area code from the allocation tables (0422-51-5131, 03-1234-5678, 0120-123-456). A grouping the caller typed
+    himself is kept when it is a grouping of the same number: in a range not allocated yet the library can only guess
+    the area code, and the customer knows his own number. What is not a Japanese number of a possible length (too
+    short, foreign, letters, an extension) is returned folded, for validation to refuse.
+    """
     folded = fold_width(value)
-    folded = re.sub(r"[()（）\s.]+", "-", folded).strip("-")
+    folded = _SEPARATORS.sub("-", folded).strip("-")
     folded = re.sub(r"-{2,}", "-", folded)
-    digits = folded.replace("-", "")
-    if "-" not in folded and re.fullmatch(r"0\d{9,10}", digits):
-        if len(digits) == 11:  # mobile and IP phones: 090-1234-5678
-            return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-        if digits[:2] in ("03", "06"):
-            return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}"
-        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    if not _TYPED_PHONE.fullmatch(folded):
+        return folded
+    try:
+        number = phonenumbers.parse(folded, "JP")
+    except phonenumbers.NumberParseException:
+        return folded
+    if number.country_code != _JAPAN or number.extension or not phonenumbers.is_possible_number(number):
+        return folded
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = national.replace("-", "")
+    if not digits.startswith("0"):
+        return folded
+    typed = _typed_grouping(folded, digits) if "-" in folded else None
+    if typed:
+        return typed
+    if phonenumbers.is_valid_number(number) or national.count("-") == 2:
+        return national
     return folded
 
 

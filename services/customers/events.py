@@ -6,7 +6,7 @@
 | customer_deleted                | customer         | {"id", "member_number", "shop_id"}                  |
 | member_registered               | registration     | the notification mail: {"customer_id", "to", "from_name", "from_address", "subject", "body"} (to empty: no mail) |
 | attribute_group_updated         | attribute_group  | AttributeGroup schema (with choices)                |
-| registration_settings_updated   | registration_settings | 基本設定 as get_registration_settings returns it |
+| registration_settings_updated   | registration_settings (the company's defaults, id: company) / shop_registration_settings (id: shop) | 基本設定 as get_registration_settings returns it |
 | remark_settings_updated         | remark_settings  | {"remarks": [...]}                                  |
 | support_entry_added / _updated / _deleted | support_entry | SupportEntry schema                            |
 """
@@ -55,14 +55,18 @@ def group_changed(session, group):
 
 
 # Each settings stream has its own version counter, so each is its own entity: sharing one (entity, id) would let
-# a consumer keeping the highest version per entity drop one stream's changes.
+# a consumer keeping the highest version per entity drop one stream's changes. A shop's 基本設定 is a stream of its
+# own too (its id is a shop's, not a company's).
 SETTINGS_ENTITIES = {REGISTRATION_SETTINGS_UPDATED: "registration_settings",
                      REMARK_SETTINGS_UPDATED: "remark_settings"}
+SHOP_SETTINGS_ENTITIES = {REGISTRATION_SETTINGS_UPDATED: "shop_registration_settings"}
 
 
-def settings_changed(session, company_id, event_type, version, data):
-    return record_event(session, OutboxEvent, event_type, entity=SETTINGS_ENTITIES[event_type],
-                        entity_id=company_id, version=version, company_id=company_id, data=data)
+def settings_changed(session, company_id, event_type, version, data, shop_id=None, entity_id=None):
+    entity = SETTINGS_ENTITIES[event_type] if shop_id is None else SHOP_SETTINGS_ENTITIES[event_type]
+    return record_event(session, OutboxEvent, event_type, entity=entity,
+                        entity_id=company_id if entity_id is None else entity_id, version=version,
+                        company_id=company_id, data=data)
 
 
 def support_entry_changed(session, entry, event_type):

@@ -96,8 +96,9 @@ class MemberSequence(Base):
 
 
 class CompanySettings(Base):
-    """基本設定 (how each field of the public registration form is shown, the notification mail) and the
-    versions of a company's settings, 備考 included."""
+    """The company's defaults of 基本設定 (how each field of the public registration form is shown, the notification
+    mail), which a shop follows until it has settings of its own, and the versions of a company's settings, 備考
+    included."""
 
     __tablename__ = "company_settings"
 
@@ -107,6 +108,20 @@ class CompanySettings(Base):
     notification_body: Mapped[str] = mapped_column(Text, default="")
     registration_version: Mapped[int] = mapped_column(Integer, default=0)
     remarks_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ShopRegistrationSettings(Base):
+    """基本設定 of one shop: its public registration form and notification mail. A shop without a row follows the
+    company's defaults (CompanySettings)."""
+
+    __tablename__ = "shop_registration_settings"
+
+    shop_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+    notification_subject: Mapped[str] = mapped_column(String(200), default="")
+    notification_body: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class RemarkSetting(Base):

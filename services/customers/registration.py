@@ -1,7 +1,7 @@
 """Public member registration: the form behind each shop's QR code, validated as 基本設定 says."""
 import datetime as dt
 
-from services.common.contracts import load
+from services.common.contracts import load_reporting_all
 from services.common.errors import ValidationFailed
 from services.common.scope import SYSTEM, Scope
 
@@ -26,9 +26,10 @@ _INPUTS = {
 }
 
 
-def form_definition(session, company_id):
-    """What the public page shows: each field's mode, the in-use attribute groups (for アンケート入力)."""
-    settings = registration_settings(session, company_id)
+def form_definition(session, company_id, shop_id):
+    """What the public page of a shop shows: each field's mode as the shop's 基本設定 says, the in-use attribute
+    groups (for アンケート入力)."""
+    settings = registration_settings(session, company_id, shop_id)
     survey = [schemas.AttributeGroup().dump(g) for g in groups.list_groups(session, company_id) if g.in_use]
     for group in survey:
         group["choices"] = [c for c in group["choices"] if not c["retired"]]
@@ -50,22 +51,23 @@ def _render(template, values):
 def register_member(session, company_id, shop, data):
     """Create the customer from the public form; returns (customer, notification mail or None).
 
-    ``shop``: {"id", "name", "sender_name", "sender_address"} from the shops service.
-    Raises ValidationFailed with every field's error; nothing is saved then.
+    ``shop``: {"id", "name", "sender_name", "sender_address"} from the shops service; its own 基本設定 apply.
+    Raises ValidationFailed with every field's error at once (a malformed address does not hide a missing name or a
+    bad birth date); nothing is saved then.
     """
-    modes = registration_settings(session, company_id)
+    modes = registration_settings(session, company_id, shop["id"])
     fields = modes["fields"]
-    values = load(_form, data)
-    errors = {}
+    values, errors = load_reporting_all(_form, data)
     if not values["agreed_to_terms"]:
         errors["agreed_to_terms"] = ["must_agree"]
     for key in ("family_name", "given_name"):
         if not values[key]:
-            errors[key] = ["required"]
+            errors.setdefault(key, ["required"])
     for field, inputs in _INPUTS.items():
-        if fields[field] == "hidden":
+        if fields[field] == "hidden":  # not on the page: whatever came is ignored, mistakes included
             for name in inputs:
                 values[name] = _form.fields[name].load_default
+                errors.pop(name, None)
         elif fields[field] == "required":
             for name in inputs:
                 if not values[name]:
@@ -74,7 +76,7 @@ def register_member(session, company_id, shop, data):
     if values["birth_date"]:
         birth_date = _parse_birth_date(values["birth_date"])
         if birth_date is None:
-            errors["birth_date"] = ["invalid_date"]
+            errors.setdefault("birth_date", ["invalid_date"])
     permission = values["mail_permission"] or "refused"
     if permission in ("mobile", "pc") and not values["email"]:
         errors.setdefault("email", ["required_for_mail_permission"])
@@ -84,7 +86,7 @@ def register_member(session, company_id, shop, data):
         for group in survey:
             chosen = (values["choices"] or {}).get(str(group.id))
             if chosen is None and fields["survey"] == "required":
-                errors[f"choices.{group.id}"] = ["required"]
+                errors.setdefault(f"choices.{group.id}", ["required"])
             elif chosen is not None:
                 choices[str(group.id)] = chosen
     if errors:

@@ -147,16 +147,25 @@ class CustomersService:
     # --- settings ----------------------------------------------------------------------------
 
     @rpc_method
-    def get_registration_settings(self, scope):
-        """基本設定: {fields: {field: shown|hidden|required}, notification_subject, notification_body, version}."""
+    def get_registration_settings(self, scope, shop_id=None):
+        """基本設定 of a shop (a shop account: its own, whatever is asked), or with None (operators) the company's
+        defaults, which a shop without settings of its own follows: {shop_id, uses_company_defaults, fields: {field:
+        shown|hidden|required}, notification_subject, notification_body, version}. Raises ValidationFailed, Forbidden
+        (a shop that is not one of the caller's)."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope) if shop_id is not None else ()
+        shop_id = settings.settings_shop(scope, shop_id, shop_ids)
         with self.db.read() as session:
-            return settings.registration_settings(session, Scope.parse(scope).company_id)
+            return settings.registration_settings(session, scope.company_id, shop_id)
 
     @rpc_method
-    def update_registration_settings(self, scope, registration_settings):
-        """Save 基本設定 (operators only). Raises ValidationFailed, Forbidden."""
+    def update_registration_settings(self, scope, registration_settings, shop_id=None):
+        """Save 基本設定 of a shop (a shop account: only its own), or with None the company's defaults (operators
+        only). Raises ValidationFailed, Forbidden."""
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope) if shop_id is not None else ()
         with self.db.unit_of_work() as session:
-            return settings.update_registration_settings(session, Scope.parse(scope), registration_settings)
+            return settings.update_registration_settings(session, scope, registration_settings, shop_id, shop_ids)
 
     @rpc_method
     def get_remark_settings(self, scope):
@@ -274,10 +283,11 @@ class CustomersService:
 
     @rpc_method
     def registration_form(self, company_id, shop_number):
-        """The public form of a shop: {shop: {name}, fields, groups}. Raises NotFound (unknown or standby shop)."""
+        """The public form of a shop, as its 基本設定 say: {shop: {name, shop_number}, fields, groups}. Raises NotFound
+        (unknown or standby shop)."""
         shop = self.shops.public_shop(company_id, shop_number)
         with self.db.read() as session:
-            form = registration.form_definition(session, company_id)
+            form = registration.form_definition(session, company_id, shop["id"])
         form["shop"] = {"name": shop["name"], "shop_number": shop["shop_number"]}
         return form
 

@@ -1,11 +1,11 @@
-"""Company info (企業情報) and its IP allowlist (IP設定)."""
+"""Company info (企業情報) with its functions (機能のご契約状況), and its IP allowlist (IP設定)."""
 from sqlalchemy import select
 
 from services.common import arguments
 from services.common.contracts import field_error, load
 from services.common.errors import NotFound, ValidationFailed
 
-from . import events, networks, schemas
+from . import events, functions, networks, schemas
 from .models import AllowedNetwork, Company
 
 _company_input = schemas.Company()
@@ -17,6 +17,13 @@ def get_company(session, scope):
     if company is None:
         raise NotFound("company not found")
     return company
+
+
+def company_functions(scope):
+    """機能のご契約状況: every function the system offers, each contracted (no company goes without one yet)."""
+    scope.ensure_company_wide()
+    return [{"key": key, "label": label, "covers": covers, "contracted": True}
+            for key, label, covers in functions.FUNCTIONS]
 
 
 def update_company(session, scope, data):

@@ -70,6 +70,12 @@ class ShopsService:
             return _company.dump(companies.get_company(session, Scope.parse(scope)))
 
     @rpc_method
+    def company_functions(self, scope):
+        """機能のご契約状況 of the caller's company (operators only): [{key, label, covers, contracted}] in the order
+        企業情報 shows them. Raises Forbidden."""
+        return companies.company_functions(Scope.parse(scope))
+
+    @rpc_method
     def update_company(self, scope, company):
         """Edit 企業情報 (operators only). Raises ValidationFailed, Forbidden."""
         with self.db.unit_of_work() as session:

@@ -54,12 +54,18 @@ def test_operator_sees_the_shop_list_with_the_manuals_columns(operator, tenant):
         assert word in page
 
 
-def test_the_top_menu_shows_unbuilt_areas_as_not_working(operator):
+def test_the_top_menu_and_cards_name_only_what_exists(operator):
     page = operator.get("/").get_data(as_text=True)
-    for word in ("顧客管理", "配信管理", "集計", "各種設定"):
+    for word in ("顧客管理", "配信管理", "各種設定", "検索・登録・顧客一覧", "基本設定・備考・顧客グループ・商品・店舗管理"):
         assert word in page
-    assert 'class="menu-item disabled" title="準備中">集計' in page
-    assert 'class="menu-item disabled" title="準備中">顧客管理' not in page, "顧客管理 works now"
+    for word in ("準備中", "集計", "インポート機能", "RFM設定"):
+        assert word not in page
+    assert 'href="/customers/search/"' in page
+
+
+def test_the_settings_tabs_offer_no_screen_that_does_not_exist(operator):
+    page = operator.get("/settings/remarks").get_data(as_text=True)
+    assert "RFM設定" not in page and "準備中" not in page
 
 
 def test_operator_edits_shop_info(operator, tenant):

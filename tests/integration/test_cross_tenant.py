@@ -15,6 +15,7 @@ from sqlalchemy import MetaData, select
 
 from services.common.config import SERVICE_NAMES
 from services.common.errors import Forbidden, NotFound, ValidationFailed
+from services.customers.fields import DEFAULT_FORM
 from services.shops.permissions import NAMES as PERMISSION_NAMES
 from tests.support import make_tenant, session_for, wait_for
 
@@ -124,6 +125,10 @@ ATTACKS = {
                                                      "family_name": "乗っ取り"}],),
                                      batch_refused("shop_id", "member_number")),
     ("customers", "shop_counts"): (lambda v: (v.shop_id,), refused),
+    ("customers", "get_registration_settings"): (lambda v: (v.shop_id,), refused),
+    ("customers", "update_registration_settings"): (lambda v: ({
+        "fields": dict(DEFAULT_FORM, phone="required"), "notification_subject": "乗っ取り",
+        "notification_body": "乗っ取り"}, v.shop_id), refused),
     ("customers", "update_group"): (lambda v: (v.group_id, {"name": "乗っ取り", "in_use": True}), refused),
     ("customers", "retire_group"): (lambda v: (v.group_id,), refused),
     ("customers", "reorder_groups"): (lambda v: ([v.group_id],), refused_or_unknown("group_ids")),

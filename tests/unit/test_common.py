@@ -1,11 +1,12 @@
 """Shared infrastructure: text normalisation, error codes from schemas, scope checks."""
 import pytest
-from marshmallow import fields
+from marshmallow import fields, pre_load
 
-from services.common.contracts import Contract, load, max_length
+from services.common.contracts import Contract, load, max_length, regexp
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.scope import OPERATOR, SHOP, SYSTEM, Scope
 from services.common.text import fold_width, is_email, normalize_phone, normalize_postal_code
+from services.customers.schemas import PHONE, CustomerInput
 
 
 @pytest.mark.parametrize("typed, stored", [
@@ -17,10 +18,44 @@ def test_postal_codes_as_operators_type_them(typed, stored):
 
 @pytest.mark.parametrize("typed, stored", [
     ("03-0000-0000", "03-0000-0000"), ("０３－１２３４－５６７８", "03-1234-5678"), ("0312345678", "03-1234-5678"),
-    ("09012345678", "090-1234-5678"), ("045 123 4567", "045-123-4567"), ("0451234567", "045-123-4567"),
+    ("03 1234 5678", "03-1234-5678"), ("（０３）１２３４－５６７８", "03-1234-5678"),
+    ("0661234567", "06-6123-4567"), ("06-6123-4567", "06-6123-4567"),
+    ("09012345678", "090-1234-5678"), ("090-1234-5678", "090-1234-5678"), ("０８０ー１１１１ー２２２２", "080-1111-2222"),
+    ("045 123 4567", "045-123-4567"), ("0451234567", "045-123-4567"),
+    # four-digit area codes, which the hand-written rule cut after three digits
+    ("0422515131", "0422-51-5131"), ("0466221234", "0466-22-1234"), ("0422-12-3456", "0422-12-3456"),
+    ("0120123456", "0120-123-456"), ("0120-123-456", "0120-123-456"), ("0570123456", "0570-123-456"),
+    ("05012345678", "050-1234-5678"), ("050-1234-5678", "050-1234-5678"),
+    ("+81 3-1234-5678", "03-1234-5678"), ("+81312345678", "03-1234-5678"), ("+81-90-1234-5678", "090-1234-5678"),
+    ("+81 (0)3 1234 5678", "03-1234-5678"), ("+81 422-51-5131", "0422-51-5131"), ("＋８１　９０　１２３４　５６７８", "090-1234-5678"),
 ])
 def test_phone_numbers_as_operators_type_them(typed, stored):
     assert normalize_phone(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12", "090-12", "03-55", "abc", "+1 650 253 0000", "03-1234-5678 内線12",
+                                   "1234567890", "03-1234-5678-9"])
+def test_what_is_no_japanese_phone_number_is_refused(typed):
+    class Phones(Contract):
+        phone = fields.String(validate=regexp(PHONE, "invalid_phone"))
+
+        @pre_load
+        def normalise(self, data, **_kwargs):
+            return {"phone": normalize_phone(data["phone"])}
+
+    with pytest.raises(ValidationFailed) as refused:
+        load(Phones(), {"phone": typed})
+    assert refused.value.fields == {"phone": ["invalid_phone"]}
+
+
+def test_the_customer_schemas_store_phones_as_the_library_formats_them():
+    values = load(CustomerInput(), {"shop_id": 1, "family_name": "山田", "home_phone": "0422515131",
+                                    "mobile_phone": "+81 90 1234 5678", "fax": "０３１２３４５６７８"})
+    assert (values["home_phone"], values["mobile_phone"], values["fax"]) == ("0422-51-5131", "090-1234-5678",
+                                                                           "03-1234-5678")
+    with pytest.raises(ValidationFailed) as refused:
+        load(CustomerInput(), {"shop_id": 1, "family_name": "山田", "home_phone": "+1 650 253 0000"})
+    assert refused.value.fields == {"home_phone": ["invalid_phone"]}
 
 
 def test_fold_width():

@@ -183,3 +183,81 @@ def test_registration_scope_is_the_shop_of_the_form(session):
     customer, _ = registration.register_member(session, 7, SHOP_INFO, dict(MEMBER, mail_permission="refused"))
     assert customer.shop_id == SHOP_A and customer.company_id == 7
     assert Scope(7, SYSTEM).may("may_export_customers")
+
+
+# --- 基本設定 per shop ----------------------------------------------------------------------------
+
+SHOP_A_SCOPE = Scope(7, SHOP, shop_id=SHOP_A)
+WAKUWAKU = {"id": SHOP_B, "name": "わくわくshop", "sender_name": "", "sender_address": ""}
+
+
+def _save(session, scope, shop_id, shop_ids=(SHOP_A, SHOP_B), **modes):
+    current = settings.registration_settings(session, 7, shop_id)
+    fields = dict(current["fields"], **modes)
+    return settings.update_registration_settings(session, scope, {
+        "fields": fields, "notification_subject": current["notification_subject"],
+        "notification_body": current["notification_body"]}, shop_id, shop_ids)
+
+
+def test_a_shop_without_settings_of_its_own_follows_the_company_defaults(session):
+    _set_fields(session, phone="required")
+    shop = settings.registration_settings(session, 7, SHOP_A)
+    assert shop["uses_company_defaults"] is True and shop["shop_id"] == SHOP_A
+    assert shop["fields"]["phone"] == "required" and shop["version"] == 1
+
+
+def test_a_shops_own_settings_reach_its_public_form_and_not_the_other_shops(session):
+    saved = _save(session, OP, SHOP_A, phone="required", kana="hidden")
+    assert saved["uses_company_defaults"] is False and saved["version"] == 1 and saved["shop_id"] == SHOP_A
+    assert registration.form_definition(session, 7, SHOP_A)["fields"]["phone"] == "required"
+    assert registration.form_definition(session, 7, SHOP_B)["fields"]["phone"] == "hidden"
+    with pytest.raises(ValidationFailed) as refused:
+        registration.register_member(session, 7, SHOP_INFO, dict(MEMBER, mail_permission="refused"))
+    assert refused.value.fields == {"phone": ["required"]}
+    customer, _ = registration.register_member(session, 7, WAKUWAKU, dict(MEMBER, mail_permission="refused"))
+    assert customer.shop_id == SHOP_B
+    # the company's defaults did not move
+    assert settings.registration_settings(session, 7)["fields"]["phone"] == "hidden"
+
+
+def test_a_shop_account_saves_only_its_own_shops_settings(session):
+    saved = _save(session, SHOP_A_SCOPE, None, shop_ids=(SHOP_A,), gender="required")
+    assert saved["shop_id"] == SHOP_A and saved["fields"]["gender"] == "required"
+    with pytest.raises(Forbidden):
+        _save(session, SHOP_A_SCOPE, SHOP_B, shop_ids=(SHOP_A,), gender="required")
+    assert settings.registration_settings(session, 7, SHOP_B)["uses_company_defaults"] is True
+
+
+def test_each_shop_notification_mail_is_its_own(session):
+    current = settings.registration_settings(session, 7, SHOP_B)
+    settings.update_registration_settings(session, OP, dict(
+        {k: current[k] for k in ("fields", "notification_body")}, notification_subject="{shop_name}へようこそ"),
+        SHOP_B, (SHOP_A, SHOP_B))
+    _customer, mail = registration.register_member(session, 7, WAKUWAKU, dict(
+        MEMBER, mail_permission="pc", email="wakuwaku@example.jp"))
+    assert mail["subject"] == "わくわくshopへようこそ"
+    _customer, mail = registration.register_member(session, 7, SHOP_INFO, dict(
+        MEMBER, mail_permission="pc", email="shop-a@example.jp"))
+    assert mail["subject"] == "【LTV-Innovation Shop】会員登録ありがとうございます"
+
+
+def test_a_shops_settings_are_a_stream_of_their_own(session):
+    _save(session, OP, SHOP_A, phone="required")
+    _save(session, OP, SHOP_A, phone="shown")
+    _set_fields(session, phone="required")
+    rows = session.execute(select(OutboxEvent.entity, OutboxEvent.entity_id, OutboxEvent.version)
+                           .where(OutboxEvent.event_type == "registration_settings_updated")
+                           .order_by(OutboxEvent.id)).all()
+    assert rows == [("shop_registration_settings", str(SHOP_A), 1), ("shop_registration_settings", str(SHOP_A), 2),
+                    ("registration_settings", "7", 1)]
+
+
+def test_the_public_form_reports_every_mistake_at_once(session):
+    _set_fields(session, phone="required")
+    with pytest.raises(ValidationFailed) as refused:
+        registration.register_member(session, 7, SHOP_INFO, {
+            "agreed_to_terms": False, "family_name": "", "given_name": "花子", "family_kana": "suzuki",
+            "birth_date": "20081345", "mail_permission": "pc", "email": "hanako@", "postal_code": "12"})
+    assert refused.value.fields == {
+        "agreed_to_terms": ["must_agree"], "family_name": ["required"], "family_kana": ["invalid_kana"],
+        "birth_date": ["invalid_date"], "email": ["invalid_email"], "phone": ["required"]}
