@@ -36,7 +36,7 @@ BASE_AMQP = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # The suite's time-outs mean "hung", never "slow": the machine running it may be shared and busy, an index may still
 # be digesting what an earlier test flooded it with, a batch of thousands may take a minute. Nothing here is a
 # measure of speed (bench/ measures speed).
-HUNG_SECONDS = 300  # waiting for something to happen: a service up, the index caught up, a mail delivered
+HUNG_SECONDS = int(os.environ.get("TSUHAN_HUNG_SECONDS", "300"))  # waiting for something to happen: a service up, the index caught up, a mail delivered
 RPC_HUNG_SECONDS = 300  # one RPC call answered, however big its batch
 
 

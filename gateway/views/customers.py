@@ -38,11 +38,11 @@ def customer_contacts(customer):
     that does not answer puts its value in ``unknown`` instead of failing the whole page."""
     contacts = {"latest_shop": "", "latest_mail_sent_at": "", "unknown": []}
     try:
-        bought = services().purchases.customer_purchases(_scope(), customer["id"])
+        bought = services().purchases.customer_purchases(_scope(), customer["id"], 1, 1)["purchases"]  # the newest
     except (ServiceUnavailable, Unavailable):
         contacts["unknown"].append("latest_shop")
     else:
-        if bought:  # newest first
+        if bought:
             shop_id = bought[0]["shop_id"]
             contacts["latest_shop"] = next((f"{s['shop_number']}: {s['name']}" for s in g.shops if s["id"] == shop_id),
                                            str(shop_id))

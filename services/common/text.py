@@ -58,6 +58,8 @@ def normalize_phone(value):
     folded = re.sub(r"-{2,}", "-", folded)
     if not _TYPED_PHONE.fullmatch(folded):
         return folded
+    if not folded.startswith(("0", "+")):  # typed in Japan a number starts with its 0; the library would add one
+        return folded
     try:
         number = phonenumbers.parse(folded, "JP")
     except phonenumbers.NumberParseException:

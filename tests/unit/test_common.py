@@ -34,7 +34,7 @@ def test_phone_numbers_as_operators_type_them(typed, stored):
 
 
 @pytest.mark.parametrize("typed", ["12", "090-12", "03-55", "abc", "+1 650 253 0000", "03-1234-5678 内線12",
-                                   "1234567890", "03-1234-5678-9"])
+                                   "1234567890", "03-1234-5678-9", "1-0000-0000", "312345678"])
 def test_what_is_no_japanese_phone_number_is_refused(typed):
     class Phones(Contract):
         phone = fields.String(validate=regexp(PHONE, "invalid_phone"))
