@@ -420,11 +420,14 @@ class ColumnStore:
         None when the store must be loaded afresh (a company was rebuilt)."""
         now = time.monotonic()
         self.gaps = {seq: since for seq, since in self.gaps.items() if now - since < gap_patience}
-        wanted = IndexChange.seq > self.seq
-        if self.gaps:
-            wanted = wanted | IndexChange.seq.in_(list(self.gaps)[:1000])
-        entries = session.execute(select(IndexChange.seq, IndexChange.kind, IndexChange.key).where(wanted)
+        columns = (IndexChange.seq, IndexChange.kind, IndexChange.key)
+        entries = session.execute(select(*columns).where(IndexChange.seq > self.seq)
                                   .order_by(IndexChange.seq).limit(20000)).all()
+        # Every gap is asked for, a chunk at a time: a transaction rolled back leaves as many gaps as it noted
+        # changes (a rebuild's page, a thousand), and a change committed late into a gap left unasked would be missed.
+        gaps = sorted(self.gaps)
+        for start in range(0, len(gaps), 1000):
+            entries += session.execute(select(*columns).where(IndexChange.seq.in_(gaps[start:start + 1000]))).all()
         self.followed_at = now
         if not entries:
             return 0
