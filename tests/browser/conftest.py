@@ -76,6 +76,17 @@ def page(browser):
 
 
 @pytest.fixture
+def screen(browser):
+    """The operator's screen: 1366×768, where screenshots for review are taken."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(HUNG_SECONDS * 1000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   device_scale_factor=2, locale="ja-JP")

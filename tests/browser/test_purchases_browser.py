@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.support import HUNG_SECONDS, add_products
+from tests.support import add_products
 
 pytestmark = pytest.mark.browser
 
@@ -65,17 +65,6 @@ def test_register_a_purchase_by_hand_and_uncheck_counted(page, gateway_url, tena
 
 
 FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
-
-
-@pytest.fixture
-def screen(browser):
-    """The operator's screen: 1366×768."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
-    page = context.new_page()
-    page.set_default_timeout(HUNG_SECONDS * 1000)
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
 
 
 def test_the_product_picker_finds_one_product_among_5000_in_the_purchase_form(screen, gateway_url, tenant, rpc,

@@ -11,17 +11,8 @@ from tests.browser.conftest import log_in, screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def wide_page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
-
-
-def test_a_wrong_password_reads_the_same_as_an_unknown_login(wide_page, gateway_url, tenant):
-    page = wide_page
+def test_a_wrong_password_reads_the_same_as_an_unknown_login(screen, gateway_url, tenant):
+    page = screen
     for login_id, name in ((tenant.operator_login, "refused-login-wrong-password"),
                            ("nobody-" + tenant.operator_login, "refused-login-unknown-id")):
         page.goto(gateway_url + "/login")
@@ -32,8 +23,8 @@ def test_a_wrong_password_reads_the_same_as_an_unknown_login(wide_page, gateway_
         screenshot(page, name)
 
 
-def test_refused_pages_are_japanese_with_the_way_back(wide_page, gateway_url, tenant):
-    page = wide_page
+def test_refused_pages_are_japanese_with_the_way_back(screen, gateway_url, tenant):
+    page = screen
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     response = page.goto(gateway_url + "/customers/999999999")
     assert response.status == 404

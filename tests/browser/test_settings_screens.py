@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_shops_screens import LAYOUT_PROBLEMS
-from tests.support import HUNG_SECONDS
 
 pytestmark = pytest.mark.browser
 
@@ -30,23 +29,13 @@ INSIDE_ITS_PANEL = """(selector) => [...document.querySelectorAll(selector)].fil
 }).map(el => el.textContent.trim().slice(0, 20))"""
 
 
-@pytest.fixture
-def wide(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
-    page = context.new_page()
-    page.set_default_timeout(HUNG_SECONDS * 1000)
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
-
-
 def shot(page, name):
     assert page.evaluate(LAYOUT_PROBLEMS) == [], name
     screenshot(page, name)
 
 
-def test_every_settings_screen_at_1366(wide, gateway_url, tenant):
-    page = wide
+def test_every_settings_screen_at_1366(screen, gateway_url, tenant):
+    page = screen
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.goto(gateway_url + "/settings/remarks")
     page.fill("input[name=name1]", LONG_REMARK)
@@ -82,8 +71,8 @@ def test_every_settings_screen_at_1366(wide, gateway_url, tenant):
     screenshot(page, "settings-12-customer-form-with-long-remark")
 
 
-def test_per_shop_basic_settings_reach_that_shops_public_page_only(wide, gateway_url, tenant):
-    page = wide
+def test_per_shop_basic_settings_reach_that_shops_public_page_only(screen, gateway_url, tenant):
+    page = screen
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.goto(gateway_url + "/settings/basic")
     page.get_by_label("電話番号入力 必須").check()
@@ -99,8 +88,8 @@ def test_per_shop_basic_settings_reach_that_shops_public_page_only(wide, gateway
     expect(page.get_by_text("■電話番号")).to_have_count(0)
 
 
-def test_the_public_page_reports_every_error_at_once(wide, gateway_url, tenant):
-    page = wide
+def test_the_public_page_reports_every_error_at_once(screen, gateway_url, tenant):
+    page = screen
     page.goto(f"{gateway_url}/register/{tenant.company_id}/103")
     page.fill("input[name=given_name]", "花子")
     page.fill("input[name=family_kana]", "suzuki")
@@ -114,8 +103,8 @@ def test_the_public_page_reports_every_error_at_once(wide, gateway_url, tenant):
     screenshot(page, "public-01-every-error-at-once")
 
 
-def test_a_shop_and_a_name_register_a_customer_and_the_header_shows_the_latest(wide, gateway_url, tenant):
-    page = wide
+def test_a_shop_and_a_name_register_a_customer_and_the_header_shows_the_latest(screen, gateway_url, tenant):
+    page = screen
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.goto(gateway_url + "/customers/new")
     expect(page.locator("input[name=mail_permission][value=refused]")).to_be_checked()
