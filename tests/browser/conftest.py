@@ -65,12 +65,17 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+def _desktop_page(browser, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
     page = context.new_page()
     page.set_default_timeout(HUNG_SECONDS * 1000)
     page.on("dialog", lambda dialog: dialog.accept())
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _desktop_page(browser, 1280, 900)
     yield page
     context.close()
 
@@ -78,10 +83,7 @@ def page(browser):
 @pytest.fixture
 def screen(browser):
     """The operator's screen: 1366×768, where screenshots for review are taken."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
-    page = context.new_page()
-    page.set_default_timeout(HUNG_SECONDS * 1000)
-    page.on("dialog", lambda dialog: dialog.accept())
+    context, page = _desktop_page(browser, 1366, 768)
     yield page
     context.close()
 
