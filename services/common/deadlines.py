@@ -17,7 +17,7 @@ from nameko.amqp.publish import Publisher
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import MethodProxy, ReplyListener, ServiceProxy
 from nameko.rpc import RpcProxy as NamekoRpcProxy
-from nameko.standalone.rpc import ClusterProxy, StandaloneProxyBase
+from nameko.standalone.rpc import ClusterProxy, PollingQueueConsumer, SingleThreadedReplyListener, StandaloneProxyBase
 
 from .acks import settle
 
@@ -107,8 +107,23 @@ class _ServiceDependencyProxy(_DeadlineServiceProxy):
     method_proxy_cls = _ServiceMethodProxy
 
 
+def _transient(queue):
+    """A reply queue that lives only as long as its broker node: Nameko declares it durable, and a durable classic
+    queue whose node is down cannot be declared again on another node of a cluster (``not_found: home node ... is
+    down``), so a caller that fails over would never get a reply queue back. A transient one is dropped with its
+    node and declared afresh wherever the caller reconnects; replies in flight then are lost and their callers time
+    out, as with any outage."""
+    queue.durable = False
+    return queue
+
+
 class _ReplyListener(ReplyListener):
-    """Nameko's, except that a reply whose acknowledgement fails (the connection broke) does not stop the service."""
+    """Nameko's, except that a reply whose acknowledgement fails (the connection broke) does not stop the service,
+    and that its queue is transient."""
+
+    def setup(self):
+        super().setup()
+        _transient(self.queue)
 
     def handle_message(self, body, message):
         settle(self.queue_consumer.ack_message, message)
@@ -144,9 +159,23 @@ class _DeadlineClusterProxy(ClusterProxy):
         return self._proxies[name]
 
 
+class _TransientQueueConsumer(PollingQueueConsumer):
+    def register_provider(self, provider):  # where the standalone consumer declares the queue
+        _transient(provider.queue)
+        super().register_provider(provider)
+
+
+class _StandaloneReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _TransientQueueConsumer(timeout=timeout)
+
+
 class ClusterRpcProxy(StandaloneProxyBase):
-    """Nameko's standalone ``ClusterRpcProxy`` whose requests expire when ``timeout`` (seconds) has passed."""
+    """Nameko's standalone ``ClusterRpcProxy`` whose requests expire when ``timeout`` (seconds) has passed, with a
+    transient reply queue."""
 
     def __init__(self, config, timeout=None, **kwargs):
+        kwargs.setdefault("reply_listener_cls", _StandaloneReplyListener)
         super().__init__(config, timeout=timeout, **kwargs)
         self._proxy = _DeadlineClusterProxy(self._worker_ctx, self._reply_listener, timeout)

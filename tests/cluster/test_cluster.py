@@ -34,7 +34,7 @@ def clustered_stack(tmp_path_factory, cluster):
     processes, databases = None, Databases(tmp)
     try:
         processes, urls = start_services(tmp, amqp_uri, databases, {"RABBITMQ_QUEUE_TYPE": "quorum"})
-        wait_until_answering(amqp_uri, SERVICE_NAMES)
+        wait_until_answering(amqp_uri, SERVICE_NAMES, processes)
         yield type("Stack", (), {"processes": processes, "urls": urls, "amqp_uri": amqp_uri})()
     finally:
         if processes is not None:
@@ -43,8 +43,13 @@ def clustered_stack(tmp_path_factory, cluster):
 
 
 def queue_types(node):
-    listed = node.ctl("list_queues", "name", "type", "--quiet", "--no-table-headers").stdout
-    return dict(line.split("\t")[:2] for line in listed.splitlines() if "\t" in line)
+    return {name: queue_type for name, queue_type, _ in listed_queues(node)}
+
+
+def listed_queues(node):
+    """(name, type, durable) of every queue the node knows."""
+    listed = node.ctl("list_queues", "name", "type", "durable", "--quiet", "--no-table-headers").stdout
+    return [tuple(line.split("\t")[:3]) for line in listed.splitlines() if line.count("\t") >= 2]
 
 
 def test_the_three_nodes_form_one_cluster(cluster):
@@ -59,6 +64,9 @@ def test_durable_queues_are_quorum_queues_and_reply_queues_classic(cluster, clus
     assert event_queues and {types[name] for name in event_queues} == {"quorum"}
     replies = [name for name in types if name.startswith("rpc.reply-")]
     assert replies and {types[name] for name in replies} == {"classic"}
+    # transient: a durable classic queue cannot be declared again while its node is down, so a caller failing over
+    # to another node would never get its replies
+    assert {durable for name, _, durable in listed_queues(cluster[0]) if name.startswith("rpc.reply-")} == {"false"}
 
 
 def test_losing_a_node_during_writes_loses_no_acknowledged_write_and_stops_no_service(cluster, clustered_stack):
@@ -78,7 +86,7 @@ def test_losing_a_node_during_writes_loses_no_acknowledged_write_and_stops_no_se
         writers.stop()
         lost_node.start_app()
 
-    wait_until_answering(amqp_uri, SERVICE_NAMES)
+    wait_until_answering(amqp_uri, SERVICE_NAMES, clustered_stack.processes)
     rows = rows_by_marker(clustered_stack.urls["customers"], tenant.company_id)
     customer_ids = {customer_id for ids in rows.values() for customer_id in ids}
     wait_for(lambda: indexed_ids(clustered_stack.urls["search"], tenant.company_id) == customer_ids, timeout=HUNG,

@@ -49,13 +49,20 @@ def start_services(tmp, amqp_uri, databases, extra_env=None):
     return processes, urls
 
 
-def wait_until_answering(amqp_uri, services):
+def wait_until_answering(amqp_uri, services, processes=None):
+    """Each service answers its health call; when one never does, the error carries the end of its log."""
     def answers(service):
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as rpc:
             return getattr(rpc, service).health()["status"] == "ok"
 
     for service in services:
-        wait_for(lambda: answers(service), timeout=HUNG, interval=1, message=f"{service} to answer")
+        try:
+            wait_for(lambda: answers(service), timeout=HUNG, interval=1, message=f"{service} to answer")
+        except AssertionError as exc:
+            if processes is None:
+                raise
+            tail = "\n".join(processes.log(service).splitlines()[-60:])
+            raise AssertionError(f"{exc}\n--- the end of {service}'s log ---\n{tail}") from None
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +71,7 @@ def faulty_stack(tmp_path_factory, broker):
     processes, databases = None, Databases(tmp)
     try:
         processes, urls = start_services(tmp, broker.uri, databases)
-        wait_until_answering(broker.uri, SERVICE_NAMES)
+        wait_until_answering(broker.uri, SERVICE_NAMES, processes)
         yield type("Stack", (), {"processes": processes, "urls": urls, "amqp_uri": broker.uri, "tmp": tmp})()
     finally:
         if processes is not None:
@@ -119,9 +126,9 @@ class Writers:
         number = index
         while not self.stopping.is_set():
             marker = f"{self.label}{number:05d}"
-            try:
+            try:  # with a request id, as the gateway's forms and the connectors send: a redelivery applies once
                 created = pool.call("customers", "create_customer", self.tenant.operator_scope(),
-                                    customer(self.tenant, marker))
+                                    customer(self.tenant, marker), request_id=str(uuid.uuid4()))
                 with self._lock:
                     self.acknowledged[marker] = created["id"]
             except Exception as exc:  # the broker is away: the caller sees the failure, the write may or may not be in
@@ -157,7 +164,7 @@ def test_a_broker_outage_during_writes_stops_no_service_and_loses_no_acknowledge
     finally:
         writers.stop()
 
-    wait_until_answering(broker.uri, SERVICE_NAMES)
+    wait_until_answering(broker.uri, SERVICE_NAMES, faulty_stack.processes)
     scope = {"company_id": tenant.company_id, "role": "system"}
     rows = rows_by_marker(faulty_stack.urls["customers"], tenant.company_id)
     customer_ids = {customer_id for ids in rows.values() for customer_id in ids}
@@ -200,7 +207,7 @@ def test_a_request_whose_caller_gave_up_while_the_service_was_down_is_never_run(
         time.sleep(1)  # the request's deadline has passed while it waits in the queue
     finally:
         processes.start("customers")
-    wait_until_answering(broker.uri, ["customers"])
+    wait_until_answering(broker.uri, ["customers"], processes)
     with ClusterRpcProxy({"AMQP_URI": broker.uri}, timeout=30) as rpc:
         rpc.customers.create_customer(tenant.operator_scope(), customer(tenant, "AFTER"))
     assert set(rows_by_marker(faulty_stack.urls["customers"], tenant.company_id)) == {"AFTER"}
