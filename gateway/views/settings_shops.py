@@ -11,7 +11,7 @@ from services.common.errors import ValidationFailed
 from services.shops.permissions import FLAGS
 
 from ..auth import client_ip, operator_required, services
-from ..forms import checked, errors_of, joined
+from ..forms import checked, errors_of, joined, number, posted_request_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("settings_shops", __name__, url_prefix="/settings/shops")
@@ -26,6 +26,9 @@ def _no_store(response):
     response.headers["Pragma"] = "no-cache"
     return response
 
+
+ALREADY_CREATED = "この店舗は登録済みです（同じ内容をもう一度送信しても、店舗は追加されずパスワードも再表示されません）。" \
+                  "パスワードが必要なときは、店舗情報の「再生成」を押してください。"
 
 ALREADY_ISSUED = "この再生成は実行済みです（ページの再読み込みでは新しいパスワードは発行されません）。" \
                  "もう一度発行するときは、ボタンを押してください。"
@@ -73,6 +76,35 @@ def _shop_form_payload(form):
         "felica": checked(form, "felica"),
         "status": form.get("status", ""),
     }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@operator_required
+def new_shop():
+    """店舗追加: the shop and its shop account; the account's password is shown on the next page, once."""
+    scope = g.scope.as_dict()
+    errors, values = {}, {"status": "active"}
+    if request.method == "POST":
+        typed = request.form.get("shop_number", "").strip()
+        # A number typed in full-width digits is read; anything else is sent as typed, for the service to refuse.
+        payload = dict(_shop_form_payload(request.form), shop_number=number(typed, typed or None))
+        values = dict(payload, shop_number=typed)
+        try:
+            created = services().shops.create_shop(scope, payload, request_id=posted_request_id(request.form))
+        except ValidationFailed as failure:
+            errors = errors_of(failure)
+        else:
+            shop = created["shop"]
+            if created["password"] is None:  # the same form posted again (double click, reload): nothing new
+                flash(ALREADY_CREATED, "error")
+                return redirect(url_for(".shop", shop_id=shop["id"]))
+            log.info("shop %s created by account %s", shop["id"], g.scope.account_id)
+            generated = {"shop_number": shop["shop_number"], "shop_name": shop["name"], "login_id": shop["login_id"],
+                         "password": created["password"]}
+            return _no_store(Response(render_template("settings/shops/created.html", shop=shop,
+                                                      generated=generated)))
+    return render_template("settings/shops/new.html", values=values, errors=errors,
+                           company=services().shops.get_company(scope)), (400 if errors else 200)
 
 
 @bp.route("/<int:shop_id>", methods=["GET", "POST"])

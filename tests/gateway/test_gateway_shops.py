@@ -99,6 +99,73 @@ def test_operator_changes_a_permission(operator, tenant):
     assert "集計:売上 利用許可: <strong class=\"no\">不可</strong>" in page
 
 
+def new_shop_form(client, **overrides):
+    """The 店舗追加 form as shown (its CSRF token and request id) with a shop's fields filled in."""
+    page = client.get("/settings/shops/new").get_data(as_text=True)
+    request_id = re.search(r'name="request_id" value="([^"]+)"', page)
+    assert request_id, "no request id on the 店舗追加 form"
+    form = shop_form(shop_number="7001", name="新宿店", manager_name="佐藤 花子", felica="1")
+    form.update(overrides)
+    return dict(form, csrf_token=csrf_token(client, "/settings/shops/new"), request_id=request_id.group(1))
+
+
+def test_operator_adds_a_shop_and_sees_its_login_id_and_password_once(operator, tenant, client):
+    assert 'href="/settings/shops/new"' in operator.get("/settings/shops/").get_data(as_text=True)
+    response = operator.post("/settings/shops/new", data=new_shop_form(operator))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "店舗を登録しました。" in page
+    login_id = re.search(r'data-testid="login-id">([^<]+)<', page).group(1)
+    password = re.search(r'data-testid="new-password">([^<]+)<', page).group(1)
+    assert login_id == f"{tenant.company_id}7001"
+    listed = operator.get("/settings/shops/").get_data(as_text=True)
+    assert "新宿店" in listed and "佐藤 花子" in listed and ">7001<" in listed
+    operator.get("/logout")
+    log_in(client, login_id, password)  # the shown password is the new shop account's
+    assert "新宿店" in client.get("/settings/shops/").get_data(as_text=True)
+
+
+def test_a_taken_shop_number_is_refused_by_the_field_and_nothing_is_added(operator, tenant):
+    response = operator.post("/settings/shops/new", data=new_shop_form(operator, shop_number="103", name="重複店"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "既に使われています。" in page and 'value="103"' in page and 'value="重複店"' in page
+    assert "重複店" not in operator.get("/settings/shops/").get_data(as_text=True)
+
+
+def test_bad_new_shop_input_shows_messages_by_the_field(operator):
+    response = operator.post("/settings/shops/new", data=new_shop_form(operator, shop_number="abc", name="",
+                                                                       phone1="", phone2="", phone3=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "半角数字で入力してください。" in page and "必須項目です。" in page and "電話番号の形式が正しくありません" in page
+    response = operator.post("/settings/shops/new", data=new_shop_form(operator, shop_number=""))
+    assert response.status_code == 400 and "必須項目です。" in response.get_data(as_text=True)
+    assert "新宿店" not in operator.get("/settings/shops/").get_data(as_text=True)
+
+
+def test_the_new_shop_form_posted_twice_adds_one_shop(operator, tenant, rpc):
+    form = new_shop_form(operator, shop_number="7002", name="二重送信店")
+    first = operator.post("/settings/shops/new", data=form)
+    assert first.status_code == 200 and "店舗を登録しました。" in first.get_data(as_text=True)
+    again = operator.post("/settings/shops/new", data=form)
+    assert again.status_code == 302  # to the shop's page, saying it was added already and showing no password
+    page = operator.get(again.headers["Location"]).get_data(as_text=True)
+    assert "この店舗は登録済みです" in page and "二重送信店" in page
+    names = [shop["name"] for shop in rpc.shops.list_shops(tenant.operator_scope())]
+    assert names.count("二重送信店") == 1
+
+
+def test_a_shop_account_never_sees_shop_adding_and_is_refused_it(shop_account, tenant, rpc):
+    assert "店舗追加" not in shop_account.get("/settings/shops/").get_data(as_text=True)
+    refused = shop_account.get("/settings/shops/new")
+    assert refused.status_code == 403 and "権限がありません" in refused.get_data(as_text=True)
+    assert "Traceback" not in refused.get_data(as_text=True)
+    form = dict(shop_form(shop_number="7003", name="不正店"), csrf_token=csrf_token(shop_account, "/settings/shops/"))
+    assert shop_account.post("/settings/shops/new", data=form).status_code == 403
+    assert "不正店" not in [shop["name"] for shop in rpc.shops.list_shops(tenant.operator_scope())]
+
+
 def test_shop_account_sees_only_its_shop_and_is_refused_the_rest(shop_account, tenant):
     own, other = tenant.shops[0]["id"], tenant.shops[1]["id"]
     page = shop_account.get("/settings/shops/").get_data(as_text=True)
