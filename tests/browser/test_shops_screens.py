@@ -122,3 +122,28 @@ def test_every_shop_screen_is_laid_out_cleanly(page, gateway_url, tenant):
     shot(page, "shops-15-shop-as-shop")
     assert page.goto(shop).status == 403
     shot(page, "shops-16-forbidden")
+
+
+def test_adding_a_shop_on_the_operators_screen(screen, gateway_url, tenant):
+    log_in(screen, gateway_url, tenant.operator_login, tenant.password)
+    screen.goto(gateway_url + "/settings/shops/")
+    screen.get_by_role("link", name="店舗追加").click()
+    expect(screen.get_by_role("heading", name="店舗追加")).to_be_visible()
+    shot(screen, "shops-20-new")
+    screen.fill("#shop_number", "103")
+    screen.fill("#name", "新宿店")
+    screen.fill("#manager_name", "佐藤 花子")
+    screen.fill("#phone1", "03")
+    screen.fill("input[name=phone2]", "1234")
+    screen.fill("input[name=phone3]", "5678")
+    screen.get_by_role("button", name="登録", exact=True).click()
+    expect(screen.locator(".field-error:not(:empty)")).to_have_text(["既に使われています。"])
+    shot(screen, "shops-21-new-errors")
+    screen.fill("#shop_number", "7001")
+    screen.get_by_role("button", name="登録", exact=True).click()
+    expect(screen.get_by_test_id("login-id")).to_have_text(f"{tenant.company_id}7001")
+    expect(screen.get_by_test_id("new-password")).not_to_be_empty()
+    shot(screen, "shops-22-new-done")
+    screen.get_by_role("link", name="店舗管理へもどる").click()
+    expect(screen.get_by_role("cell", name="新宿店")).to_be_visible()
+    shot(screen, "shops-23-list-with-new")
