@@ -1,22 +1,7 @@
 """Japanese wording of the error codes services return, for messages next to form fields."""
+from services.common.field_messages import FIELD_MESSAGES, field_message, field_messages  # noqa: F401 (re-exported)
 from services.customers.fields import VALUE_LABELS as CUSTOMER_LABELS
 from services.purchases.fields import VALUE_LABELS as PURCHASE_LABELS
-
-FIELD_MESSAGES = {
-    "required": "必須項目です。",
-    "invalid": "入力内容が正しくありません。",
-    "not_integer": "半角数字で入力してください。",
-    "invalid_email": "メールアドレスの形式が正しくありません。",
-    "invalid_phone": "電話番号の形式が正しくありません（例: 03-0000-0000）。",
-    "invalid_postal_code": "郵便番号は7桁の数字で入力してください（例: 105-0001）。",
-    "invalid_network": "IPアドレスまたはCIDR（例: 192.168.0.0/24、2001:db8::/32）の形式が正しくありません。",
-    "one_of": "選択肢から選んでください。",
-    "taken": "既に使われています。",
-    "login_id_taken": "この店舗番号のログインIDは既に使われています。別の店舗番号を入力してください。",
-    "unknown_field": "不明な項目です。",
-    "range": "範囲外の値です。",
-    "excludes_current_ip": "現在の接続元アドレスが含まれていません。このまま登録するとログインできなくなります。",
-}
 
 # A locked account reads exactly like an unknown ID or a wrong password: the answer never tells which IDs exist
 # (the login page says once, for everyone, that repeated failures lock an account for a while).
@@ -30,65 +15,9 @@ LOGIN_MESSAGES = {
 }
 
 
-def field_message(code):
-    if code.startswith("max_value:"):
-        return f"{int(code.split(':', 1)[1]):,}以下の数値で入力してください。"
-    if code.startswith("max_items:"):
-        return f"{int(code.split(':', 1)[1]):,}件以内で指定してください。"
-    if code.startswith("max_length:"):
-        return f"{code.split(':', 1)[1]}文字以内で入力してください。"
-    if code.startswith("length:"):
-        _, lo, hi = code.split(":")
-        return f"{lo}〜{hi}文字で入力してください。"
-    return FIELD_MESSAGES.get(code, FIELD_MESSAGES["invalid"])
-
-
-def field_messages(fields):
-    """``{"phone": ["invalid_phone"]}`` → ``{"phone": ["電話番号の形式が…"]}``."""
-    return {path: [field_message(code) for code in codes] for path, codes in (fields or {}).items()}
-
-FIELD_MESSAGES.update({
-    "invalid_kana": "フリガナはカタカナまたはひらがなで入力してください。",
-    "invalid_date": "日付が正しくありません。",
-    "invalid_member_number": "会員番号は半角英数字・ハイフン・アンダースコアで50文字以内で入力してください。",
-    "required_for_mail_permission": "送信許可に合わせてメールアドレスを入力してください。",
-    "unknown_shop": "店舗を選択してください。",
-    "must_agree": "利用規約に同意してください。",
-    "unknown_choice": "選択肢が正しくありません。",
-    "unknown_group": "グループが正しくありません。",
-    "invalid_template": "差し込み項目が正しくありません（使えるのは {shop_name} {family_name} {given_name} {member_number}）。",
-    "unknown_postal_code": "該当する住所が見つかりません。",
-    "too_small": "範囲外の値です。",
-})
-
 # The operator's words for coded values come from the catalogues of the services that own the values (the same
 # ones their CSVs are written with); the gateway keeps no copy.
 LABELS = {**CUSTOMER_LABELS, **PURCHASE_LABELS}
-
-FIELD_MESSAGES.update({
-    "half_width_only": "半角英数記号で入力してください（空白は使えません）。",
-    "half_width_printable": "半角の英数字・記号・空白で入力してください。",
-    "unknown_customer": "会員番号に該当する顧客がいません。",
-    "unknown_category": "カテゴリを選んでください。",
-    "cannot_change": "変更できません。",
-})
-
-FIELD_MESSAGES.update({"unknown_mail": "メールが見つかりません。"})
-
-FIELD_MESSAGES.update({
-    "invalid_text": "使用できない文字（制御文字など）が含まれています。",
-    "too_deep": "入力内容が正しくありません。",
-    "total_too_large": "合計金額が上限（999,999,999円）を超えています。",
-})
-
-FIELD_MESSAGES.update({
-    "min_above_max": "下限が上限を超えています。",
-    "from_after_to": "開始日が終了日より後です。",
-    "required_with_products": "購入商品を指定する場合は購入店舗を選択してください。",
-    "unknown_mail": "指定したメールIDのメールが見つかりません。",
-    "at_most_three_rows": "商品指定は3行までです。",
-    "invalid_range": "範囲の指定が正しくありません（例: 1-100）。",
-})
 
 # --- where a refused search condition is: the 検索 screen's own words for every path the search service's condition
 # document can name (services/search/conditions.py). An error line never shows an internal key.

@@ -7,6 +7,9 @@
   demo                    load the demo company into empty databases
   create-company --name NAME --login LOGIN_ID [--operator-name NAME] [--email E] [--phone P]
                           a new company and its first operator; prints the password once
+  import customers|purchases FILE --company ID --shop 店舗番号 [--format F] [--encoding E] [--mapping JSON]
+         [--mode create_update|update_only|create_only] [--keep-existing] [--batch N] [--state FILE]
+                          stream a CSV file to the services, resumable (services/connector.py)
   reconcile <company id>  report whether the search index agrees with the owners (exit 1 when it does not)
   rebuild <company id>    reload the company's search index from the owners
   repair <company id>     set right, entity by entity, what reconcile finds (exit 1 when still not in agreement)
@@ -61,6 +64,10 @@ def main(argv):
             result = getattr(rpc.search, command)(scope)
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0 if command == "rebuild" or result["in_agreement"] else 1
+    if command == "import":
+        from services.connector import run
+
+        return run(args)
     if command == "create-company":
         return create_company(args)
     if command == "demo":
