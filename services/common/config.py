@@ -25,6 +25,13 @@ def var_dir():
     return path
 
 
+def import_dir(service):
+    """Where a service keeps the files uploaded to インポート機能 (``IMPORT_DIR``/<service>; a volume in production)."""
+    path = Path(env("IMPORT_DIR", var_dir() / "imports")) / service
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def secret(name):
     """A secret from the environment or, for the quick start, a random one kept (mode 600) under var/."""
     import secrets

@@ -19,6 +19,8 @@ import os
 
 import charset_normalizer
 
+from .field_messages import FILE_MESSAGES
+
 MAX_FILE_BYTES = 2 * 1024 ** 3
 """The largest file taken: 2 GiB (a shop's whole history of ten million order lines is about 5 GB in EC-CUBE's
 受注CSV of 70 columns; split such a file, or send it with the connector in several runs)."""
@@ -39,19 +41,8 @@ SAMPLE_BYTES = 1024 * 1024
 _ZIP = b"PK\x03\x04"  # .xlsx and other Office files
 _OLE = b"\xd0\xcf\x11\xe0"  # .xls
 
-REFUSALS = {
-    "empty": "ファイルが空です。",
-    "no_header": "1行目に項目名（ヘッダー）がありません。",
-    "no_rows": "データ行がありません。",
-    "not_csv": "CSVファイルではありません。",
-    "excel": "Excelファイルはそのまま取り込めません。Excelで「CSV」形式で保存してから選んでください。",
-    "too_large": "ファイルが大きすぎます（上限 2GB）。ファイルを分けて取り込んでください。",
-    "undecodable": "文字コードを判別できません。Shift_JIS・EUC-JP・UTF-8 のいずれかで保存してください。",
-    "wrong_encoding": "指定された文字コードでは読めません。文字コードを確かめてください。",
-    "unknown_encoding": "この文字コードには対応していません。",
-    "record_too_long": "1件のデータが長すぎます（改行を含む項目の引用符が閉じていない可能性があります）。",
-}
-"""Why a file is refused, by code, in the words the import page shows."""
+REFUSALS = FILE_MESSAGES
+"""Why a file is refused, by code (the words the import page shows are in the one catalogue of messages)."""
 
 
 class CsvFileRefused(Exception):

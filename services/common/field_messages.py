@@ -72,3 +72,21 @@ FIELD_MESSAGES.update({
     "at_most_three_rows": "商品指定は3行までです。",
     "invalid_range": "範囲の指定が正しくありません（例: 1-100）。",
 })
+
+# Why a file brought to インポート機能 or the connector is refused, and what is wrong with a row of it.
+FILE_MESSAGES = {
+    "empty": "ファイルが空です。",
+    "no_header": "1行目に項目名（ヘッダー）がありません。",
+    "no_rows": "データ行がありません。",
+    "not_csv": "CSVファイルではありません。",
+    "excel": "Excelファイルはそのまま取り込めません。Excelで「CSV」形式で保存してから選んでください。",
+    "too_large": "ファイルが大きすぎます（上限 2GB）。ファイルを分けて取り込んでください。",
+    "undecodable": "文字コードを判別できません。Shift_JIS・EUC-JP・UTF-8 のいずれかで保存してください。",
+    "wrong_encoding": "指定された文字コードでは読めません。文字コードを確かめてください。",
+    "unknown_encoding": "この文字コードには対応していません。",
+    "record_too_long": "1件のデータが長すぎます（改行を含む項目の引用符が閉じていない可能性があります）。",
+    "unknown_column": "ファイルにない列です。",
+    "undecodable_row": "ファイルの文字コードでは読めない文字が含まれています。",
+}
+"""Why a file is refused, by code, in the words the import page shows."""
+FIELD_MESSAGES.update(FILE_MESSAGES)

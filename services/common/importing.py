@@ -27,14 +27,13 @@ SKIP_REASONS = {
     "not_stored": "未登録のため更新しませんでした（更新のみ）",
     "already_stored": "登録済みのため更新しませんでした（新規登録のみ）",
 }
-CELL_CODES = {"undecodable": "文字コードの違う文字が含まれています。", "unknown_column": "ファイルにない列です。"}
 SHOWN_PROBLEMS = 200
 """How many bad rows the report lists (the failed-rows file holds them all)."""
 DEFAULT_BATCH = 500
 
 
 def message(code):
-    return CELL_CODES.get(code) or field_message(code)
+    return field_message(code)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -77,6 +77,29 @@ def resolve_member_numbers(session, scope, member_numbers):
     return found
 
 
+def resolve_emails(session, scope, emails):
+    """``{email: member_number}`` for the addresses (as given) that name one customer in scope, PC or 携帯, compared
+    folded and without case; an address two customers share names neither."""
+    given = {e for e in arguments.sequence(emails, "emails", arguments.MAX_LIST)
+             if isinstance(e, str) and e and len(e) <= 254 and not arguments.bad_text(e)}
+    folded = {}
+    for email in given:
+        folded.setdefault(schemas.compact(email).lower(), []).append(email)
+    keys = sorted(folded)
+    owners = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        rows = session.execute(_scoped(scope).with_only_columns(Customer.member_number, Customer.pc_email,
+                                                                Customer.mobile_email)
+                               .where(or_(func.lower(Customer.pc_email).in_(chunk),
+                                          func.lower(Customer.mobile_email).in_(chunk)))).all()
+        for row in rows:
+            for address in {row.pc_email.lower(), row.mobile_email.lower()} & set(chunk):
+                owners.setdefault(address, set()).add(row.member_number)
+    return {email: next(iter(numbers)) for key, numbers in owners.items() if len(numbers) == 1
+            for email in folded[key]}
+
+
 def customers_after(session, company_id, after_id, limit):
     """Customers of the company with id > after_id, by id: a page of the index rebuild (at most MAX_EXPORT)."""
     after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)

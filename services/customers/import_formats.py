@@ -6,6 +6,7 @@ from the contract is read: days and moments, 性別 as words or EC-CUBE's ids, f
 """
 from services.common import cells
 from services.common.import_mapping import Cells, Field, ImportFormat, ImportItem
+from services.common.importing import Kind
 
 FIELDS = (
     Field("member_number", "会員番号", required=True, aliases=("会員ID", "顧客ID", "顧客番号", "customer id", "customerid")),
@@ -106,7 +107,7 @@ def items(rows, header, mapping, shop_id):
     for row in rows:
         item = ImportItem(rows=[row])
         if row.undecodable:
-            item.problems.append({"row": row.row_number, "column": "", "code": "undecodable"})
+            item.problems.append({"row": row.row_number, "column": "", "code": "undecodable_row"})
             yield item
             continue
         record = record_of(item, row, columns, shop_id)
@@ -127,3 +128,6 @@ def column_of(mapping, path):
 
 def row_of(item, _path):
     return item.first_row
+
+
+KIND = Kind(name="customers", fields=FIELDS, formats=FORMATS, items=items, column_of=column_of, row_of=row_of)

@@ -5,6 +5,7 @@ from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import NEVER_REUSE_IDS
+from services.common.import_jobs import ImportJobRecord, ImportMappingRecord
 from services.common.outbox import OutboxRecord, utcnow
 from services.common.requests import HandledRequestRecord
 
@@ -19,6 +20,14 @@ class OutboxEvent(OutboxRecord, Base):
 
 class HandledRequest(HandledRequestRecord, Base):
     __tablename__ = "handled_requests"
+
+
+class ImportJob(ImportJobRecord, Base):
+    __tablename__ = "import_jobs"
+
+
+class ImportMapping(ImportMappingRecord, Base):
+    __tablename__ = "import_mappings"
 
 
 REMARK_COUNT = 10

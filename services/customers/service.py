@@ -8,11 +8,14 @@ from services.common.deadlines import RpcProxy
 from services.common.entrypoints import event_handler, rpc
 from services.common.errors import EXPECTED_ERRORS, Unavailable
 from services.common.health import health_report
+from services.common.import_jobs import Jobs
+from services.common.import_service import ImportEntrypoints
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import address, customers, events, groups, mailer, registration, schemas, settings, support
-from .models import HandledRequest, OutboxEvent
+from .import_formats import KIND
+from .models import HandledRequest, ImportJob, ImportMapping, OutboxEvent
 
 log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -26,14 +29,24 @@ _entries = schemas.SupportEntry(many=True)
 handled = HandledRequests(HandledRequest)
 
 
-class CustomersService:
+class CustomersService(ImportEntrypoints):
     name = "customers"
 
     db = Database(OutboxEvent)
     shops = RpcProxy("shops")
+    import_jobs = Jobs(ImportJob, ImportMapping, KIND, "customers")
 
     def _shop_ids(self, scope):
         return {shop["id"] for shop in self.shops.list_shops(scope.as_dict())}
+
+    def _import_batch(self, scope, records, request_id, options, dry_run):
+        """インポート機能's batch write: upsert_customers, or for a dry run the same checks with nothing kept."""
+        if not dry_run:
+            return self.upsert_customers(scope, records, request_id=request_id, options=options)
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
+        with self.db.read() as session:  # rolled back
+            return customers.batch_upsert(session, scope, records, shop_ids, options)
 
     @rpc_method
     def health(self):
@@ -68,6 +81,13 @@ class CustomersService:
         """{member_number: {id, member_number, shop_id}} for those that exist in scope (others are left out)."""
         with self.db.read() as session:
             return customers.resolve_member_numbers(session, Scope.parse(scope), member_numbers)
+
+    @rpc_method
+    def resolve_emails(self, scope, emails):
+        """{email: member_number} for the mail addresses (PC or 携帯, compared without case) that name exactly one
+        customer in scope: how an order export that names customers by address (Shopify) finds them."""
+        with self.db.read() as session:
+            return customers.resolve_emails(session, Scope.parse(scope), emails)
 
     @rpc_method
     def list_customers(self, scope, page=1, per_page=50, text=""):

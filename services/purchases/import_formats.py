@@ -12,6 +12,7 @@ negative quantities (a cancellation invoice, written with the quantities it take
 """
 from services.common import cells
 from services.common.import_mapping import Cells, Field, ImportFormat, ImportItem
+from services.common.importing import Kind
 
 FIELDS = (
     Field("order_code", "受注コード", required=True,
@@ -106,7 +107,7 @@ def _record(order, columns, shop_id):
     item = ImportItem(rows=order.rows, line_row_numbers=[row.row_number for row in order.line_rows])
     for row in order.rows:
         if row.undecodable:
-            item.problems.append({"row": row.row_number, "column": "", "code": "undecodable"})
+            item.problems.append({"row": row.row_number, "column": "", "code": "undecodable_row"})
     read = {}
     for name, (row, _) in order.values.items():
         parse = {"purchased_at": cells.moment, "shipped_at": cells.moment, "cancelled_at": cells.moment,
@@ -174,6 +175,8 @@ def column_of(mapping, path):
     """The file's column for a field path of an error the service answered (``lines.2.quantity`` → ``個数``)."""
     parts = path.split(".")
     name = parts[2] if parts[0] == "lines" and len(parts) > 2 else parts[0]
+    if name == "member_number" and "member_number" not in mapping:
+        return mapping.get("customer_email", "")  # a customer named by address (Shopify)
     return mapping.get(name, "")
 
 
@@ -183,3 +186,25 @@ def row_of(item, path):
     if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
         return item.line_row_numbers[int(parts[1])] if int(parts[1]) < len(item.line_row_numbers) else item.first_row
     return item.first_row
+
+
+def emails_of(orders):
+    """The addresses naming the customers of orders that have no member number (Shopify's exports)."""
+    return sorted({order["customer_email"] for order in orders if order.get("customer_email")})
+
+
+def with_member_numbers(orders, numbers_by_email):
+    """The orders with their customers' member numbers in place of addresses (an address no customer has: no
+    number, and the order is refused as unknown_customer)."""
+    found = {email.lower(): number for email, number in numbers_by_email.items()}
+    out = []
+    for order in orders:
+        if "customer_email" in order:
+            email = order["customer_email"]
+            order = {key: value for key, value in order.items() if key != "customer_email"}
+            order["member_number"] = found.get(email.lower())
+        out.append(order)
+    return out
+
+
+KIND = Kind(name="purchases", fields=FIELDS, formats=FORMATS, items=items, column_of=column_of, row_of=row_of)

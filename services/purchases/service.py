@@ -6,11 +6,13 @@ from services.common.deadlines import RpcProxy
 from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.import_jobs import Jobs
+from services.common.import_service import ImportEntrypoints
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
-from . import catalog, exports, history_groups, purchases, schemas
-from .models import HandledRequest, OutboxEvent
+from . import catalog, exports, history_groups, import_formats, purchases, schemas
+from .models import HandledRequest, ImportJob, ImportMapping, OutboxEvent
 
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 
@@ -25,12 +27,27 @@ _groups = schemas.HistoryGroup(many=True)
 handled = HandledRequests(HandledRequest)
 
 
-class PurchasesService:
+class PurchasesService(ImportEntrypoints):
     name = "purchases"
 
     db = Database(OutboxEvent)
     shops = RpcProxy("shops")
     customers = RpcProxy("customers")
+    import_jobs = Jobs(ImportJob, ImportMapping, import_formats.KIND, "purchases")
+
+    def _import_batch(self, scope, orders, request_id, options, dry_run):
+        """インポート機能's batch write: record_orders (customers named by address found first), or for a dry run
+        the same checks with nothing kept."""
+        emails = import_formats.emails_of(orders)
+        if emails:
+            orders = import_formats.with_member_numbers(orders, self.customers.resolve_emails(scope, emails))
+        if not dry_run:
+            return self.record_orders(scope, orders, request_id=request_id, options=options)
+        scope = Scope.parse(scope)
+        shop_ids = self._shop_ids(scope)
+        known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
+        with self.db.read() as session:  # rolled back
+            return purchases.record_orders(session, scope, orders, known, shop_ids, options)
 
     def _shop_ids(self, scope):
         return {shop["id"] for shop in self.shops.list_shops(scope.as_dict())}
