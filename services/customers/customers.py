@@ -7,13 +7,14 @@ from sqlalchemy.exc import IntegrityError
 from services.common import arguments
 from services.common.batches import apply_each
 from services.common.contracts import JST, field_error, load
-from services.common.errors import Forbidden, NotFound
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 
 from . import events, groups, numbering, schemas
 from .japanese import fold
 from .models import Customer, CustomerChoice, SupportEntry
 
 _input = schemas.CustomerInput()
+_options = schemas.UpsertOptions()
 
 DEFAULTS = {"given_name": "", "family_kana": "", "given_kana": "", "gender": "unknown", "mail_permission": "refused",
             "mobile_email": "", "pc_email": "", "dm_permission": True, "line_permission": True,
@@ -181,12 +182,58 @@ def delete_customer(session, scope, customer_id):
     session.flush()
 
 
-def batch_upsert(session, scope, records, shop_ids=None):
+def upsert_options(options):
+    """``(mode, keep_existing)`` of upsert options (None: the defaults); refused by field under ``options``."""
+    try:
+        values = load(_options, options)
+    except ValidationFailed as failure:
+        raise ValidationFailed("invalid input", {("options" if path == "_schema" else f"options.{path}"): codes
+                                                 for path, codes in failure.fields.items()}) from None
+    return values["mode"], values["keep_existing"]
+
+
+def _has_value(value):
+    return value is not None and value != ""
+
+
+def kept_values(values, customer, held_choices):
+    """With keep_existing: only the values of fields ``customer`` has none for (an empty string or null), and the
+    choices of groups it has no choice in (``held_choices``: its group ids)."""
+    kept = {key: value for key, value in values.items()
+            if key != "choices" and not _has_value(getattr(customer, key))}
+    if "choices" in values:
+        kept["choices"] = {group: choice for group, choice in values["choices"].items() if group not in held_choices}
+    return kept
+
+
+def _utc(value):
+    # SQLite hands stored moments back without their zone: they are UTC.
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def changes_anything(values, customer, choices):
+    """Whether applying ``values`` would change ``customer``, whose choices are ``choices`` ({group: choice})."""
+    for key, value in values.items():
+        if key == "choices":
+            if any(choices.get(group) != choice for group, choice in value.items()):
+                return True
+        elif _utc(getattr(customer, key)) != _utc(value):
+            return True
+    return False
+
+
+def batch_upsert(session, scope, records, shop_ids=None, options=None):
     """Create or update customers by member number; each record stands alone.
 
-    Returns ``{"created": n, "updated": n, "errors": [{"index": i, "fields": {...}}], "customers": [{"index",
-    "id", "member_number", "version"}]}``. A bad record changes nothing; the good ones are applied.
+    ``options``: ``{"mode": "create_update" | "update_only" | "create_only", "keep_existing": bool}`` (see
+    docs/rpc.md). Returns ``{"created": n, "updated": n, "unchanged": n, "skipped": [{"index", "reason"}], "errors":
+    [{"index": i, "fields": {...}}], "customers": [{"index", "id", "member_number", "version"}]}``. A bad record
+    changes nothing; the good ones are applied. Raises ValidationFailed (bad options).
     """
+    mode, keep_existing = upsert_options(options)
+
     def upsert(record):
         if not isinstance(record, dict) or not isinstance(record.get("member_number"), str) \
                 or not record["member_number"].strip():
@@ -194,18 +241,42 @@ def batch_upsert(session, scope, records, shop_ids=None):
         number = schemas.compact(record["member_number"])  # as the number is stored
         existing = session.scalar(select(Customer).where(Customer.company_id == scope.company_id,
                                                          Customer.member_number == number))
+        if existing is None and mode == "update_only":
+            return None, "not_stored"
+        if existing is not None and mode == "create_only":
+            return None, "already_stored"
         try:
             if existing is None:
-                return create_customer(session, scope, record, shop_ids), True
-            return update_customer(session, scope, existing.id, record, shop_ids), False
+                return create_customer(session, scope, record, shop_ids), "created"
+            return _update_from_batch(session, scope, existing, record, shop_ids, keep_existing)
         except Forbidden:  # another shop's customer, or a shop outside the caller's scope
             raise field_error("member_number" if existing is not None else "shop_id", "forbidden") from None
 
     applied, errors = apply_each(session, records, upsert, "customers")
-    return {"created": sum(1 for _, (_c, created) in applied if created),
-            "updated": sum(1 for _, (_c, created) in applied if not created), "errors": errors,
+    outcomes = [outcome for _, (_c, outcome) in applied]
+    return {"created": outcomes.count("created"), "updated": outcomes.count("updated"),
+            "unchanged": outcomes.count("unchanged"),
+            "skipped": [{"index": index, "reason": outcome} for index, (c, outcome) in applied if c is None],
+            "errors": errors,
             "customers": [{"index": index, "id": c.id, "member_number": c.member_number, "version": c.version}
-                          for index, (c, _created) in applied]}
+                          for index, (c, _outcome) in applied if c is not None]}
+
+
+def _update_from_batch(session, scope, customer, record, shop_ids, keep_existing):
+    scope.ensure_shop(customer.company_id, customer.shop_id)
+    values = validate(session, scope, record, customer, shop_ids)
+    if values.get("member_number") is None:
+        values.pop("member_number", None)
+    choices = {c.group_id: c.choice_id for c in customer.choices}
+    if keep_existing:
+        values = kept_values(values, customer, choices)
+    if not changes_anything(values, customer, choices):
+        return customer, "unchanged"
+    _apply(customer, values)
+    customer.version += 1
+    session.flush()
+    events.customer_changed(session, customer)
+    return customer, "updated"
 
 
 def shop_counts(session, scope, shop_id, shop_ids):

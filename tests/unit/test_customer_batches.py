@@ -1,0 +1,119 @@
+"""Batch upsert by member number on the plain modules (no Nameko, no broker)."""
+import json
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import sessionmaker
+
+from services.common.errors import ValidationFailed
+from services.common.scope import OPERATOR, SHOP, Scope
+from services.customers import customers, groups
+from services.customers.models import Base, Customer, OutboxEvent
+
+SHOP_A, SHOP_B = 11, 12
+OP = Scope(7, OPERATOR)
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with sessionmaker(engine)() as session:
+        yield session
+
+
+def events_of(session):
+    return [(e.event_type, e.version, json.loads(e.payload)["data"])
+            for e in session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))]
+
+
+def test_a_batch_creates_with_the_keys_and_values_a_single_create_gives(session):
+    one = customers.create_customer(session, OP, {"shop_id": SHOP_A, "member_number": "１２３", "family_name": "ﾔﾏﾀﾞ",
+                                                  "family_kana": "やまだ", "address": "東京都港区　１－２"})
+    answer = customers.batch_upsert(session, OP, [{"shop_id": SHOP_A, "member_number": "１２４", "family_name": "ﾔﾏﾀﾞ",
+                                                   "family_kana": "やまだ", "address": "東京都港区　１－２"}])
+    batched = session.get(Customer, answer["customers"][0]["id"])
+    columns = ("name_key", "address_key", "family_kana", "address", "gender", "mail_permission", "dm_permission",
+               "line_permission", "customer_class", "version")
+    assert [getattr(batched, c) for c in columns] == [getattr(one, c) for c in columns]
+    assert (one.member_number_value, batched.member_number_value) == (123, 124)
+    assert batched.registered_at is not None and batched.id > one.id
+
+
+def test_options_skip_by_index_and_keep_what_is_stored(session):
+    customers.batch_upsert(session, OP, [{"shop_id": SHOP_A, "member_number": "K-1", "family_name": "山田",
+                                          "remark1": "残す"}])
+    answer = customers.batch_upsert(session, OP, [
+        {"member_number": "K-1", "family_name": "別", "given_name": "花子", "remark1": "上書き"},
+        {"member_number": "K-2", "shop_id": SHOP_A, "family_name": "新規"}],
+        options={"mode": "update_only", "keep_existing": True})
+    assert (answer["updated"], answer["skipped"]) == (1, [{"index": 1, "reason": "not_stored"}])
+    stored = session.scalar(select(Customer).where(Customer.member_number == "K-1"))
+    assert (stored.family_name, stored.given_name, stored.remark1, stored.version) == ("山田", "花子", "残す", 2)
+    answer = customers.batch_upsert(session, OP, [{"member_number": "K-1", "family_name": "別"}],
+                                    options={"mode": "create_only"})
+    assert (answer["updated"], answer["skipped"]) == (0, [{"index": 0, "reason": "already_stored"}])
+
+
+def test_a_record_changing_nothing_is_unchanged_without_a_version_or_an_event(session):
+    record = {"shop_id": SHOP_A, "member_number": "U-1", "family_name": "山田", "registered_at": "2015-04-01T10:00:00",
+              "birth_date": "1990-01-02", "points_held": 10}
+    customers.batch_upsert(session, OP, [record])
+    answer = customers.batch_upsert(session, OP, [record, dict(record, points_held=11)])
+    assert (answer["unchanged"], answer["updated"]) == (1, 1)
+    assert [(t, v) for t, v, _ in events_of(session)] == [("customer_created", 1), ("customer_updated", 2)]
+
+
+@pytest.mark.parametrize("options, fields", [
+    ({"mode": "all"}, {"options.mode": ["one_of"]}), ([], {"options": ["invalid"]}),
+    ({"keep_existing": None}, {"options.keep_existing": ["required"]}),
+])
+def test_bad_options_are_refused_by_field(session, options, fields):
+    with pytest.raises(ValidationFailed) as refused:
+        customers.batch_upsert(session, OP, [], options=options)
+    assert refused.value.fields == fields
+
+
+def test_a_number_twice_in_a_batch_is_created_by_the_first_record_and_updated_by_the_second(session):
+    answer = customers.batch_upsert(session, OP, [
+        {"shop_id": SHOP_A, "member_number": "D-1", "family_name": "初回"},
+        {"member_number": "D-1", "shop_id": SHOP_B, "given_name": "二"},
+        {"member_number": "D-1", "given_name": "二"}])
+    assert (answer["created"], answer["updated"], answer["unchanged"]) == (1, 1, 1)
+    assert [c["version"] for c in answer["customers"]] == [2, 2, 2]
+    assert [(t, v, d["shop_id"], d["given_name"]) for t, v, d in events_of(session)] == [
+        ("customer_created", 1, SHOP_A, ""), ("customer_updated", 2, SHOP_B, "二")]
+
+
+def test_a_shop_account_may_not_touch_another_shops_customer_nor_create_in_another_shop(session):
+    customers.batch_upsert(session, OP, [{"shop_id": SHOP_B, "member_number": "O-1", "family_name": "他店"},
+                                         {"shop_id": SHOP_A, "member_number": "W-1", "family_name": "自店"}])
+    answer = customers.batch_upsert(session, Scope(7, SHOP, shop_id=SHOP_A), [
+        {"member_number": "O-1", "given_name": "書換"},
+        {"member_number": "N-1", "shop_id": SHOP_B, "family_name": "他店へ"},
+        {"member_number": "W-1", "shop_id": SHOP_B},
+        {"member_number": "N-2", "shop_id": 99, "family_name": "未知"}], shop_ids={SHOP_A, SHOP_B})
+    assert answer["errors"] == [{"index": 0, "fields": {"member_number": ["forbidden"]}},
+                                {"index": 1, "fields": {"shop_id": ["forbidden"]}},
+                                {"index": 2, "fields": {"member_number": ["forbidden"]}},
+                                {"index": 3, "fields": {"shop_id": ["forbidden"]}}]
+    answer = customers.batch_upsert(session, OP, [{"member_number": "N-3", "shop_id": 99, "family_name": "未知"}],
+                                    shop_ids={SHOP_A, SHOP_B})
+    assert answer["errors"] == [{"index": 0, "fields": {"shop_id": ["unknown_shop"]}}]
+
+
+def test_choices_in_a_batch_are_checked_set_and_cleared(session):
+    group = groups.add_group(session, OP, {"name": "会員ステータス"})
+    group = groups.add_choice(session, OP, group.id, {"label": "プラチナ"})
+    group = groups.add_choice(session, OP, group.id, {"label": "ゴールド"})
+    platinum, gold = (c.id for c in group.choices)
+    key = str(group.id)
+    answer = customers.batch_upsert(session, OP, [
+        {"shop_id": SHOP_A, "member_number": "C-1", "family_name": "x", "choices": {key: platinum}},
+        {"shop_id": SHOP_A, "member_number": "C-2", "family_name": "x", "choices": {key: 999}},
+        {"member_number": "C-1", "choices": {key: gold}}])
+    assert answer["errors"] == [{"index": 1, "fields": {f"choices.{key}": ["unknown_choice"]}}]
+    assert [d["choices"] for _, _, d in events_of(session)[-2:]] == [{key: platinum}, {key: gold}]
+    customers.batch_upsert(session, OP, [{"member_number": "C-1", "choices": {key: None}}])
+    session.expire_all()
+    assert session.scalar(select(Customer).where(Customer.member_number == "C-1")).choices == []
