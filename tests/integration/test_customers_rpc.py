@@ -434,3 +434,22 @@ def test_a_batch_repeated_with_its_request_id_returns_the_first_answer_whatever_
                                             options={"mode": "update_only", "keep_existing": True})
     assert repeat == first
     assert rpc.customers.get_customer_by_member_number(scope, "Q-1")["version"] == 1
+
+
+def test_batches_creating_the_same_numbers_at_once_create_each_customer_once(stack, rpc, tenant):
+    system = {"company_id": tenant.company_id, "role": "system"}
+    numbers = [f"C{i:03d}" for i in range(300)]
+
+    def send(order):
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as client:
+            return client.customers.upsert_customers(system, [
+                {"member_number": n, "shop_id": tenant.shops[0]["id"], "family_name": "同時"} for n in order])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, [numbers, numbers[::-1], numbers[150:] + numbers[:150], numbers]))
+    assert sum(answer["created"] for answer in answers) == 300
+    for answer in answers:
+        # a number another batch registered first: unchanged when that batch committed before, else refused
+        assert answer["created"] + answer["unchanged"] + len(answer["errors"]) == 300 and answer["updated"] == 0
+        assert all(error["fields"] == {"member_number": ["taken"]} for error in answer["errors"])
+    assert rpc.customers.list_customers(tenant.operator_scope())["total"] == 300

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import sessionmaker
 
 from services.common.errors import ValidationFailed
@@ -117,3 +117,33 @@ def test_choices_in_a_batch_are_checked_set_and_cleared(session):
     customers.batch_upsert(session, OP, [{"member_number": "C-1", "choices": {key: None}}])
     session.expire_all()
     assert session.scalar(select(Customer).where(Customer.member_number == "C-1")).choices == []
+
+
+def test_a_batch_announces_customers_as_single_creates_and_updates_do(session):
+    fields = {"shop_id": SHOP_A, "family_name": "ﾔﾏﾀﾞ", "family_kana": "やまだ", "birth_date": "1990-01-02",
+              "pc_email": "ｙ@example.jp", "mail_permission": "pc", "remark3": "メモ", "points_held": 5}
+    single = customers.create_customer(session, OP, dict(fields, member_number="E-1"))
+    customers.update_customer(session, OP, single.id, {"given_name": "花子", "extra2": "追加"})
+    customers.batch_upsert(session, OP, [dict(fields, member_number="E-2"),
+                                         {"member_number": "E-2", "given_name": "花子", "extra2": "追加"}])
+    (t1, v1, created), (t2, v2, updated), (t3, v3, batch_created), (t4, v4, batch_updated) = events_of(session)
+    assert [(t1, v1), (t2, v2)] == [(t3, v3), (t4, v4)] == [("customer_created", 1), ("customer_updated", 2)]
+    for one, batched in ((created, batch_created), (updated, batch_updated)):
+        assert {key for key in one if one[key] != batched[key]} == {"id", "member_number", "registered_at"}
+
+
+def test_a_batch_takes_a_few_statements_whatever_the_number_of_its_records(session):
+    customers.batch_upsert(session, OP, [{"shop_id": SHOP_A, "member_number": f"S{i}", "family_name": "既存"}
+                                         for i in range(250)])
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement text
+    event.listen(session.bind, "before_cursor_execute", listener)
+    try:
+        answer = customers.batch_upsert(session, OP, [
+            {"shop_id": SHOP_A, "member_number": f"S{i}", "family_name": "既存" if i % 2 else "更新"}
+            for i in range(500)])
+    finally:
+        event.remove(session.bind, "before_cursor_execute", listener)
+    assert (answer["created"], answer["updated"], answer["unchanged"]) == (250, 125, 125)
+    # savepoint, read, insert, update, events, release: one per record would be thousands
+    assert len(seen) <= 8, seen
