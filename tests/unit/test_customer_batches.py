@@ -147,3 +147,34 @@ def test_a_batch_takes_a_few_statements_whatever_the_number_of_its_records(sessi
     assert (answer["created"], answer["updated"], answer["unchanged"]) == (250, 125, 125)
     # savepoint, read, insert, update, events, release: one per record would be thousands
     assert len(seen) <= 8, seen
+
+
+def test_keep_existing_leaves_a_group_already_chosen_and_fills_the_others(session):
+    status = groups.add_choice(session, OP, groups.add_group(session, OP, {"name": "会員ステータス"}).id,
+                               {"label": "プラチナ"})
+    job = groups.add_choice(session, OP, groups.add_group(session, OP, {"name": "職業"}).id, {"label": "会社員"})
+    platinum, clerk = status.choices[0].id, job.choices[0].id
+    customers.batch_upsert(session, OP, [{"shop_id": SHOP_A, "member_number": "G-1", "family_name": "x",
+                                          "choices": {str(status.id): platinum}}])
+    answer = customers.batch_upsert(session, OP, [{"member_number": "G-1", "choices": {
+        str(status.id): None, str(job.id): clerk}}], options={"keep_existing": True})
+    assert answer["updated"] == 1
+    assert events_of(session)[-1][2]["choices"] == {str(status.id): platinum, str(job.id): clerk}
+
+
+def test_a_number_registered_by_another_call_meanwhile_is_refused_as_taken_and_the_rest_applied(session,
+                                                                                               monkeypatch):
+    customers.batch_upsert(session, OP, [{"shop_id": SHOP_A, "member_number": "T-1", "family_name": "先着"}])
+    before = len(events_of(session))
+    # as if T-1 had been committed by another batch after this one read what was stored
+    monkeypatch.setattr(customers, "_stored_drafts", lambda *_args: {})
+    answer = customers.batch_upsert(session, OP, [
+        {"shop_id": SHOP_A, "member_number": "T-1", "family_name": "後着"},
+        {"shop_id": SHOP_A, "member_number": "T-2", "family_name": "別"},
+        {"member_number": "T-1", "given_name": "二"}])
+    assert (answer["created"], answer["updated"]) == (1, 0)
+    assert answer["errors"] == [{"index": 0, "fields": {"member_number": ["taken"]}},
+                                {"index": 2, "fields": {"member_number": ["taken"]}}]
+    assert [(t, d["member_number"]) for t, _, d in events_of(session)[before:]] == [("customer_created", "T-2")]
+    stored = session.scalars(select(Customer).where(Customer.member_number == "T-1")).all()
+    assert [c.family_name for c in stored] == ["先着"]
