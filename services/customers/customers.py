@@ -425,8 +425,8 @@ class _Batch:
 
     def write(self, drafts):
         """Insert the new customers, update the changed ones, then their choices and events. A new customer whose
-        number another call registered meanwhile is left without an id (the unique key refuses it; nothing waits
-        for a lock held by a batch writing in another order, as every batch writes in the order of the numbers)."""
+        number another call registered meanwhile is left without an id: the unique key refuses it once that call
+        commits. Batches insert in the order of the numbers, so two of them never wait for each other in a cycle."""
         session = self.session
         new = sorted((d for d in drafts if d.is_new), key=lambda d: d.member_number)
         if new:
