@@ -10,7 +10,7 @@
 | remark_settings_updated         | remark_settings  | {"remarks": [...]}                                  |
 | support_entry_added / _updated / _deleted | support_entry | SupportEntry schema                            |
 """
-from services.common.outbox import record_event
+from services.common.outbox import record_event, record_events
 
 from . import schemas
 from .models import OutboxEvent
@@ -72,3 +72,11 @@ def settings_changed(session, company_id, event_type, version, data, shop_id=Non
 def support_entry_changed(session, entry, event_type):
     return record_event(session, OutboxEvent, event_type, entity="support_entry", entity_id=entry.id,
                         version=entry.version, company_id=entry.company_id, data=_entry.dump(entry))
+
+
+def customers_changed(session, changes):
+    """``customer_changed`` for many customers at once, in one statement: ``changes`` are (event type, customer)
+    in the order they happened."""
+    return record_events(session, OutboxEvent, [
+        {"event_type": event_type, "entity": "customer", "entity_id": customer.id, "version": customer.version,
+         "company_id": customer.company_id, "data": _customer.dump(customer)} for event_type, customer in changes])

@@ -136,6 +136,16 @@ class CustomerInput(Contract):
             raise ValidationError("required_for_mail_permission", field_name="pc_email")
 
 
+UPSERT_MODES = ("create_update", "update_only", "create_only")
+
+
+class UpsertOptions(Contract):
+    """How ``upsert_customers`` treats member numbers stored and not stored yet, and the stored values."""
+
+    mode = fields.String(load_default="create_update", validate=one_of(UPSERT_MODES))
+    keep_existing = fields.Boolean(load_default=False)
+
+
 class Customer(Contract):
     id = fields.Integer()
     company_id = fields.Integer()

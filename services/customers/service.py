@@ -130,14 +130,16 @@ class CustomersService(ImportEntrypoints):
         return {"deleted": customer_id}
 
     @rpc_method
-    def upsert_customers(self, scope, customers_, request_id=None):
-        """Batch create-or-update by member number (hundreds per call). Returns {created, updated, errors, customers};
-        a repeated request_id returns the first answer."""
+    def upsert_customers(self, scope, customers_, request_id=None, options=None):
+        """Batch create-or-update by member number (hundreds per call). ``options``: {mode: create_update (default)
+        | update_only | create_only, keep_existing: false (default) | true}. Returns {created, updated, unchanged,
+        skipped, errors, customers}; a repeated request_id returns the first answer, whatever the records and
+        options. Raises ValidationFailed (bad options), Forbidden (the scope)."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         with self.db.unit_of_work() as session:
             return handled.once(session, request_id, "upsert_customers", scope,
-                                lambda: customers.batch_upsert(session, scope, customers_, shop_ids))
+                                lambda: customers.batch_upsert(session, scope, customers_, shop_ids, options))
 
     @rpc_method
     def shop_counts(self, scope, shop_id):

@@ -328,3 +328,128 @@ def test_line_permission_is_allowed_by_default_stored_returned_and_published(rpc
     with pytest.raises(ValidationFailed) as refused:
         rpc.customers.create_customer(scope, new_customer(tenant, line_permission="maybe"))
     assert list(refused.value.fields) == ["line_permission"]
+
+
+def test_a_member_number_twice_in_one_batch_is_created_then_updated_by_its_second_record(rpc, tenant, amqp_uri):
+    shop_id = tenant.shops[0]["id"]
+    with published_events(amqp_uri, "customers") as take:
+        result = rpc.customers.upsert_customers(tenant.operator_scope(), [
+            {"member_number": "D-1", "shop_id": shop_id, "family_name": "初回", "given_name": "一"},
+            {"member_number": "D-2", "shop_id": shop_id, "family_name": "別人"},
+            {"member_number": "Ｄ－１", "given_name": "二"},
+            {"member_number": "D-1", "given_name": "三", "pc_email": "broken"},
+        ])
+        seen = take(lambda e: e["entity"] == "customer" and e["data"]["member_number"] == "D-1", 2,
+                    "two events of D-1")
+    customer = rpc.customers.get_customer_by_member_number(tenant.operator_scope(), "D-1")
+    other = rpc.customers.get_customer_by_member_number(tenant.operator_scope(), "D-2")
+    assert result == {"created": 2, "updated": 1, "unchanged": 0, "skipped": [],
+                      "errors": [{"index": 3, "fields": {"pc_email": ["invalid_email"]}}],
+                      "customers": [{"index": 0, "id": customer["id"], "member_number": "D-1", "version": 2},
+                                    {"index": 1, "id": other["id"], "member_number": "D-2", "version": 1},
+                                    {"index": 2, "id": customer["id"], "member_number": "D-1", "version": 2}]}
+    assert (customer["family_name"], customer["given_name"], customer["version"]) == ("初回", "二", 2)
+    assert [(e["event_type"], e["version"], e["data"]["given_name"]) for e in seen] == [
+        ("customer_created", 1, "一"), ("customer_updated", 2, "二")]
+    assert seen[1]["data"] == customer
+
+
+def test_batch_options_say_whether_a_batch_creates_updates_or_only_fills_empty_fields(rpc, tenant):
+    scope, shop_id = tenant.operator_scope(), tenant.shops[0]["id"]
+    stored = rpc.customers.create_customer(scope, new_customer(tenant, member_number="S-1", given_name="",
+                                                               remark1="残す"))
+
+    only_updates = rpc.customers.upsert_customers(scope, [
+        {"member_number": "N-1", "shop_id": shop_id, "family_name": "新規"},
+        {"member_number": "S-1", "remark2": "更新のみ"}], options={"mode": "update_only"})
+    assert only_updates == {"created": 0, "updated": 1, "unchanged": 0, "errors": [],
+                            "skipped": [{"index": 0, "reason": "not_stored"}],
+                            "customers": [{"index": 1, "id": stored["id"], "member_number": "S-1", "version": 2}]}
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer_by_member_number(scope, "N-1")
+
+    only_creates = rpc.customers.upsert_customers(scope, [
+        {"member_number": "S-1", "remark2": "上書きしない"},
+        {"member_number": "N-2", "shop_id": shop_id, "family_name": "新規"}], options={"mode": "create_only"})
+    created = rpc.customers.get_customer_by_member_number(scope, "N-2")
+    assert only_creates == {"created": 1, "updated": 0, "unchanged": 0, "errors": [],
+                            "skipped": [{"index": 0, "reason": "already_stored"}],
+                            "customers": [{"index": 1, "id": created["id"], "member_number": "N-2", "version": 1}]}
+    assert rpc.customers.get_customer(scope, stored["id"])["remarks"][1] == "更新のみ"
+
+    filled = rpc.customers.upsert_customers(scope, [
+        {"member_number": "S-1", "family_name": "別姓", "given_name": "花子", "remark1": "上書き", "remark3": "追記"}],
+        options={"keep_existing": True})
+    assert (filled["updated"], filled["customers"][0]["version"]) == (1, 3)
+    kept = rpc.customers.get_customer(scope, stored["id"])
+    assert (kept["family_name"], kept["given_name"]) == ("山田", "花子")
+    assert kept["remarks"][:3] == ["残す", "更新のみ", "追記"]
+
+    again = rpc.customers.upsert_customers(scope, [
+        {"member_number": "S-1", "family_name": "別姓", "remark1": "上書き"},
+        {"member_number": "Ｓ－１", "family_name": "山田", "given_name": "花子", "remark3": "追記"}],
+        options={"keep_existing": True})
+    assert again == {"created": 0, "updated": 0, "unchanged": 2, "skipped": [], "errors": [],
+                     "customers": [{"index": 0, "id": stored["id"], "member_number": "S-1", "version": 3},
+                                   {"index": 1, "id": stored["id"], "member_number": "S-1", "version": 3}]}
+    assert rpc.customers.get_customer(scope, stored["id"]) == kept
+
+
+def test_a_record_that_changes_nothing_is_unchanged_and_publishes_nothing(rpc, tenant, amqp_uri):
+    scope, shop_id = tenant.operator_scope(), tenant.shops[0]["id"]
+    record = {"member_number": "U-1", "shop_id": shop_id, "family_name": "山田", "family_kana": "やまだ",
+              "registered_at": "2015-04-01T10:00:00", "birth_date": "1990-02-03", "home_phone": "0312345678"}
+    first = rpc.customers.upsert_customers(scope, [record])
+    with published_events(amqp_uri, "customers") as take:
+        again = rpc.customers.upsert_customers(scope, [record, dict(record, given_name="次郎")])
+        seen = take(lambda e: e["entity"] == "customer" and e["data"]["member_number"] == "U-1", 1, "the update")
+    customer_id = first["customers"][0]["id"]
+    assert again == {"created": 0, "updated": 1, "unchanged": 1, "skipped": [], "errors": [],
+                     "customers": [{"index": 0, "id": customer_id, "member_number": "U-1", "version": 2},
+                                   {"index": 1, "id": customer_id, "member_number": "U-1", "version": 2}]}
+    assert [(e["event_type"], e["version"]) for e in seen] == [("customer_updated", 2)]
+
+
+@pytest.mark.parametrize("options, fields", [
+    ({"mode": "replace"}, {"options.mode": ["one_of"]}),
+    ({"keep_existing": "perhaps"}, {"options.keep_existing": ["invalid"]}),
+    ({"colour": "red"}, {"options.colour": ["unknown_field"]}),
+    ("update_only", {"options": ["invalid"]}),
+])
+def test_bad_batch_options_are_refused_by_field_and_nothing_is_applied(rpc, tenant, options, fields):
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.upsert_customers(tenant.operator_scope(), [new_customer(tenant, member_number="X-1")],
+                                       options=options)
+    assert refused.value.fields == fields
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer_by_member_number(tenant.operator_scope(), "X-1")
+
+
+def test_a_batch_repeated_with_its_request_id_returns_the_first_answer_whatever_its_options(rpc, tenant):
+    scope = tenant.operator_scope()
+    records = [new_customer(tenant, member_number="Q-1")]
+    first = rpc.customers.upsert_customers(scope, records, request_id="batch-q-1")
+    assert first["created"] == 1
+    repeat = rpc.customers.upsert_customers(scope, [dict(records[0], given_name="別")], request_id="batch-q-1",
+                                            options={"mode": "update_only", "keep_existing": True})
+    assert repeat == first
+    assert rpc.customers.get_customer_by_member_number(scope, "Q-1")["version"] == 1
+
+
+def test_batches_creating_the_same_numbers_at_once_create_each_customer_once(stack, rpc, tenant):
+    system = {"company_id": tenant.company_id, "role": "system"}
+    numbers = [f"C{i:03d}" for i in range(300)]
+
+    def send(order):
+        with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as client:
+            return client.customers.upsert_customers(system, [
+                {"member_number": n, "shop_id": tenant.shops[0]["id"], "family_name": "同時"} for n in order])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, [numbers, numbers[::-1], numbers[150:] + numbers[:150], numbers]))
+    assert sum(answer["created"] for answer in answers) == 300
+    for answer in answers:
+        # a number another batch registered first: unchanged when that batch committed before, else refused
+        assert answer["created"] + answer["unchanged"] + len(answer["errors"]) == 300 and answer["updated"] == 0
+        assert all(error["fields"] == {"member_number": ["taken"]} for error in answer["errors"])
+    assert rpc.customers.list_customers(tenant.operator_scope())["total"] == 300
