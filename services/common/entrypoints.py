@@ -19,6 +19,7 @@ from nameko.events import EventHandler as NamekoEventHandler
 from nameko.exceptions import ConfigurationError
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcConsumer as NamekoRpcConsumer
+from nameko.timer import Timer as NamekoTimer
 
 from .acks import settle
 from .deadlines import DEADLINE_HEADER, seconds_past
@@ -82,3 +83,16 @@ class EventHandler(NamekoEventHandler):
 
 rpc = Rpc.decorator
 event_handler = EventHandler.decorator
+
+
+class Timer(NamekoTimer):
+    """Nameko's timer, stopped safely twice: a service told to stop a second time while it stops (a second SIGTERM)
+    would otherwise raise from the timer's stop event."""
+
+    def stop(self):
+        if not self.should_stop.ready():
+            self.should_stop.send(True)
+        self.gt.wait()
+
+
+timer = Timer.decorator

@@ -6,11 +6,12 @@ own batch write, run in a transaction that is rolled back for a dry run.
 """
 import logging
 
-from nameko.timer import timer
+from nameko.exceptions import RpcTimeout
 
 from . import csvreading, import_mapping, importing
-from .entrypoints import rpc
-from .errors import EXPECTED_ERRORS
+from .entrypoints import rpc, timer
+from .errors import EXPECTED_ERRORS, Unavailable
+from .outages import database_errors
 from .scope import Scope
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,10 @@ class ImportEntrypoints:
     @timer(interval=TICK_SECONDS)
     def work_on_imports(self):
         """Go on with one queued or running import for a time slice (one job at a time per worker)."""
-        job_id = self.import_jobs.claim(self.db.session_factory)
-        if job_id is not None:
-            self.import_jobs.work(self.db.session_factory, job_id, self._import_batch)
+        try:
+            with database_errors():
+                job_id = self.import_jobs.claim(self.db.session_factory)
+                if job_id is not None:
+                    self.import_jobs.work(self.db.session_factory, job_id, self._import_batch)
+        except (Unavailable, RpcTimeout) as away:  # the job's lease lapses; it goes on from its checkpoint
+            log.warning("import work put off: %s: %s", type(away).__name__, away)
