@@ -315,6 +315,9 @@ def apply_batch(session, events, owner=None):
             else:
                 one_by_one.extend(newer)
         for page in pages.values():  # a page per company: a summary row is written with its customer's company
+            if entity == "purchase":  # a purchase moved to another customer since the locks were taken
+                lock_customers(session, session.scalars(select(IndexedPurchase.customer_id).where(
+                    IndexedPurchase.id.in_([int(e["entity_id"]) for e in page]))))
             write_page(session, entity, page)
             changed += len(page)
         changed += sum(apply(session, event, owner) for event in one_by_one)
