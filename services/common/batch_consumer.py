@@ -2,8 +2,9 @@
 envelopes, applied (by the method) in one transaction, and every message of the batch is acknowledged only once the
 method has returned.
 
-Messages are gathered as they arrive: a batch is what came within ``wait_seconds`` of its first message, at most
-``batch_size`` of them; the queue's prefetch is twice the batch size, so that the next batch is already on its way
+Messages are gathered as they arrive: a batch is what came until a pause of ``quiet_seconds`` without a message, or
+at most ``wait_seconds`` after its first, and at most ``batch_size`` of them (a backlog streams in without pauses and
+fills batches; a lone event waits only the pause); the queue's prefetch is twice the batch size, so that the next batch is already on its way
 while one is applied. One batch is applied at a time per handler and replica; replicas share the queue as
 ``event_handler``'s do (SERVICE_POOL).
 
@@ -46,9 +47,10 @@ class BatchQueueConsumer(QueueConsumer):
 class BatchEventHandler(EventHandler):
     queue_consumer = BatchQueueConsumer()
 
-    def __init__(self, source_service, event_type, batch_size=500, wait_seconds=0.1, **kwargs):
+    def __init__(self, source_service, event_type, batch_size=500, wait_seconds=0.1, quiet_seconds=0.01, **kwargs):
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
+        self.quiet_seconds = quiet_seconds
         self._arrived = None
         self._gatherer = None
         super().__init__(source_service, event_type, **kwargs)
@@ -89,7 +91,7 @@ class BatchEventHandler(EventHandler):
         batch, deadline = [first], time.monotonic() + self.wait_seconds
         while len(batch) < self.batch_size:
             try:
-                item = self._arrived.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._arrived.get(timeout=max(0.0, min(self.quiet_seconds, deadline - time.monotonic())))
             except Empty:
                 break
             if item is _STOP:

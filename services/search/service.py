@@ -21,10 +21,11 @@ log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 REPLICA = os.getpid()  # which replica answered, in its health report (one process each)
 _page = schemas.SearchPage()
-# A batch: what arrived within the wait, up to the size. Large enough that a bulk import's events are applied
-# hundreds per transaction; the wait is what a lone event waits for others to join it.
+# A batch: what arrives until a pause (or the wait's end), up to the size. Large enough that a bulk import's events
+# are applied hundreds per transaction; the pause, what a lone event waits for others, short for freshness.
 EVENT_BATCH_SIZE = 500
 EVENT_BATCH_WAIT_SECONDS = 0.1
+EVENT_BATCH_QUIET_SECONDS = 0.01
 handled = HandledRequests(HandledRequest)
 
 
@@ -36,7 +37,8 @@ def _indexing(source, event_type):
 
     @batch_event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
                          requeue_on_error=True, expected_exceptions=Unavailable,  # put back, applied once it answers
-                         batch_size=EVENT_BATCH_SIZE, wait_seconds=EVENT_BATCH_WAIT_SECONDS)
+                         batch_size=EVENT_BATCH_SIZE, wait_seconds=EVENT_BATCH_WAIT_SECONDS,
+                         quiet_seconds=EVENT_BATCH_QUIET_SECONDS)
     def handle(self, events):
         with self.db.unit_of_work() as session:
             indexer.apply_batch(session, events, rebuild.owner_state(self._owners()))
