@@ -50,10 +50,10 @@ def test_a_batch_with_one_poison_event_applies_the_others(rpc, tenant, stack, ex
     finally:
         processes.start("search")
     wait_for(lambda: rpc.search.health()["status"] == "ok", timeout=HUNG_SECONDS, message="search back")
-    wait_for(lambda: rpc.search.count(scope, {})["total"] == 4, timeout=HUNG_SECONDS,
-             message="the good events of the batch applied")
-    found = rpc.search.search(scope, {})["customers"]
-    assert sorted(c["member_number"] for c in found) == ["BATCH0", "BATCH1", "BATCH2", "BATCH3"]
+    # the index's own tables (reconcile reads them): the customers service has none of these ids, so they are extra
+    good_ids = sorted((e["entity_id"] for e in good), key=int)
+    wait_for(lambda: rpc.search.reconcile(scope)["entities"]["customer"]["extra"] == good_ids,
+             timeout=HUNG_SECONDS, message="the good events of the batch applied")
     log = processes.log("search")
     assert re.search(r"a batch of 5 events from evt-customers-customer_created--search\.\S+ failed "
                      r"\(KeyError: 'member_number'\); applying them one by one", log), log[-2000:]
