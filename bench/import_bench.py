@@ -11,10 +11,12 @@ RabbitMQ vhost, and imports both files with ``python -m services import`` as an 
 - the members' import, customers/s;
 - the orders' import: lines/s until the connector exits (every batch committed by the owners), and end to end,
   until ``search.reconcile`` finds the index in agreement with the owners; each as a ratio of the floor;
-- the index's lag after the last write (from the connector's exit to agreement) and the time of one reconcile.
+- the index's lag after the last write (from the connector's exit to agreement) and the time of one reconcile;
+- the peak memory of every service process and of the connector.
 """
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +52,15 @@ def copy_floor(databases, orders):
         raw.close()
         engine.dispose()
     return seconds
+
+
+def peak_memory_mb(pid):
+    """A process's peak resident memory (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def connector(env, tenant, kind, path, batch):
@@ -96,6 +107,10 @@ def main():
                 for service in SERVICE_NAMES:
                     processes.start(service)
                 run(args, env, amqp_uri, urls, floor, orders, members)
+                peaks = {label: peak_memory_mb(process.pid) for label, process in processes.processes.items()}
+                print("peak memory (MB): " + ", ".join(f"{label} {mb:,.0f}" for label, mb in peaks.items())
+                      + f", connector {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f}"
+                      + f" (the 受注CSV: {os.path.getsize(orders) / 1e6:,.0f} MB)")
             finally:
                 processes.stop_all()
     finally:
