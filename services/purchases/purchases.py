@@ -72,7 +72,9 @@ def _apply(session, purchase, values, customer, products=None):
     purchase.shipped_at = values["shipped_at"]
     purchase.media = values["media"]
     purchase.order_attributes = json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True)
-    purchase.counted = values["counted"]
+    purchase.status = values["status"]
+    # A cancelled or returned order stays on record but never counts.
+    purchase.counted = values["counted"] and values["status"] == schemas.ORDERED
     purchase.lines.clear()
     session.flush()
     sales = 0
@@ -176,9 +178,13 @@ def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
 
 
 def set_counted(session, scope, purchase_id, counted):
-    """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports."""
+    """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports. A cancelled or
+    returned purchase is never counted: turning it on raises ValidationFailed at ``counted``."""
     purchase = get_purchase(session, scope, purchase_id)
-    purchase.counted = arguments.flag(counted, "counted")
+    counted = arguments.flag(counted, "counted")
+    if counted and purchase.status != schemas.ORDERED:
+        raise field_error("counted", "not_counted_status")
+    purchase.counted = counted
     purchase.version += 1
     session.flush()
     events.purchase_recorded(session, purchase)
