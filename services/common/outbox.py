@@ -14,7 +14,7 @@ import threading
 import uuid
 
 from kombu import Exchange
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .events import EventEnvelope
@@ -46,8 +46,7 @@ class OutboxRecord:
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-def record_event(session, model, event_type, *, entity, entity_id, version, company_id, data):
-    """Add the event announcing a change to the session that holds the change."""
+def _row(event_type, entity, entity_id, version, company_id, data):
     envelope = _envelope.dump({
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -58,11 +57,25 @@ def record_event(session, model, event_type, *, entity, entity_id, version, comp
         "occurred_at": utcnow(),
         "data": data,
     })
-    session.add(model(
-        event_id=envelope["event_id"], event_type=event_type, entity=entity, entity_id=str(entity_id),
-        version=version, company_id=company_id, payload=json.dumps(envelope, ensure_ascii=False),
-    ))
+    return envelope, dict(event_id=envelope["event_id"], event_type=event_type, entity=entity, entity_id=str(entity_id),
+                          version=version, company_id=company_id, payload=json.dumps(envelope, ensure_ascii=False))
+
+
+def record_event(session, model, event_type, *, entity, entity_id, version, company_id, data):
+    """Add the event announcing a change to the session that holds the change."""
+    envelope, row = _row(event_type, entity, entity_id, version, company_id, data)
+    session.add(model(**row))
     return envelope
+
+
+def record_events(session, model, event_type, *, entity, changes):
+    """``record_event`` for many changes of one kind in one multi-row INSERT (a batch of hundreds announces each
+    change as one event would). ``changes``: ``(entity_id, version, company_id, data)`` in the order they happened,
+    which is the order the relay publishes them. Returns the envelopes."""
+    made = [_row(event_type, entity, *change) for change in changes]
+    if made:
+        session.execute(insert(model), [row for _made, row in made])
+    return [envelope for envelope, _made in made]
 
 
 def event_exchange(service_name):

@@ -117,6 +117,15 @@ class PurchaseInput(_Normalised):
         return data
 
 
+CREATE_UPDATE, UPDATE_ONLY, CREATE_ONLY = "create_update", "update_only", "create_only"
+
+
+class RecordOptions(Contract):
+    """How ``record_orders`` treats an order already stored, or not: both (default), only those stored, only new."""
+
+    mode = fields.String(load_default=CREATE_UPDATE, validate=one_of((CREATE_UPDATE, UPDATE_ONLY, CREATE_ONLY)))
+
+
 class Line(Contract):
     line_no = fields.Integer()
     product_id = fields.Integer()
