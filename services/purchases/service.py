@@ -38,9 +38,7 @@ class PurchasesService(ImportEntrypoints):
     def _import_batch(self, scope, orders, request_id, options, dry_run):
         """インポート機能's batch write: record_orders (customers named by address found first), or for a dry run
         the same checks with nothing kept."""
-        emails = import_formats.emails_of(orders)
-        if emails:
-            orders = import_formats.with_member_numbers(orders, self.customers.resolve_emails(scope, emails))
+        orders = import_formats.named_by_number(orders, lambda emails: self.customers.resolve_emails(scope, emails))
         if not dry_run:
             return self.record_orders(scope, orders, request_id=request_id, options=options)
         scope = Scope.parse(scope)
