@@ -5,6 +5,7 @@ The methods are found by introspection of each service's ``SERVICE``: a method w
 argument, or one of those whose payload names a shop or a customer (``PAYLOAD_NAMES_IDS``), must have an entry in
 ``ATTACKS`` (or be public by design, ``PUBLIC``), so a new method cannot slip by untested.
 """
+import base64
 import hashlib
 import importlib
 import inspect
@@ -26,6 +27,7 @@ PUBLIC = {("shops", "authenticate"), ("shops", "public_shop"), ("shops", "sessio
 # Methods whose payload (not an argument name) carries a shop id, a customer id or a member number.
 PAYLOAD_NAMES_IDS = {("customers", "create_customer"), ("customers", "upsert_customers"),
                      ("customers", "get_customer_by_member_number"), ("customers", "resolve_member_numbers"),
+                     ("customers", "resolve_emails"),
                      ("purchases", "create_purchase"), ("purchases", "record_orders"),
                      ("mailhistory", "upsert_mails"), ("mailhistory", "record_activities"),
                      ("mailhistory", "tracking_links")}
@@ -97,6 +99,23 @@ def resolves_nothing(call):
 
 
 # --- what the attacker sends: builders of the arguments after the scope, from the victim's ids --------------------
+
+VICTIM_FILE = base64.b64encode("会員ID,お名前(姓)\r\nV-1,被害\r\n".encode("cp932")).decode()
+
+
+def _import_attacks(service):
+    """Every インポート機能 method of a service, on the victim's import (or, to create one, its shop)."""
+    job = lambda v: getattr(v, f"{service}_import_id")  # noqa: E731
+    return {
+        (service, "create_import"): (lambda v: (v.shop_id, "乗っ取り.csv"), refused),
+        (service, "append_import_chunk"): (lambda v: (job(v), 0, VICTIM_FILE), refused),
+        (service, "inspect_import"): (lambda v: (job(v),), refused),
+        (service, "preview_import"): (lambda v: (job(v), {}), refused),
+        (service, "start_import"): (lambda v: (job(v),), refused),
+        (service, "get_import"): (lambda v: (job(v),), refused),
+        (service, "import_failed_rows"): (lambda v: (job(v),), refused),
+    }
+
 
 def _order(v):
     return {"shop_id": v.shop_id, "order_code": "X-1", "member_number": v.member_number,
@@ -186,6 +205,10 @@ ATTACKS = {
     ("mailhistory", "tracking_links"): (lambda v: (1, v.member_number, ["https://shop.example.jp/"]), refused),
     # search
     ("search", "delete_saved_search"): (lambda v: (v.saved_search_id,), refused),
+    # インポート機能
+    ("customers", "resolve_emails"): (lambda v: ([v.email],), resolves_nothing),
+    **_import_attacks("customers"),
+    **_import_attacks("purchases"),
 }
 
 
@@ -210,8 +233,9 @@ def build_world(stack, rpc):
     v.tenant = tenant
     v.shop_id = tenant.shops[0]["id"]
     v.member_number = f"V-{tenant.company_id}"
+    v.email = f"v-{tenant.company_id}@example.jp"
     customer = rpc.customers.create_customer(scope, {"shop_id": v.shop_id, "family_name": "被害",
-                                                     "member_number": v.member_number, "pc_email": "v@example.jp",
+                                                     "member_number": v.member_number, "pc_email": v.email,
                                                      "mail_permission": "pc"})
     v.customer_id = customer["id"]
     v.entry_id = rpc.customers.add_support_entry(scope, v.customer_id, {
@@ -231,8 +255,13 @@ def build_world(stack, rpc):
     rpc.mailhistory.upsert_mails(scope, [{"mail_number": 1, "kind": "manual", "name": "案内"}])
     rpc.mailhistory.record_activities(scope, [{"activity": "delivery", "mail_number": 1,
                                                "member_number": v.member_number, "result": "delivered",
-                                               "address": "v@example.jp", "occurred_at": "2026-04-01T10:00:00"}])
+                                               "address": v.email, "occurred_at": "2026-04-01T10:00:00"}])
     v.saved_search_id = rpc.search.save_search(shop_scope, "被害店の検索", {}, False)["id"]
+    for service in ("customers", "purchases"):  # an import uploaded and read, waiting to be run
+        job = getattr(rpc, service).create_import(scope, v.shop_id, "被害.csv")
+        getattr(rpc, service).append_import_chunk(scope, job["id"], 0, VICTIM_FILE)
+        assert getattr(rpc, service).inspect_import(scope, job["id"])["status"] == "ready"
+        setattr(v, f"{service}_import_id", job["id"])
     return v
 
 
