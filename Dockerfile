@@ -11,7 +11,8 @@ COPY services ./services
 COPY gateway ./gateway
 COPY scripts ./scripts
 
-RUN useradd --create-home --uid 10001 tsuhan && mkdir -p /app/var && chown tsuhan /app/var
+# /imports: the files uploaded to インポート機能 (a volume of the customers and purchases services)
+RUN useradd --create-home --uid 10001 tsuhan && mkdir -p /app/var /imports && chown tsuhan /app/var /imports
 USER tsuhan
 
 EXPOSE 8000

@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load bench-import
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -64,3 +64,10 @@ LOAD_USERS ?= 20
 LOAD_WRITERS ?= 20
 bench-load: $(VENV)/.dev-installed
 	$(PY) -m bench.load_bench --seconds $(LOAD_SECONDS) --users $(LOAD_USERS) --writers $(LOAD_WRITERS) $(LOAD_ARGS)
+
+# A shop's whole history through the connector path on the local PostgreSQL (IMPORT_LINES order lines, default
+# 1,000,000, with IMPORT_CUSTOMERS members), against a plain COPY of the same file. IMPORT_LINES=100000 for a quick try.
+IMPORT_LINES ?= 1000000
+IMPORT_CUSTOMERS ?= 100000
+bench-import: $(VENV)/.dev-installed
+	$(PY) -m bench.import_bench --lines $(IMPORT_LINES) --customers $(IMPORT_CUSTOMERS)

@@ -5,6 +5,9 @@ from kombu import Connection
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 
+from .broker import broker_answers, masked
+from .deadlines import ClusterRpcProxy
+
 _STARTED = time.time()
 
 
@@ -21,12 +24,8 @@ def health_report(service_name, store):
 
 def probe(service_name, amqp_uri, timeout=5.0):
     """Ask a running service for its health: (True, report) when it answers ok within ``timeout`` seconds."""
-    from .broker import broker_answers, masked
-
     if not broker_answers(amqp_uri, timeout=timeout):
         return False, f"no broker answers at {masked(amqp_uri)}"
-    from .deadlines import ClusterRpcProxy
-
     try:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:
             report = getattr(rpc, service_name).health()

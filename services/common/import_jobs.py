@@ -285,10 +285,10 @@ class Jobs:
         began = clock()
 
         def persist(state, **values):
+            values = {"lease_until": utcnow() + dt.timedelta(seconds=LEASE_SECONDS), **values}
             with session_factory() as session:
                 session.execute(update(self.model).where(self.model.id == job_id).values(
-                    checkpoint=json.dumps(state), seconds_run=seconds_run + (clock() - began),
-                    lease_until=utcnow() + dt.timedelta(seconds=LEASE_SECONDS), **values))
+                    checkpoint=json.dumps(state), seconds_run=seconds_run + (clock() - began), **values))
                 session.commit()
 
         def save(state):

@@ -6,7 +6,8 @@ from nameko.events import SERVICE_POOL
 
 from services.common.db import Database
 from services.common.deadlines import RpcProxy
-from services.common.entrypoints import event_handler, rpc
+from services.common.batch_consumer import batch_event_handler
+from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS, Unavailable
 from services.common.health import EventBacklog, health_report, indexing_state
 from services.common.requests import HandledRequests
@@ -20,19 +21,27 @@ log = logging.getLogger(__name__)
 rpc_method = rpc(expected_exceptions=EXPECTED_ERRORS)
 REPLICA = os.getpid()  # which replica answered, in its health report (one process each)
 _page = schemas.SearchPage()
+# A batch: what arrives until a pause (or the wait's end), up to the size. Large enough that a bulk import's events
+# are applied hundreds per transaction; the pause, what a lone event waits for others, short for freshness.
+EVENT_BATCH_SIZE = 500
+EVENT_BATCH_WAIT_SECONDS = 0.1
+EVENT_BATCH_QUIET_SECONDS = 0.01
 handled = HandledRequests(HandledRequest)
 
 
 def _indexing(source, event_type):
-    """An event handler applying ``event_type`` from ``source`` to the index. Replicas share the queue; a failure
-    puts the event back, and applying it twice changes nothing (versions). An event that skips versions makes the
-    index ask the owner for the entity."""
+    """An event handler applying ``event_type`` from ``source`` to the index, a batch of events in one transaction
+    (``indexer.apply_batch``). Replicas share the queue; a failure puts the batch back (one event that cannot be
+    applied makes the others be applied one by one, see ``batch_consumer``), and applying an event twice changes
+    nothing (versions). An event that skips versions makes the index ask the owner for the entity."""
 
-    @event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True,
-                   expected_exceptions=Unavailable)  # put back and applied once the database answers
-    def handle(self, event):
+    @batch_event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
+                         requeue_on_error=True, expected_exceptions=Unavailable,  # put back, applied once it answers
+                         batch_size=EVENT_BATCH_SIZE, wait_seconds=EVENT_BATCH_WAIT_SECONDS,
+                         quiet_seconds=EVENT_BATCH_QUIET_SECONDS)
+    def handle(self, events):
         with self.db.unit_of_work() as session:
-            indexer.apply(session, event, rebuild.owner_state(self._owners()))
+            indexer.apply_batch(session, events, rebuild.owner_state(self._owners()))
 
     handle.__name__ = f"on_{source}_{event_type}"
     return handle

@@ -206,3 +206,55 @@ def test_a_job_interrupted_by_a_restart_of_its_service_finishes(stack, rpc, tena
     assert purchase_count(stack, tenant) == (expected, expected, 1)
     report = rpc.purchases.get_import(scope, import_id)["report"]
     assert report["created"] == expected and report["failed"] == 0
+
+
+def test_a_customers_job_dry_run_writes_nothing_then_the_run_reports_and_keeps_the_failed_rows(stack, rpc, tenant):
+    scope = tenant.operator_scope()
+    data = (FIXTURES / "eccube4_members.csv").read_bytes()
+    job = rpc.customers.create_import(scope, tenant.shops[0]["id"], "会員.csv")
+    for offset in range(0, len(data), 300):
+        rpc.customers.append_import_chunk(scope, job["id"], offset, base64.b64encode(data[offset:offset + 300]).decode())
+    rpc.customers.append_import_chunk(scope, job["id"], 0, base64.b64encode(data[:300]).decode())  # sent again
+    inspected = rpc.customers.inspect_import(scope, job["id"])
+    assert (inspected["size"], inspected["format"], inspected["shape"]["encoding"]) == (
+        len(data), "eccube4_members", "cp932")
+    assert [entry["record"]["member_number"] if entry["record"] else entry["skip_reason"] or "problems"
+            for entry in inspected["preview"]] == ["1001", "１００２", "1003", "problems", "no_member_number"]
+
+    rpc.customers.start_import(scope, job["id"], None, {"mode": "create_update"}, True)
+    wait_for(lambda: rpc.customers.get_import(scope, job["id"])["status"] == "finished", message="the dry run")
+    report = rpc.customers.get_import(scope, job["id"])["report"]
+    assert (report["created"], report["failed"], report["skipped"]) == (2, 2, {"no_member_number": 1})
+    assert rpc.customers.resolve_member_numbers(scope, ["1001"]) == {}  # a dry run writes nothing
+
+    rpc.customers.start_import(scope, job["id"], None, {"mode": "create_update"}, False)
+    wait_for(lambda: rpc.customers.get_import(scope, job["id"])["status"] == "finished", message="the import")
+    done = rpc.customers.get_import(scope, job["id"])
+    assert (done["report"]["created"], done["report"]["failed"], done["progress"], done["has_failed_rows"]) == (
+        2, 2, 1.0, True)
+    assert set(rpc.customers.resolve_member_numbers(scope, ["1001", "1002"])) == {"1001", "1002"}
+    failed = rpc.customers.import_failed_rows(scope, job["id"])
+    rows = list(csv.reader(io.StringIO(base64.b64decode(failed["data"]).decode("cp932"))))
+    assert failed["last"] and [(row[0], row[-1]) for row in rows[1:]] == [
+        ("1003", "お名前(姓): 必須項目です。"), ("1004", "誕生日: 日付が正しくありません。")]
+    assert [entry["id"] for entry in rpc.customers.list_imports(scope)["imports"]] == [job["id"]]
+    other_shop = tenant.shop_scope(1)
+    with pytest.raises(Exception) as refused:
+        rpc.customers.get_import(other_shop, job["id"])
+    assert type(refused.value).__name__ == "Forbidden"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "ファイルが空です。"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "CSVファイルではありません。"),
+])
+def test_a_file_that_is_no_csv_is_refused_with_its_reason_and_nothing_runs(stack, rpc, tenant, data, message):
+    scope = tenant.operator_scope()
+    job = rpc.customers.create_import(scope, tenant.shops[0]["id"], "x.csv")
+    if data:
+        rpc.customers.append_import_chunk(scope, job["id"], 0, base64.b64encode(data).decode())
+    inspected = rpc.customers.inspect_import(scope, job["id"])
+    assert (inspected["status"], inspected["error"], inspected["preview"]) == ("failed", message, [])
+    with pytest.raises(Exception) as refused:
+        rpc.customers.start_import(scope, job["id"])
+    assert type(refused.value).__name__ == "Conflict"

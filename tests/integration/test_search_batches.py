@@ -1,0 +1,61 @@
+"""The index applies its events in batches; one event it cannot apply (poison) makes the others of its batch be
+applied one by one, and only the bad one goes back to the queue."""
+import copy
+import itertools
+import re
+import uuid
+
+from kombu import Connection, Producer
+
+from bench.generate import generate
+from services.common.outbox import event_exchange
+from tests.support import HUNG_SECONDS, wait_for
+
+# Ids the customers service is far from handing out, so the hand-made events are the index's only rows of them.
+_ids = itertools.count(900_000_000 + uuid.uuid4().int % 1_000_000 * 10)
+POISON_SECONDS = 30  # the broker drops the bad event then (its expiration): it would come back forever otherwise
+
+
+def envelopes(tenant, count):
+    events = [e for e in generate(company_id=tenant.company_id, shop_ids=[s["id"] for s in tenant.shops],
+                                  customers=count, seed=5, products=3, mails=1) if e["entity"] == "customer"]
+    made = []
+    for i, event in enumerate(events):
+        event = copy.deepcopy(event)
+        entity_id = next(_ids)
+        event.update(entity_id=str(entity_id), event_id=uuid.uuid4().hex, occurred_at="2026-01-05T10:00:00+09:00")
+        event["data"].update(id=entity_id, member_number=f"BATCH{i}")
+        made.append(event)
+    return made
+
+
+def publish(amqp_uri, events, expiration=None):
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection.channel(), exchange=event_exchange("customers"), serializer="json")
+        for event in events:
+            producer.publish(event, routing_key=event["event_type"], delivery_mode=2,
+                             expiration=expiration if event["data"].get("poison") else None)
+
+
+def test_a_batch_with_one_poison_event_applies_the_others(rpc, tenant, stack, expect_service_log_errors):
+    expect_service_log_errors(r"KeyError: 'member_number'")
+    scope = tenant.operator_scope()
+    good = envelopes(tenant, 4)
+    poison = {**copy.deepcopy(good[0]), "entity_id": str(next(_ids)), "event_id": uuid.uuid4().hex,
+              "data": {"poison": True}}  # no member number: applying it raises
+    processes = stack.processes
+    processes.stop("search")  # the events wait in its queue, and come in one batch when it starts again
+    try:
+        publish(stack.amqp_uri, good[:2] + [poison] + good[2:], expiration=POISON_SECONDS)
+    finally:
+        processes.start("search")
+    wait_for(lambda: rpc.search.health()["status"] == "ok", timeout=HUNG_SECONDS, message="search back")
+    # the index's own tables (reconcile reads them): the customers service has none of these ids, so they are extra
+    good_ids = sorted((e["entity_id"] for e in good), key=int)
+    wait_for(lambda: rpc.search.reconcile(scope)["entities"]["customer"]["extra"] == good_ids,
+             timeout=HUNG_SECONDS, message="the good events of the batch applied")
+    log = processes.log("search")
+    assert re.search(r"a batch of 5 events from evt-customers-customer_created--search\.\S+ failed "
+                     r"\(KeyError: 'member_number'\); applying them one by one", log), log[-2000:]
+    # the bad one alone failed again (put back, as any event that fails), until the broker dropped it
+    assert len(re.findall(r"KeyError: 'member_number'", log)) >= 2

@@ -1,0 +1,113 @@
+"""Events applied in batches (one transaction, set-wise writes) leave the index exactly as the same events applied one
+by one: duplicates, versions already applied, several versions of one entity in a batch, versions skipped."""
+import copy
+import random
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+from bench.generate import generate
+from services.search import indexer
+from services.search.models import Base
+
+TABLES = {  # table: the columns its rows are compared by (lines: their ids are the database's own)
+    "ix_customers": "*", "ix_customer_choices": "customer_id, group_id, choice_id", "ix_purchases": "*",
+    "ix_purchase_lines": "purchase_id, customer_id, product_code, quantity", "ix_mails": "*",
+    "ix_mail_activities": "*", "ix_customer_summaries": "*", "applied_versions": "*",
+}
+
+
+def _index():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _rows(engine):
+    with engine.connect() as connection:
+        return {table: sorted(tuple(row) for row in connection.execute(text(f"SELECT {columns} FROM {table}")))
+                for table, columns in TABLES.items()}
+
+
+def _renamed(event, version, name):
+    later = copy.deepcopy(event)
+    later["version"], later["event_type"] = version, "customer_updated"
+    later["data"]["family_name"] = name
+    return later
+
+
+def _moved(event, version, customer_id):
+    later = copy.deepcopy(event)
+    later["version"] = version
+    later["data"]["customer_id"] = customer_id
+    return later
+
+
+def _history():
+    """A generated company's events, then later versions of some of them, duplicates and stale repeats."""
+    events = list(generate(company_id=1, shop_ids=[1, 2], customers=60, seed=11, products=10, mails=3))
+    customers = [e for e in events if e["entity"] == "customer"]
+    purchases = [e for e in events if e["entity"] == "purchase"]
+    later = [_renamed(customers[0], 2, "改名二"), _renamed(customers[0], 3, "改名三"),  # two versions in a batch
+             copy.deepcopy(customers[1]),  # a duplicate
+             _renamed(customers[2], 2, "改名"), copy.deepcopy(customers[2]),  # a stale repeat after its update
+             _moved(purchases[0], 2, int(customers[5]["entity_id"])),  # recorded again under another customer
+             {**copy.deepcopy(purchases[1]), "version": 2, "event_type": "purchase_deleted"}]
+    return events, later
+
+
+def _one_by_one(engine, batches):
+    with sessionmaker(engine)() as session:
+        for batch in batches:
+            for event in batch:
+                indexer.apply(session, event)
+        session.commit()
+
+
+def _batched(engine, batches):
+    for batch in batches:
+        with sessionmaker(engine)() as session:
+            indexer.apply_batch(session, batch)
+            session.commit()
+
+
+def test_batches_leave_the_index_as_events_applied_one_by_one():
+    events, later = _history()
+    shuffled = events[:]
+    random.Random(3).shuffle(shuffled)  # batches in no order of entities (queues are one per event type)
+    batches = [shuffled[i:i + 37] for i in range(0, len(shuffled), 37)] + [later, later[2:5]]
+    one, many = _index(), _index()
+    _one_by_one(one, batches)
+    _batched(many, batches)
+    expected, got = _rows(one), _rows(many)
+    for table in TABLES:
+        assert got[table] == expected[table], table
+    with many.connect() as connection:
+        assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
+                                  {"id": int(later[0]["entity_id"])}).scalar() == "改名三"
+        assert connection.execute(text("SELECT version FROM applied_versions WHERE entity = 'customer' "
+                                       "AND entity_id = :id"), {"id": later[0]["entity_id"]}).scalar() == 3
+
+
+def test_a_batch_whose_event_skips_versions_takes_the_owners_state():
+    events, _ = _history()
+    customer = next(e for e in events if e["entity"] == "customer")
+    other = next(e for e in events if e["entity"] == "customer" and e["entity_id"] != customer["entity_id"])
+    engine = _index()
+    _batched(engine, [[customer]])
+    asked = []
+    owners_state = _renamed(customer, 4, "所有者の状態")
+
+    def owner(entity, entity_id, company_id):
+        asked.append((entity, str(entity_id), company_id))
+        return owners_state
+
+    with sessionmaker(engine)() as session:
+        assert indexer.apply_batch(session, [_renamed(customer, 3, "途中"), other], owner) == 2
+        session.commit()
+    assert asked == [("customer", customer["entity_id"], 1)]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
+                                  {"id": int(customer["entity_id"])}).scalar() == "所有者の状態"
+        assert connection.execute(text("SELECT version FROM applied_versions WHERE entity = 'customer' "
+                                       "AND entity_id = :id"), {"id": customer["entity_id"]}).scalar() == 4
