@@ -5,6 +5,7 @@ pages send it the file in 1 MB chunks, show what it read, start the run and poll
 formats, encodings, modes, reasons for skipping) comes from the service's ``import_catalogue``.
 """
 import base64
+import datetime as dt
 import logging
 from urllib.parse import quote
 
@@ -56,6 +57,14 @@ def _catalogue(kind):
     return catalogue
 
 
+def _dated(job):
+    """The job's moments as ISO text, as the pages show every service's timestamps (they may arrive as datetimes)."""
+    for key in ("created_at", "started_at", "finished_at"):
+        if isinstance(job.get(key), dt.datetime):
+            job[key] = job[key].isoformat()
+    return job
+
+
 def _listing(page):
     """Both services' imports, newest first (each lists the caller's own: a shop account, its shop's)."""
     per_page = 20
@@ -63,7 +72,7 @@ def _listing(page):
     imports, more = [], False
     for kind in KINDS:
         answer = _service(kind).list_imports(_scope(), 1, wanted)
-        imports += answer["imports"]
+        imports += [_dated(job) for job in answer["imports"]]
         more = more or answer["has_more"]
     imports.sort(key=lambda job: job["created_at"] or "", reverse=True)
     shown = imports[per_page * (page - 1):per_page * page]

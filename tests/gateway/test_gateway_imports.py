@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from services.common.errors import NotFound
+
 from tests.gateway.conftest import csrf_token, log_in
 from tests.support import ROOT, wait_for
 
@@ -69,7 +71,7 @@ def test_eccube_members_checked_then_imported_with_a_report_and_the_failed_rows(
     page = finished(operator, path)
     assert "チェック結果" in page and "データは登録・更新されていません。" in page
     assert (count(page, "created"), count(page, "failed"), count(page, "skipped")) == (2, 2, 1)
-    with pytest.raises(Exception, match="NotFound"):
+    with pytest.raises(NotFound):
         rpc.customers.get_customer_by_member_number(scope, "1001")
 
     response = operator.post(path + "/start", data={"csrf_token": csrf_token(operator, path), "action": "run",
