@@ -1,8 +1,18 @@
-/* インポート機能's job page: polls the gateway's progress JSON every second and moves the bar; when the job is
- * over, reloads once so the report (counts, reasons, problems, download) is drawn by the server. Without
- * JavaScript, a reload shows the same. */
+/* インポート機能's pages. The upload form names the file chosen. The job page polls the gateway's progress JSON
+ * every second and moves the bar; when the job is over, it reloads once so that the report (counts, reasons,
+ * problems, download) is drawn by the server. Without JavaScript, a reload shows the same. */
 (function () {
   "use strict";
+
+  // The upload form: the browser's own file button speaks the browser's language; ours says ファイルを選択 and
+  // shows the name of the file chosen.
+  var input = document.querySelector("[data-file-input]");
+  var chosen = document.querySelector("[data-file-chosen]");
+  if (input && chosen) {
+    input.addEventListener("change", function () {
+      chosen.textContent = input.files.length ? input.files[0].name : "選択されていません";
+    });
+  }
 
   var INTERVAL_MS = 1000;
   var panel = document.getElementById("import-job");

@@ -39,6 +39,9 @@ def test_members_then_orders_imported_with_their_report_and_failed_rows(screen, 
     expect(page.locator("h1")).to_have_text("インポート機能")
     screenshot(page, "imports_upload")
 
+    page.set_input_files("#file", str(FIXTURES / "eccube4_members.csv"))
+    expect(page.locator("[data-file-chosen]")).to_have_text("eccube4_members.csv")
+    page.set_input_files("#file", [])
     page.click("button:has-text('アップロード')")  # no file chosen
     expect(page.locator(".field-error")).to_have_text("ファイルを選択してください。")
 
@@ -47,6 +50,7 @@ def test_members_then_orders_imported_with_their_report_and_failed_rows(screen, 
     screenshot(page, "imports_members_mapping")
     run_to_the_end(page)
     expect(page.locator("[data-count=created]")).to_have_text("2")
+    screenshot(page, "imports_members_report")
 
     upload(page, gateway_url, "購入履歴データ", "eccube4_orders.csv")
     expect(page.get_by_test_id("format")).to_have_text("EC-CUBE 4 受注CSV")
