@@ -148,3 +148,18 @@ def test_a_shop_account_cannot_open_another_shops_import(app, operator, tenant):
     assert "5019.csv" not in shop.get(PAGE).get_data(as_text=True)
     own = import_path(upload(shop, tenant, "103.csv", (FIXTURES / "eccube4_members.csv").read_bytes()))
     assert shop.get(own).status_code == 200
+
+
+def test_the_file_read_again_with_another_encoding_or_previewed_with_another_mapping(operator, tenant):
+    path = import_path(upload(operator, tenant, "members.csv", (FIXTURES / "eccube4_members.csv").read_bytes()))
+    response = operator.post(path + "/encoding", data={"csrf_token": csrf_token(operator, path), "encoding": "utf_8"},
+                             follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "文字コード: 指定された文字コードでは読めません。" in page
+    assert 'data-testid="encoding">Shift_JIS (CP932)<' in page  # still read as it was
+    response = operator.post(path + "/encoding", data={"csrf_token": csrf_token(operator, path), "encoding": "cp932"},
+                             follow_redirects=True)
+    assert "文字コード「Shift_JIS (CP932)」で読み直しました。" in response.get_data(as_text=True)
+
+    page = start(operator, path, "preview", map_given_name="").get_data(as_text=True)
+    assert "<em>名前（姓）</em> 山田" in page and "<em>名前（名）</em>" not in page
