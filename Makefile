@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load bench-import
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load bench-import bench-index-backlog
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -71,3 +71,10 @@ IMPORT_LINES ?= 1000000
 IMPORT_CUSTOMERS ?= 100000
 bench-import: $(VENV)/.dev-installed
 	$(PY) -m bench.import_bench --lines $(IMPORT_LINES) --customers $(IMPORT_CUSTOMERS)
+
+# How fast the search index works off a backlog of owner events (search stopped while BACKLOG_CUSTOMERS customers
+# and BACKLOG_ORDERS orders are written, then started), on fresh PostgreSQL databases.
+BACKLOG_CUSTOMERS ?= 10000
+BACKLOG_ORDERS ?= 10000
+bench-index-backlog: $(VENV)/.dev-installed
+	$(PY) -m bench.index_backlog_bench --customers $(BACKLOG_CUSTOMERS) --orders $(BACKLOG_ORDERS)

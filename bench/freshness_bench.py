@@ -24,8 +24,6 @@ import logging
 import math
 import os
 import random
-import shutil
-import tempfile
 import threading
 import time
 
@@ -33,7 +31,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
 from services.common.config import SERVICE_NAMES
-from tests.support import Databases, ServiceProcesses, make_tenant, private_vhost, wait_for
+from bench.stack import fresh_stack
+from tests.support import make_tenant, wait_for
 
 GOAL_P99 = 1.0  # seconds
 KINDS = ("create_customer", "update_customer", "record_orders", "record_activities")
@@ -375,24 +374,8 @@ def main():
                         help="the PostgreSQL server to create the fresh databases on")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="tsuhan-freshness-")
-    print(f"service logs (kept if the run fails): {tmp}")
-    databases = Databases(tmp)
-    databases.server = args.server.rstrip("/")
-    try:
-        urls = databases.create_services()
-        with private_vhost() as amqp_uri:
-            env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=tmp, LOG_LEVEL="WARNING")
-            for service, url in urls.items():
-                env[f"{service.upper()}_DATABASE_URL"] = url
-            processes = ServiceProcesses(env, tmp)
-            try:
-                run(args, amqp_uri, urls, processes)
-            finally:
-                processes.stop_all()
-    finally:
-        databases.drop_all()
-    shutil.rmtree(tmp, ignore_errors=True)
+    with fresh_stack(args.server, "tsuhan-freshness-") as stack:
+        run(args, stack.amqp_uri, stack.urls, stack.processes)
 
 
 def run(args, amqp_uri, urls, processes):

@@ -28,7 +28,8 @@ from sqlalchemy import create_engine, text
 
 from bench.import_data import ORDER_COLUMNS, write_eccube_members, write_eccube_orders
 from services.common.config import ROOT, SERVICE_NAMES
-from tests.support import Databases, ServiceProcesses, make_tenant, private_vhost, wait_for
+from bench.stack import fresh_stack
+from tests.support import make_tenant, wait_for
 
 GOALS = {"end_to_end_lines_per_second": 20_000, "index_lag_seconds": 5.0, "reconcile_seconds": 10.0}
 
@@ -84,7 +85,7 @@ def main():
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="tsuhan-import-bench-")
-    print(f"work directory (service logs; removed after a run that succeeds): {tmp}")
+    print(f"generated files (removed after a run that succeeds): {tmp}")
     members, orders = os.path.join(tmp, "members.csv"), os.path.join(tmp, "orders.csv")
     started = time.monotonic()
     order_count = write_eccube_orders(orders, lines=args.lines, customers=args.customers, products=args.products)
@@ -92,29 +93,16 @@ def main():
     print(f"generated {args.lines:,} order lines ({order_count:,} orders, {os.path.getsize(orders) / 1e6:,.0f} MB "
           f"CP932) and {args.customers:,} members in {time.monotonic() - started:.1f} s")
 
-    databases = Databases(tmp)
-    databases.server = args.server.rstrip("/")
-    try:
-        floor = copy_floor(databases, orders)
+    with fresh_stack(args.server, "tsuhan-import-bench-services-") as stack:
+        floor = copy_floor(stack.databases, orders)
         print(f"floor: COPY of the 受注CSV: {floor:.1f} s, {args.lines / floor:,.0f} lines/s")
-        urls = databases.create_services()
-        with private_vhost() as amqp_uri:
-            env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=tmp, LOG_LEVEL="WARNING")
-            for service, url in urls.items():
-                env[f"{service.upper()}_DATABASE_URL"] = url
-            processes = ServiceProcesses(env, tmp)
-            try:
-                for service in SERVICE_NAMES:
-                    processes.start(service)
-                run(args, env, amqp_uri, urls, floor, orders, members)
-                peaks = {label: peak_memory_mb(process.pid) for label, process in processes.processes.items()}
-                print("peak memory (MB): " + ", ".join(f"{label} {mb:,.0f}" for label, mb in peaks.items())
-                      + f", connector {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f}"
-                      + f" (the 受注CSV: {os.path.getsize(orders) / 1e6:,.0f} MB)")
-            finally:
-                processes.stop_all()
-    finally:
-        databases.drop_all()
+        for service in SERVICE_NAMES:
+            stack.processes.start(service)
+        run(args, stack.env, stack.amqp_uri, stack.urls, floor, orders, members)
+        peaks = {label: peak_memory_mb(process.pid) for label, process in stack.processes.processes.items()}
+        print("peak memory (MB): " + ", ".join(f"{label} {mb:,.0f}" for label, mb in peaks.items())
+              + f", connector {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f}"
+              + f" (the 受注CSV: {os.path.getsize(orders) / 1e6:,.0f} MB)")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -12,15 +12,14 @@ processes) and times how long its queues take to empty and search.reconcile to a
 import argparse
 import logging
 import os
-import shutil
-import tempfile
 import time
 
 from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
-from tests.support import Databases, ServiceProcesses, make_tenant, private_vhost, wait_for
+from bench.stack import fresh_stack
+from tests.support import make_tenant, wait_for
 
 QUEUES = ("evt-customers-customer_created--search.on_customers_customer_created",
           "evt-purchases-purchase_recorded--search.on_purchases_purchase_recorded")
@@ -41,24 +40,8 @@ def main():
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="tsuhan-backlog-")
-    print(f"service logs (kept if the run fails): {tmp}")
-    databases = Databases(tmp)
-    databases.server = args.server.rstrip("/")
-    try:
-        urls = databases.create_services()
-        with private_vhost() as amqp_uri:
-            env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=tmp, LOG_LEVEL="WARNING")
-            for service, url in urls.items():
-                env[f"{service.upper()}_DATABASE_URL"] = url
-            processes = ServiceProcesses(env, tmp)
-            try:
-                run(args, amqp_uri, urls, processes)
-            finally:
-                processes.stop_all()
-    finally:
-        databases.drop_all()
-    shutil.rmtree(tmp, ignore_errors=True)
+    with fresh_stack(args.server, "tsuhan-backlog-") as stack:
+        run(args, stack.amqp_uri, stack.urls, stack.processes)
 
 
 def run(args, amqp_uri, urls, processes):

@@ -21,6 +21,7 @@ from services.common.config import amqp_uri
 from services.common.deadlines import ClusterRpcProxy
 from services.common.errors import ServiceError, Unavailable, ValidationFailed
 from services.import_kinds import KINDS
+from services.purchases import import_formats as purchase_files
 
 RPC_TIMEOUT = 120  # a batch of 500 orders of many lines on a small machine takes seconds; this means "no answer"
 RETRIES = 8
@@ -139,10 +140,14 @@ def run(args, out=sys.stdout):
             print(f"{options.file} was imported before (remove {state_path} to import it again):", file=out)
             _print_report(state["checkpoint"]["report"], failed_path, out)
             return 0
-        write = rpc.customers.upsert_customers if kind.name == "customers" else rpc.purchases.record_orders
-
         def send(records, request_id, batch_options):
-            return call_with_retries(write, scope, records, request_id=request_id, options=batch_options)
+            if kind.name == "customers":
+                return call_with_retries(rpc.customers.upsert_customers, scope, records, request_id=request_id,
+                                         options=batch_options)
+            records = purchase_files.named_by_number(
+                records, lambda emails: call_with_retries(rpc.customers.resolve_emails, scope, emails))
+            return call_with_retries(rpc.purchases.record_orders, scope, records, request_id=request_id,
+                                     options=batch_options)
 
         bar = tqdm(total=shape.size, initial=state["checkpoint"]["offset"], unit="B", unit_scale=True,
                    disable=options.quiet, file=sys.stderr, desc=os.path.basename(options.file))

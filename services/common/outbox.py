@@ -46,8 +46,7 @@ class OutboxRecord:
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-def record_event(session, model, event_type, *, entity, entity_id, version, company_id, data):
-    """Add the event announcing a change to the session that holds the change."""
+def _row(event_type, entity, entity_id, version, company_id, data):
     envelope = _envelope.dump({
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -58,28 +57,27 @@ def record_event(session, model, event_type, *, entity, entity_id, version, comp
         "occurred_at": utcnow(),
         "data": data,
     })
-    session.add(model(
-        event_id=envelope["event_id"], event_type=event_type, entity=entity, entity_id=str(entity_id),
-        version=version, company_id=company_id, payload=json.dumps(envelope, ensure_ascii=False),
-    ))
+    return envelope, dict(event_id=envelope["event_id"], event_type=event_type, entity=entity, entity_id=str(entity_id),
+                          version=version, company_id=company_id, payload=json.dumps(envelope, ensure_ascii=False))
+
+
+def record_event(session, model, event_type, *, entity, entity_id, version, company_id, data):
+    """Add the event announcing a change to the session that holds the change."""
+    envelope, row = _row(event_type, entity, entity_id, version, company_id, data)
+    session.add(model(**row))
     return envelope
 
 
 def record_events(session, model, events):
-    """``record_event`` for many events at once, in one multi-row INSERT (in the order given). ``events``: dicts
-    with ``event_type``, ``entity``, ``entity_id``, ``version``, ``company_id`` and ``data``. Returns the envelopes."""
-    envelopes, rows = [], []
-    for event in events:
-        envelope = _envelope.dump(dict(event, event_id=str(uuid.uuid4()), entity_id=str(event["entity_id"]),
-                                       occurred_at=utcnow()))
-        envelopes.append(envelope)
-        rows.append({"event_id": envelope["event_id"], "event_type": envelope["event_type"],
-                     "entity": envelope["entity"], "entity_id": envelope["entity_id"],
-                     "version": envelope["version"], "company_id": envelope["company_id"],
-                     "payload": json.dumps(envelope, ensure_ascii=False), "created_at": utcnow(), "attempts": 0})
-    if rows:
-        session.execute(insert(model.__table__), rows)
-    return envelopes
+    """``record_event`` for many events at once, in one multi-row INSERT (a batch of hundreds announces each change
+    as one event would). ``events``: dicts with ``event_type``, ``entity``, ``entity_id``, ``version``,
+    ``company_id`` and ``data``, in the order they happened, which is the order the relay publishes them. Returns the
+    envelopes."""
+    made = [_row(e["event_type"], e["entity"], e["entity_id"], e["version"], e["company_id"], e["data"])
+            for e in events]
+    if made:
+        session.execute(insert(model), [row for _envelope, row in made])
+    return [envelope for envelope, _row_values in made]
 
 
 def event_exchange(service_name):

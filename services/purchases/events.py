@@ -7,7 +7,7 @@
 | category_updated       | category      | Category schema (deleted: true when removed)               |
 | history_group_updated  | history_group | HistoryGroup schema (with choices)                         |
 """
-from services.common.outbox import record_event
+from services.common.outbox import record_event, record_events
 
 from . import schemas
 from .models import OutboxEvent
@@ -26,6 +26,13 @@ _group = schemas.HistoryGroup()
 def purchase_recorded(session, purchase):
     return record_event(session, OutboxEvent, PURCHASE_RECORDED, entity="purchase", entity_id=purchase.id,
                         version=purchase.version, company_id=purchase.company_id, data=_purchase.dump(purchase))
+
+
+def purchases_recorded(session, purchases):
+    """``purchase_recorded`` for each purchase of a batch, written at once; each as ``purchase_recorded`` makes it."""
+    return record_events(session, OutboxEvent, [
+        {"event_type": PURCHASE_RECORDED, "entity": "purchase", "entity_id": p.id, "version": p.version,
+         "company_id": p.company_id, "data": _purchase.dump(p)} for p in purchases])
 
 
 def purchase_deleted(session, purchase):

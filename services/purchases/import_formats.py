@@ -207,4 +207,11 @@ def with_member_numbers(orders, numbers_by_email):
     return out
 
 
+def named_by_number(orders, resolve_emails):
+    """The orders with every customer named by member number: ``resolve_emails(emails)`` (customers.resolve_emails)
+    asked once for the addresses that stand in for numbers, only when some do."""
+    emails = emails_of(orders)
+    return with_member_numbers(orders, resolve_emails(emails)) if emails else orders
+
+
 KIND = Kind(name="purchases", fields=FIELDS, formats=FORMATS, items=items, column_of=column_of, row_of=row_of)

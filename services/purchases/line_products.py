@@ -3,8 +3,9 @@
 A batch of 500 orders of 20 lines asked the database for each line's product (and, with the ORM's autoflush,
 wrote the lines before every question): 10,000 look-ups. Here the products a batch names are read in one query per
 shop before the first order; a code the shop does not know yet is created as ``catalog.product_for_line`` creates
-it. A product created by an order is remembered only once that order is applied: an order refused is rolled back
-with whatever it created, and the next order creates it again.
+it. A product is created only for an order already found valid (``order_batches`` checks every order first), and
+``applied`` keeps what was created; ``refused`` forgets what an order rolled back made, for a caller that applies
+orders one at a time.
 """
 from sqlalchemy import select
 

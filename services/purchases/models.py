@@ -9,6 +9,8 @@ from services.common.import_jobs import ImportJobRecord, ImportMappingRecord
 from services.common.outbox import OutboxRecord, utcnow
 from services.common.requests import HandledRequestRecord
 
+from .schemas import ORDERED
+
 
 class Base(DeclarativeBase):
     pass
@@ -82,6 +84,7 @@ class Purchase(Base):
     media: Mapped[str] = mapped_column(String(100), default="")
     order_attributes: Mapped[str] = mapped_column(Text, default="{}")
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default=ORDERED, server_default=ORDERED)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -6,13 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from services.common import arguments
-from services.common.batches import MAX_RECORDS, apply_each
+from services.common.batches import MAX_RECORDS
 from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import NotFound
 
-from . import catalog, events, history_groups, schemas
-from .line_products import LineProducts
+from . import catalog, events, history_groups, order_batches, schemas
 from .models import Purchase, PurchaseAnswer, PurchaseLine
 
 _input = schemas.PurchaseInput()
@@ -72,7 +71,9 @@ def _apply(session, purchase, values, customer, products=None):
     purchase.shipped_at = values["shipped_at"]
     purchase.media = values["media"]
     purchase.order_attributes = json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True)
-    purchase.counted = values["counted"]
+    purchase.status = values["status"]
+    # A cancelled or returned order stays on record but never counts.
+    purchase.counted = values["counted"] and values["status"] == schemas.ORDERED
     purchase.lines.clear()
     session.flush()
     sales = 0
@@ -132,34 +133,15 @@ def record(session, scope, values, customer, products=None):
     return purchase, created
 
 
-def record_orders(session, scope, orders, customers_by_number, shop_ids):
-    """Record a batch of orders from a cart; each stands alone (idempotent by shop + order code).
+def record_orders(session, scope, orders, customers_by_number, shop_ids, options=None):
+    """Record a batch of orders from a cart; each stands alone (idempotent by shop + order code), written set-wise.
 
     ``customers_by_number``: ``{member_number: {"id", "member_number"}}`` resolved by the customers service.
-    Returns ``{"created", "updated", "errors": [{"index", "fields"}], "purchases": [{"index", "id", "version"}]}``.
+    ``options``: ``{"mode": "create_update" | "update_only" | "create_only"}``.
+    Returns ``{"created", "updated", "unchanged", "cancelled", "skipped": [{"index", "reason"}],
+    "errors": [{"index", "fields"}], "purchases": [{"index", "id", "version"}]}``. Raises ValidationFailed (options).
     """
-    products = LineProducts(session, scope.company_id)
-
-    def record_one(order):
-        values = validate(session, scope, order, shop_ids)
-        if not values.get("order_code"):
-            raise field_error("order_code", "required")
-        customer = customers_by_number.get(values.get("member_number") or "")
-        if customer is None:
-            raise field_error("member_number", "unknown_customer")
-        try:
-            recorded = record(session, scope, values, customer, products)
-        except BaseException:
-            products.refused()
-            raise
-        products.applied()
-        return recorded
-
-    products.preload(orders)
-    applied, errors = apply_each(session, orders, record_one, "orders")
-    return {"created": sum(1 for _, (_p, created) in applied if created),
-            "updated": sum(1 for _, (_p, created) in applied if not created), "errors": errors,
-            "purchases": [{"index": index, "id": p.id, "version": p.version} for index, (p, _created) in applied]}
+    return order_batches.record_orders(session, scope, orders, customers_by_number, shop_ids, options)
 
 
 def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
@@ -176,9 +158,13 @@ def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
 
 
 def set_counted(session, scope, purchase_id, counted):
-    """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports."""
+    """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports. A cancelled or
+    returned purchase is never counted: turning it on raises ValidationFailed at ``counted``."""
     purchase = get_purchase(session, scope, purchase_id)
-    purchase.counted = arguments.flag(counted, "counted")
+    counted = arguments.flag(counted, "counted")
+    if counted and purchase.status != schemas.ORDERED:
+        raise field_error("counted", "not_counted_status")
+    purchase.counted = counted
     purchase.version += 1
     session.flush()
     events.purchase_recorded(session, purchase)

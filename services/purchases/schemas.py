@@ -4,7 +4,7 @@ import json
 from marshmallow import fields, pre_load
 
 from services.common.contracts import (Contract, Timestamp, at_most, id_field, max_length, not_blank, number_range,
-                                       regexp)
+                                       one_of, regexp)
 from services.common.text import fold_width
 
 HALF_WIDTH = r"^[\x21-\x7E]*$"  # printable half-width characters, no spaces
@@ -19,6 +19,10 @@ MAX_QUANTITY = 9_999
 """A line's quantity: at most 9,999."""
 MAX_AMOUNT = 999_999_999
 """A purchase's 売上 (the sum of its lines) and 請求金額: at most 999,999,999 yen."""
+
+ORDERED, CANCELLED, RETURNED = "ordered", "cancelled", "returned"
+STATUSES = (ORDERED, CANCELLED, RETURNED)
+"""A purchase's status: a cancelled or returned order is kept but never counted (集計対象 off)."""
 
 
 class _Normalised(Contract):
@@ -101,6 +105,7 @@ class PurchaseInput(_Normalised):
     answers = fields.Dict(keys=fields.String(validate=max_length(20)), values=id_field(allow_none=True),
                           load_default=dict)
     counted = fields.Boolean(load_default=True)
+    status = fields.String(load_default="ordered", validate=one_of(STATUSES))
 
     @pre_load
     def blanks(self, data, **kwargs):
@@ -110,6 +115,15 @@ class PurchaseInput(_Normalised):
                 if data.get(key) == "":
                     data[key] = None
         return data
+
+
+CREATE_UPDATE, UPDATE_ONLY, CREATE_ONLY = "create_update", "update_only", "create_only"
+
+
+class RecordOptions(Contract):
+    """How ``record_orders`` treats an order already stored, or not: both (default), only those stored, only new."""
+
+    mode = fields.String(load_default=CREATE_UPDATE, validate=one_of((CREATE_UPDATE, UPDATE_ONLY, CREATE_ONLY)))
 
 
 class Line(Contract):
@@ -140,6 +154,7 @@ class Purchase(Contract):
     order_attributes = fields.Function(lambda p: json.loads(p.order_attributes or "{}"))
     answers = fields.Function(lambda p: {str(a.group_id): a.choice_id for a in p.answers})
     counted = fields.Boolean()
+    status = fields.String()
     version = fields.Integer()
 
 

@@ -38,9 +38,7 @@ class PurchasesService(ImportEntrypoints):
     def _import_batch(self, scope, orders, request_id, options, dry_run):
         """インポート機能's batch write: record_orders (customers named by address found first), or for a dry run
         the same checks with nothing kept."""
-        emails = import_formats.emails_of(orders)
-        if emails:
-            orders = import_formats.with_member_numbers(orders, self.customers.resolve_emails(scope, emails))
+        orders = import_formats.named_by_number(orders, lambda emails: self.customers.resolve_emails(scope, emails))
         if not dry_run:
             return self.record_orders(scope, orders, request_id=request_id, options=options)
         scope = Scope.parse(scope)
@@ -64,15 +62,16 @@ class PurchasesService(ImportEntrypoints):
     # --- purchases ---------------------------------------------------------------------------
 
     @rpc_method
-    def record_orders(self, scope, orders, request_id=None):
-        """Record orders from a cart in a batch (idempotent by shop + order code). Returns {created, updated, errors,
-        purchases}; a repeated request_id returns the first answer."""
+    def record_orders(self, scope, orders, request_id=None, options=None):
+        """Record orders from a cart in a batch (idempotent by shop + order code); options {"mode": "create_update"
+        (default) | "update_only" | "create_only"}. Returns {created, updated, unchanged, cancelled, skipped, errors,
+        purchases}; a repeated request_id returns the first answer. Raises ValidationFailed (options), Forbidden."""
         scope = Scope.parse(scope)
         shop_ids = self._shop_ids(scope)
         known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
         with self.db.unit_of_work() as session:
             return handled.once(session, request_id, "record_orders", scope,
-                                lambda: purchases.record_orders(session, scope, orders, known, shop_ids))
+                                lambda: purchases.record_orders(session, scope, orders, known, shop_ids, options))
 
     @rpc_method
     def create_purchase(self, scope, purchase, request_id=None):

@@ -50,16 +50,17 @@ def test_unknown_product_codes_create_products_in_default_with_the_code_as_name(
 
 def test_concurrent_first_orders_share_one_default_category_product_and_purchase(stack, rpc, tenant, customer):
     """Orders arriving at once for a shop that has no category yet, naming the same new product, some of them the
-    same order: every call succeeds, and each row exists once."""
+    same order (each time with another quantity, so each is a change): every call succeeds, and each row exists once."""
     def record(i):
         code = "SAME-1" if i % 2 else f"ORD-C{i}"
         with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=RPC_HUNG_SECONDS) as client:
             return client.purchases.record_orders(tenant.operator_scope(), [order(tenant, code, lines=[
-                {"product_code": "RACE-1", "quantity": 1, "unit_price": 500}])])
+                {"product_code": "RACE-1", "quantity": i + 1, "unit_price": 500}])])
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(record, range(16)))
     assert [r["errors"] for r in results] == [[]] * 16
+    assert (sum(r["created"] for r in results), sum(r["updated"] for r in results)) == (9, 7)
     shop_id = tenant.shops[0]["id"]
     categories = rpc.purchases.list_categories(tenant.operator_scope(), shop_id)
     assert [(c["name"], c["product_count"]) for c in categories] == [("default", 1)]
@@ -287,3 +288,64 @@ def test_the_product_search_refuses_malformed_arguments_by_field(rpc, tenant, ar
     with pytest.raises(ValidationFailed) as refused:
         rpc.purchases.search_products(tenant.operator_scope(), shop_ids, *arguments[1:])
     assert list(refused.value.fields) == [field]
+
+
+def test_an_order_sent_again_unchanged_keeps_its_version_and_publishes_nothing(rpc, tenant, customer, amqp_uri):
+    scope = tenant.operator_scope()
+    with published_events(amqp_uri, "purchases", routing_key="purchase_recorded") as take:
+        first = rpc.purchases.record_orders(scope, [order(tenant, "U-1"), order(tenant, "U-2")])
+        again = rpc.purchases.record_orders(scope, [order(tenant, "U-1"), order(tenant, "U-2", billed_amount=700)])
+        third = rpc.purchases.record_orders(scope, [order(tenant, "U-3")])
+        ids = {p["index"]: p["id"] for p in first["purchases"]}
+        seen = take(lambda e: True, 4, "four purchase_recorded events")
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 1)
+    assert again["purchases"] == [{"index": 0, "id": ids[0], "version": 1}, {"index": 1, "id": ids[1], "version": 2}]
+    assert [(e["entity_id"], e["version"]) for e in seen] == [
+        (str(ids[0]), 1), (str(ids[1]), 1), (str(ids[1]), 2), (str(third["purchases"][0]["id"]), 1)]
+
+
+def test_update_only_and_create_only_skip_by_index_with_a_reason(rpc, tenant, customer):
+    scope = tenant.operator_scope()
+    rpc.purchases.record_orders(scope, [order(tenant, "M-1")])
+    only_updates = rpc.purchases.record_orders(scope, [order(tenant, "M-1", billed_amount=500), order(tenant, "M-2")],
+                                               options={"mode": "update_only"})
+    assert (only_updates["created"], only_updates["updated"]) == (0, 1)
+    assert only_updates["skipped"] == [{"index": 1, "reason": "not_stored"}]
+    only_new = rpc.purchases.record_orders(scope, [order(tenant, "M-1", billed_amount=600), order(tenant, "M-3")],
+                                           options={"mode": "create_only"})
+    assert (only_new["created"], only_new["updated"], only_new["unchanged"]) == (1, 0, 0)
+    assert only_new["skipped"] == [{"index": 0, "reason": "already_stored"}]
+    assert [p["index"] for p in only_new["purchases"]] == [1]
+    stored = {p["order_code"]: p["billed_amount"]
+              for p in rpc.purchases.customer_purchases(scope, customer["id"])["purchases"]}
+    assert stored == {"M-1": 500, "M-3": 800}
+
+
+def test_the_answer_counts_the_cancelled_and_returned_orders_applied(rpc, tenant, customer):
+    scope = tenant.operator_scope()
+    answer = rpc.purchases.record_orders(scope, [order(tenant, "K-1", status="cancelled"), order(tenant, "K-2"),
+                                                 order(tenant, "K-3", status="returned")])
+    assert (answer["created"], answer["cancelled"], answer["skipped"], answer["errors"]) == (3, 2, [], [])
+
+
+@pytest.mark.parametrize("options, fields", [
+    ({"mode": "sometimes"}, {"options.mode": ["one_of"]}),
+    ({"mood": "create_only"}, {"options.mood": ["unknown_field"]}),
+    ("update_only", {"options": ["invalid"]}),
+])
+def test_bad_options_are_refused_by_field_and_nothing_is_recorded(rpc, tenant, customer, options, fields):
+    scope = tenant.operator_scope()
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.record_orders(scope, [order(tenant, "Q-1")], options=options)
+    assert refused.value.fields == fields
+    assert rpc.purchases.customer_purchases(scope, customer["id"])["total"] == 0
+
+
+def test_an_order_named_twice_in_one_batch_is_applied_in_turn(rpc, tenant, customer):
+    scope = tenant.operator_scope()
+    answer = rpc.purchases.record_orders(scope, [order(tenant, "T-1"), order(tenant, "T-1", billed_amount=100),
+                                                 order(tenant, "T-1", billed_amount=100)])
+    assert (answer["created"], answer["updated"], answer["unchanged"]) == (1, 1, 1)
+    assert [(p["index"], p["version"]) for p in answer["purchases"]] == [(0, 1), (1, 2), (2, 2)]
+    stored = rpc.purchases.customer_purchases(scope, customer["id"])["purchases"]
+    assert [(p["billed_amount"], p["version"]) for p in stored] == [(100, 2)]

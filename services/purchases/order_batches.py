@@ -1,0 +1,260 @@
+"""Recording a cart's batch of orders set-wise: one round of queries per batch, not one per order.
+
+Every order is validated in Python first (a bad one is reported by index and writes nothing). The purchases the batch
+names are then read in one query (locked, by id, so that two batches touching the same orders take them in the same
+order), the products its lines name are read (or created) once, and the new purchases, their lines, their answers and
+the ``purchase_recorded`` events are written with multi-row INSERTs. An order stored exactly as sent is left alone.
+
+Two batches inserting the same new order at once: the insert skips a (shop, order code) another transaction stored
+meanwhile (ON CONFLICT DO NOTHING waits for that transaction), and the orders skipped are recorded again as updates.
+An order named twice in one batch is applied in turn, as if it came in the next batch.
+"""
+import json
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.common import arguments
+from services.common.batches import MAX_RECORDS
+from services.common.contracts import field_error, load
+from services.common.errors import ValidationFailed
+
+from . import events, history_groups, schemas
+from .line_products import LineProducts
+from .models import Purchase, PurchaseAnswer, PurchaseLine
+
+_input = schemas.PurchaseInput()
+_options = schemas.RecordOptions()
+_dump = schemas.Purchase()
+_KEYS_PER_QUERY = 500
+_purchases, _lines, _answers = Purchase.__table__, PurchaseLine.__table__, PurchaseAnswer.__table__
+
+
+def record_options(options):
+    """``{"mode": ...}`` checked; ValidationFailed by path under ``options``."""
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise field_error("options", "invalid")
+    try:
+        return load(_options, options)
+    except ValidationFailed as failure:
+        raise ValidationFailed("invalid input", {f"options.{path}": codes
+                                                 for path, codes in failure.fields.items()}) from None
+
+
+def record_orders(session, scope, orders, customers_by_number, shop_ids, options=None):
+    """See ``purchases.record_orders``."""
+    mode = record_options(options)["mode"]
+    orders = arguments.sequence(orders, "orders", MAX_RECORDS)
+    products = LineProducts(session, scope.company_id)
+    products.preload(orders)
+    errors, valid = {}, []
+    for index, order in enumerate(orders):
+        try:
+            arguments.clean(order, "")
+            valid.append((index, _checked(session, scope, order, customers_by_number, shop_ids)))
+        except ValidationFailed as failure:
+            errors[index] = failure.fields
+    orders_to_write = _priced(products, valid, errors)
+    answer = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0, "skipped": [], "applied": [],
+              "events": []}
+    for round_ in _rounds(orders_to_write):
+        _write(session, scope, round_, mode, answer)
+    # Announced in the batch's order, as the orders were applied one by one before.
+    answer["events"].sort(key=lambda item: item[0])
+    events.purchases_recorded(session, [purchase for _index, purchase in answer["events"]])
+    return {"created": answer["created"], "updated": answer["updated"], "unchanged": answer["unchanged"],
+            "cancelled": answer["cancelled"],
+            "skipped": sorted(answer["skipped"], key=lambda s: s["index"]),
+            "errors": [{"index": index, "fields": errors[index]} for index in sorted(errors)],
+            "purchases": sorted(answer["applied"], key=lambda p: p["index"])}
+
+
+def _checked(session, scope, order, customers_by_number, shop_ids):
+    values = load(_input, order)
+    scope.ensure_shop(scope.company_id, values["shop_id"])
+    if values["shop_id"] not in shop_ids:
+        raise field_error("shop_id", "unknown_shop")
+    if not values["lines"]:
+        raise field_error("lines", "required")
+    # Surveys are not enforced here; with no answer there is nothing to check (and no need to read the groups).
+    values["answers"] = (history_groups.check_answers(session, scope.company_id, values["answers"], False)
+                         if values["answers"] else {})
+    if not values.get("order_code"):
+        raise field_error("order_code", "required")
+    customer = customers_by_number.get(values.get("member_number") or "")
+    if customer is None:
+        raise field_error("member_number", "unknown_customer")
+    values["customer"] = customer
+    return values
+
+
+def _priced(products, valid, errors):
+    """The valid orders with their lines' products; an order whose lines sum above the limit is refused before any
+    product it names is created. A product created by a line takes that line's name and price, the first line of
+    the batch naming it, as when orders were applied one by one."""
+    planned = {}  # (shop id, code) → price a product about to be created will have
+    kept = []
+    for index, values in valid:
+        sales, new = 0, {}
+        for line in values["lines"]:
+            key = (values["shop_id"], line["product_code"])
+            price = line["unit_price"]
+            if price is None:
+                known = products.known.get(key)
+                price = known.price if known is not None else planned.get(key, new.get(key, 0))
+            if key not in products.known and key not in planned and key not in new:
+                new[key] = line["unit_price"] or 0
+            sales += price * line["quantity"]
+        if sales > schemas.MAX_AMOUNT:  # each line may be within bounds and their sum not
+            errors[index] = {"lines": ["total_too_large"]}
+            continue
+        planned.update(new)
+        kept.append((index, values))
+    for index, values in kept:
+        values["resolved"] = [products.product(values["shop_id"], line["product_code"], line["product_name"],
+                                               line["unit_price"]) for line in values["lines"]]
+    products.applied()
+    return kept
+
+
+def _rounds(orders):
+    """Orders split so that no round names one (shop, order code) twice: the n-th mention goes in round n."""
+    rounds, seen = [], {}
+    for index, values in orders:
+        key = (values["shop_id"], values["order_code"])
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append((index, values))
+    return rounds
+
+
+def _stored(session, keys):
+    found = {}
+    keys = sorted(keys)
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start:start + _KEYS_PER_QUERY]
+        for purchase in session.scalars(select(Purchase).where(tuple_(Purchase.shop_id, Purchase.order_code)
+                                                               .in_(chunk)).order_by(Purchase.id).with_for_update()):
+            found[(purchase.shop_id, purchase.order_code)] = purchase
+    return found
+
+
+def _target(scope, values, purchase_id, version):
+    """The purchase as the order makes it, shaped as the Purchase schema dumps it."""
+    lines, sales = [], 0
+    for line_no, (line, product) in enumerate(zip(values["lines"], values["resolved"]), start=1):
+        unit_price = product.price if line["unit_price"] is None else line["unit_price"]
+        lines.append(SimpleNamespace(line_no=line_no, product_id=product.id, product_code=product.code,
+                                     product_name=product.name, line_remark=line["line_remark"],
+                                     quantity=line["quantity"], unit_price=unit_price))
+        sales += unit_price * line["quantity"]
+    customer = values["customer"]
+    return SimpleNamespace(
+        id=purchase_id, company_id=scope.company_id, shop_id=values["shop_id"], customer_id=customer["id"],
+        member_number=customer["member_number"], order_code=values["order_code"],
+        purchased_at=values["purchased_at"], shipped_at=values["shipped_at"], lines=lines, sales=sales,
+        # 請求金額 defaults to the sales; a lower amount records a discount (割引 = 売上 − 請求金額).
+        billed_amount=sales if values["billed_amount"] is None else values["billed_amount"], media=values["media"],
+        order_attributes=json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True),
+        answers=[SimpleNamespace(group_id=g, choice_id=c) for g, c in values["answers"].items() if c is not None],
+        # A cancelled or returned order stays on record but never counts.
+        counted=values["counted"] and values["status"] == schemas.ORDERED, status=values["status"], version=version)
+
+
+def _row(purchase):
+    return {"company_id": purchase.company_id, "shop_id": purchase.shop_id, "customer_id": purchase.customer_id,
+            "member_number": purchase.member_number, "order_code": purchase.order_code,
+            "purchased_at": purchase.purchased_at, "shipped_at": purchase.shipped_at, "sales": purchase.sales,
+            "billed_amount": purchase.billed_amount, "media": purchase.media,
+            "order_attributes": purchase.order_attributes, "counted": purchase.counted, "status": purchase.status,
+            "version": purchase.version}
+
+
+def _same(stored, target):
+    was, now = _dump.dump(stored), _dump.dump(target)
+    return {k: v for k, v in was.items() if k != "version"} == {k: v for k, v in now.items() if k != "version"}
+
+
+def _write(session, scope, round_, mode, answer):
+    stored = _stored(session, [(values["shop_id"], values["order_code"]) for _index, values in round_])
+    new, changed = [], []
+    for index, values in round_:
+        purchase = stored.get((values["shop_id"], values["order_code"]))
+        if purchase is None and mode == schemas.UPDATE_ONLY:
+            answer["skipped"].append({"index": index, "reason": "not_stored"})
+        elif purchase is not None and mode == schemas.CREATE_ONLY:
+            answer["skipped"].append({"index": index, "reason": "already_stored"})
+        elif purchase is None:
+            new.append((index, values, _target(scope, values, None, 1)))
+        else:
+            target = _target(scope, values, purchase.id, purchase.version)
+            if _same(purchase, target):
+                answer["unchanged"] += 1
+                answer["applied"].append({"index": index, "id": purchase.id, "version": purchase.version})
+            else:
+                target.version += 1
+                changed.append((index, values, target))
+    lost = _insert(session, new)
+    if lost:  # stored by a concurrent batch since they were looked up: recorded again, now as updates
+        _write(session, scope, lost, mode, answer)
+    _update(session, changed)
+    for purchase in stored.values():
+        # Read before the writes, stale after them: the next round reads them afresh.
+        session.expunge(purchase)
+    for kind, written in (("created", [w for w in new if w[2].id is not None]), ("updated", changed)):
+        answer[kind] += len(written)
+        for index, values, target in written:
+            answer["cancelled"] += values["status"] != schemas.ORDERED
+            answer["applied"].append({"index": index, "id": target.id, "version": target.version})
+            answer["events"].append((index, target))
+
+
+def _insert(session, new):
+    """Insert the new purchases (in key order, so that concurrent batches wait for each other in one order); returns
+    the orders whose purchase another transaction stored first, as (index, values)."""
+    if not new:
+        return []
+    new.sort(key=lambda w: (w[2].shop_id, w[2].order_code))
+    dialect = session.bind.dialect.name
+    statement = (postgresql.insert(_purchases) if dialect == "postgresql" else sqlite.insert(_purchases))
+    statement = statement.on_conflict_do_nothing(index_elements=["shop_id", "order_code"]).returning(
+        _purchases.c.id, _purchases.c.shop_id, _purchases.c.order_code)
+    ids = {(shop_id, code): purchase_id
+           for purchase_id, shop_id, code in session.execute(statement, [_row(t) for _i, _v, t in new])}
+    lost = []
+    for index, values, target in new:
+        target.id = ids.get((target.shop_id, target.order_code))
+        if target.id is None:
+            lost.append((index, values))
+    _insert_details(session, [target for _i, _v, target in new if target.id is not None])
+    return lost
+
+
+def _update(session, changed):
+    if not changed:
+        return
+    rows = [dict(_row(target), b_id=target.id) for _i, _v, target in changed]
+    session.execute(update(_purchases).where(_purchases.c.id == bindparam("b_id")).values(
+        {column: bindparam(column) for column in rows[0] if column != "b_id"}), rows)
+    ids = [target.id for _i, _v, target in changed]
+    for start in range(0, len(ids), _KEYS_PER_QUERY):
+        chunk = ids[start:start + _KEYS_PER_QUERY]
+        session.execute(delete(_lines).where(_lines.c.purchase_id.in_(chunk)))
+        session.execute(delete(_answers).where(_answers.c.purchase_id.in_(chunk)))
+    _insert_details(session, [target for _i, _v, target in changed])
+
+
+def _insert_details(session, targets):
+    lines = [{"purchase_id": t.id, "line_no": line.line_no, "product_id": line.product_id,
+              "product_code": line.product_code, "product_name": line.product_name, "line_remark": line.line_remark,
+              "quantity": line.quantity, "unit_price": line.unit_price} for t in targets for line in t.lines]
+    if lines:
+        session.execute(insert(_lines), lines)
+    answers = [{"purchase_id": t.id, "group_id": a.group_id, "choice_id": a.choice_id}
+               for t in targets for a in t.answers]
+    if answers:
+        session.execute(insert(_answers), answers)
