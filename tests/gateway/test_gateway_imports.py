@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bench.import_data import write_eccube_members
 from services.common.errors import NotFound
 
 from tests.gateway.conftest import csrf_token, log_in
@@ -163,3 +164,16 @@ def test_the_file_read_again_with_another_encoding_or_previewed_with_another_map
 
     page = start(operator, path, "preview", map_given_name="").get_data(as_text=True)
     assert "<em>名前（姓）</em> 山田" in page and "<em>名前（名）</em>" not in page
+
+
+def test_a_file_of_several_megabytes_reaches_the_service_whole_in_chunks(operator, tenant, rpc, tmp_path):
+    path = tmp_path / "members.csv"
+    write_eccube_members(path, customers=20_000)
+    data = path.read_bytes()
+    assert len(data) > 3 * 1024 * 1024  # four chunks of 1 MB
+    response = upload(operator, tenant, "members.csv", data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    job = rpc.customers.get_import(tenant.operator_scope(), int(import_path(response).rsplit("/", 1)[1]))
+    assert (job["status"], job["size"]) == ("ready", len(data))
+    page = operator.get(import_path(response)).get_data(as_text=True)
+    assert 'data-testid="format">EC-CUBE 4 会員CSV<' in page and "<em>会員番号</em> 1</li>" in page
