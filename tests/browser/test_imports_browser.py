@@ -48,7 +48,14 @@ def test_members_then_orders_imported_with_their_report_and_failed_rows(screen, 
     upload(page, gateway_url, "顧客データ", "eccube4_members.csv")
     expect(page.get_by_test_id("format")).to_have_text("EC-CUBE 4 会員CSV")
     screenshot(page, "imports_members_mapping")
-    run_to_the_end(page)
+    page.click("button:has-text('チェックのみ実行')")
+    expect(page.locator("h1")).to_contain_text("チェック結果")
+    expect(page.get_by_test_id("status")).to_have_text("完了")
+    expect(page.get_by_test_id("report")).to_contain_text("会員番号がありません: 1件")
+    expect(page.locator("[data-count=failed]")).to_have_text("2")
+    screenshot(page, "imports_members_dry_run")
+    run_to_the_end(page)  # the dry run's 取込実行: the same mapping and options
+    expect(page.locator("h1")).to_contain_text("取込状況")
     expect(page.locator("[data-count=created]")).to_have_text("2")
     screenshot(page, "imports_members_report")
 
