@@ -223,6 +223,9 @@ def start(kind, import_id):
     rpc, scope = _service(kind), _scope()
     action = request.form.get("action", "")
     job = rpc.get_import(scope, import_id)
+    if job["status"] != "ready" and not (job["status"] == "finished" and job["dry_run"]):
+        flash("この取込は開始できません（ファイルが読めていないか、すでに開始されています）。", "error")
+        return redirect(url_for(".show", kind=kind, import_id=import_id))
     if request.form.get("from_dry_run") == "1":
         mapping, options = job["mapping"], job["options"]
     else:
@@ -236,7 +239,7 @@ def start(kind, import_id):
             return _mapping_page(kind, job, mapping, options, preview=preview)
         rpc.start_import(scope, import_id, mapping, options, action == "dry_run")
     except ValidationFailed as refused:
-        if job["status"] != "ready" and request.form.get("from_dry_run") == "1":
+        if job["status"] != "ready":  # 取込実行 from a dry run's report, which has no form to correct
             flash("取込を開始できませんでした。", "error")
             return redirect(url_for(".show", kind=kind, import_id=import_id))
         catalogue = _catalogue(kind)

@@ -177,3 +177,14 @@ def test_a_file_of_several_megabytes_reaches_the_service_whole_in_chunks(operato
     assert (job["status"], job["size"]) == ("ready", len(data))
     page = operator.get(import_path(response)).get_data(as_text=True)
     assert 'data-testid="format">EC-CUBE 4 会員CSV<' in page and "<em>会員番号</em> 1</li>" in page
+
+
+def test_an_import_whose_file_is_not_complete_or_was_refused_cannot_be_started(operator, tenant, rpc):
+    job = rpc.customers.create_import(tenant.operator_scope(), tenant.shops[0]["id"], "half.csv")
+    path = f"/customers/imports/customers/{job['id']}"
+    for action in ("preview", "dry_run", "run"):
+        response = operator.post(path + "/start", data={"csrf_token": csrf_token(operator, path), "action": action},
+                                 follow_redirects=True)
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "この取込は開始できません" in page and "ファイルのアップロードが完了していません。" in page
