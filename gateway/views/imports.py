@@ -32,11 +32,11 @@ EXTRA_LABELS = {"billed_amount": "請求金額"}
 STARTED = {True: "チェックを開始しました。", False: "取込を開始しました。"}
 
 
-@bp.before_request
-def _allow_large_files():
-    # An import file may be far larger than any form (Werkzeug spools it to disk): the service's own limit, and a
-    # little for the form around it.
-    request.max_content_length = MAX_FILE_BYTES + 1024 * 1024
+def allow_large_files():
+    """Installed before the CSRF check, the first to read a form: an import file may be far larger than any other
+    form (Werkzeug spools it to disk), up to the service's own limit and a little for the form around it."""
+    if request.endpoint == "imports.upload":
+        request.max_content_length = MAX_FILE_BYTES + 1024 * 1024
 
 
 def _scope():

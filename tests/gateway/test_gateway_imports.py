@@ -188,3 +188,13 @@ def test_an_import_whose_file_is_not_complete_or_was_refused_cannot_be_started(o
         assert response.status_code == 200
         page = response.get_data(as_text=True)
         assert "この取込は開始できません" in page and "ファイルのアップロードが完了していません。" in page
+
+
+def test_a_file_larger_than_any_form_is_taken(operator, tenant, rpc):
+    row = "1001,山田,花子," + "x" * 200 + "\r\n"
+    data = ("会員ID,お名前(姓),お名前(名),ショップ用\r\n" + row * 90_000).encode("cp932")
+    assert len(data) > 16 * 1024 * 1024  # the gateway's limit for every other form
+    response = upload(operator, tenant, "big.csv", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    job = rpc.customers.get_import(tenant.operator_scope(), int(import_path(response).rsplit("/", 1)[1]))
+    assert (job["status"], job["size"]) == ("ready", len(data))
