@@ -43,15 +43,16 @@ def create_app(test_config=None):
     pool = RpcPool(app.config["AMQP_URI"], app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool
     app.extensions["services"] = Services(pool)
-    csrf.init_app(app)
 
     from . import auth, formatting, forms, health, home
-    from .views import (customers, mails, public, purchases, search, settings_customers, settings_products,
+    from .views import (customers, imports, mails, public, purchases, search, settings_customers, settings_products,
                         settings_shops, tracking)
 
-    for blueprint in (health.bp, auth.bp, home.bp, customers.bp, purchases.bp, search.bp, mails.bp, settings_customers.bp,
-                      settings_products.bp, settings_shops.bp, public.bp, tracking.bp):
+    for blueprint in (health.bp, auth.bp, home.bp, customers.bp, purchases.bp, search.bp, imports.bp, mails.bp,
+                      settings_customers.bp, settings_products.bp, settings_shops.bp, public.bp, tracking.bp):
         app.register_blueprint(blueprint)
+    app.before_request(imports.allow_large_files)  # before the CSRF check reads the form
+    csrf.init_app(app)
     auth.install(app)
     formatting.install(app)
     app.add_template_global(forms.form_request_id)
