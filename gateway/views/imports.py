@@ -5,7 +5,6 @@ pages send it the file in 1 MB chunks, show what it read, start the run and poll
 formats, encodings, modes, reasons for skipping) comes from the service's ``import_catalogue``.
 """
 import base64
-import datetime as dt
 import logging
 from urllib.parse import quote
 
@@ -27,8 +26,6 @@ KINDS = {"customers": "顧客データ", "purchases": "購入履歴データ"}
 """データ種別: which service owns the file's records."""
 CHUNK_BYTES = 1024 * 1024
 NOT_IMPORTED = "取り込まない"
-EXTRA_LABELS = {"billed_amount": "請求金額"}
-"""What a preview shows that is no field of the file (an order's amount after 値引き)."""
 STARTED = {True: "チェックを開始しました。", False: "取込を開始しました。"}
 
 
@@ -57,14 +54,6 @@ def _catalogue(kind):
     return catalogue
 
 
-def _dated(job):
-    """The job's moments as ISO text, as the pages show every service's timestamps (they may arrive as datetimes)."""
-    for key in ("created_at", "started_at", "finished_at"):
-        if isinstance(job.get(key), dt.datetime):
-            job[key] = job[key].isoformat()
-    return job
-
-
 def _listing(page):
     """Both services' imports, newest first (each lists the caller's own: a shop account, its shop's)."""
     per_page = 20
@@ -72,7 +61,7 @@ def _listing(page):
     imports, more = [], False
     for kind in KINDS:
         answer = _service(kind).list_imports(_scope(), 1, wanted)
-        imports += [_dated(job) for job in answer["imports"]]
+        imports += answer["imports"]
         more = more or answer["has_more"]
     imports.sort(key=lambda job: job["created_at"] or "", reverse=True)
     shown = imports[per_page * (page - 1):per_page * page]
@@ -164,7 +153,7 @@ def _mapping_page(kind, job, mapping, options, errors=None, preview=None, status
                            mapping=mapping, options=options, errors=errors or {}, preview=preview,
                            delimiter=DELIMITERS.get(shape["delimiter"], shape["delimiter"]),
                            shop=_shop_label(job["shop_id"]), not_imported=NOT_IMPORTED,
-                           extra_labels=EXTRA_LABELS), status
+                           extra_labels=catalogue["record_labels"]), status
 
 
 def _mapping_errors(refused, catalogue):

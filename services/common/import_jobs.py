@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import arguments, csvreading, import_mapping, importing
 from .config import import_dir
-from .contracts import field_error
+from .contracts import Timestamp, field_error
 from .errors import Conflict, NotFound, Unavailable
 from .outbox import utcnow
 
@@ -250,7 +250,8 @@ class Jobs:
                 "seconds_left": round(remaining) if remaining is not None else None,
                 "report": checkpoint["report"] if checkpoint else None,
                 "has_failed_rows": os.path.exists(self.failed_path(job)) and os.path.getsize(self.failed_path(job)) > 0,
-                "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at}
+                "created_at": _moment(job.created_at), "started_at": _moment(job.started_at),
+                "finished_at": _moment(job.finished_at)}
 
     # --- the timer's work ---------------------------------------------------------------------
 
@@ -319,6 +320,14 @@ class Jobs:
             return True
         persist(checkpoint, status=FINISHED, finished_at=utcnow(), lease_until=None)
         return True
+
+
+def _moment(value):
+    """A moment as every RPC answers it: ISO 8601 in Japan time."""
+    return _TIMESTAMP._serialize(value, None, None)
+
+
+_TIMESTAMP = Timestamp()
 
 
 class _SliceOver(Exception):

@@ -32,6 +32,7 @@ class ImportFormat:
 
 
 GENERIC = "generic"
+GENERIC_LABEL = "汎用（列を指定して取込）"
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from nameko.exceptions import RpcTimeout
 
 from . import csvreading, import_mapping, importing
 from .entrypoints import rpc, timer
-from .errors import EXPECTED_ERRORS, Unavailable
+from .errors import EXPECTED_ERRORS, Conflict, Unavailable
 from .outages import database_errors
 from .scope import Scope
 
@@ -25,11 +25,14 @@ class ImportEntrypoints:
     @rpc_method
     def import_catalogue(self):
         """What the import page offers for this service's files: {kind, fields [{name, label, required}], formats
-        [{key, label}], encodings [{key, label}], modes [{key, label}], skip_reasons, max_file_bytes}."""
+        [{key, label}] (generic last), record_labels {key: label} (what a preview's records hold beyond the fields),
+        encodings [{key, label}], modes [{key, label}], skip_reasons, max_file_bytes, generic}."""
         kind = self.import_jobs.kind
         return {"kind": kind.name,
                 "fields": [{"name": f.name, "label": f.label, "required": f.required} for f in kind.fields],
-                "formats": [{"key": f.key, "label": f.label} for f in kind.formats],
+                "formats": [{"key": f.key, "label": f.label} for f in kind.formats]
+                + [{"key": import_mapping.GENERIC, "label": import_mapping.GENERIC_LABEL}],
+                "record_labels": dict(kind.record_labels),
                 "encodings": [{"key": k, "label": v} for k, v in csvreading.ENCODINGS.items()],
                 "modes": [{"key": k, "label": importing.MODE_LABELS[k]} for k in importing.MODES],
                 "skip_reasons": dict(importing.SKIP_REASONS), "max_file_bytes": csvreading.MAX_FILE_BYTES,
@@ -67,10 +70,13 @@ class ImportEntrypoints:
 
     @rpc_method
     def preview_import(self, scope, import_id, mapping):
-        """The preview with another mapping ({field: column}). Raises ValidationFailed (mapping), NotFound."""
+        """The preview with another mapping ({field: column}). Raises ValidationFailed (mapping), Conflict (the file
+        not read yet), NotFound."""
         scope = Scope.parse(scope)
         with self.db.read() as session:
             job = self.import_jobs.get(session, scope, import_id)
+            if not job.shape:
+                raise Conflict("the file has not been read")
             header = tuple(self.import_jobs.as_dict(job)["shape"]["header"])
             checked = import_mapping.check_mapping(header, mapping, self.import_jobs.kind.fields)
             return {"preview": self.import_jobs.preview(job, checked)}

@@ -46,6 +46,7 @@ class Kind:
     items: object  # (rows, header, mapping, shop_id) → ImportItems
     column_of: object  # (mapping, error path) → column name
     row_of: object  # (item, error path) → row number
+    record_labels: tuple = ()  # (key, label) of what a record holds beyond the fields (an order's 請求金額)
 
 
 def fingerprint(path, *parts):

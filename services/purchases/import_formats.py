@@ -214,4 +214,5 @@ def named_by_number(orders, resolve_emails):
     return with_member_numbers(orders, resolve_emails(emails)) if emails else orders
 
 
-KIND = Kind(name="purchases", fields=FIELDS, formats=FORMATS, items=items, column_of=column_of, row_of=row_of)
+KIND = Kind(name="purchases", fields=FIELDS, formats=FORMATS, items=items, column_of=column_of, row_of=row_of,
+            record_labels=(("billed_amount", "請求金額"),))

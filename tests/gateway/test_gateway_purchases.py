@@ -207,3 +207,20 @@ def test_the_product_picker_answers_json_for_the_accounts_shops_only(operator, t
     assert bad.status_code == 400 and bad.is_json and bad.get_json()["message"]
     outside = app.test_client().get("/settings/products/picker.json?q=PK")
     assert outside.status_code == 302 and "/login" in outside.headers["Location"]
+
+
+def test_a_cancelled_or_returned_order_is_marked_and_its_集計対象_cannot_be_turned_on(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    customer_id = new_customer(operator, tenant)
+    number = rpc.customers.get_customer(scope, customer_id)["member_number"]
+    line = [{"product_code": "R-1", "quantity": 1, "unit_price": 400}]
+    answer = rpc.purchases.record_orders(scope, [
+        {"shop_id": tenant.shops[0]["id"], "order_code": code, "member_number": number, "status": status,
+         "purchased_at": f"2026-11-0{day}T12:00", "lines": line}
+        for day, (code, status) in enumerate((("C-1", "cancelled"), ("R-1", "returned"), ("O-1", "ordered")), 1)])
+    assert answer["created"] == 3
+    page = operator.get(f"/customers/{customer_id}/purchases/").get_data(as_text=True)
+    cards = dict(re.findall(r'data-order-code="([^"]+)">(.*?)</article>', page, re.S))
+    assert [re.findall(r'data-testid="status">([^<]+)<', cards[code]) for code in ("C-1", "R-1", "O-1")] == [
+        ["キャンセル"], ["返品"], []]
+    assert [('name="counted"' in cards[code]) for code in ("C-1", "R-1", "O-1")] == [False, False, True]
