@@ -14,8 +14,8 @@ import threading
 import uuid
 
 from kombu import Exchange
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, insert, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, delete, insert, select, text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .events import EventEnvelope
 from .outages import first_line, unavailable
@@ -31,6 +31,13 @@ def utcnow():
 
 class OutboxRecord:
     """Columns of a service's ``outbox`` table; mix into a model of the service's own metadata."""
+
+    # The relay's question (the oldest unpublished events) answered from the events still to publish alone: a week of
+    # published events is kept, and walking past them made each batch of 200 take 0.4 s after a bulk import.
+    @declared_attr.directive
+    def __table_args__(cls):  # one Index object for each service's table
+        return (Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL"),
+                      sqlite_where=text("published_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)

@@ -12,7 +12,7 @@ An order named twice in one batch is applied in turn, as if it came in the next 
 import json
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common import arguments
@@ -133,13 +133,19 @@ def _rounds(orders):
 
 
 def _stored(session, keys):
-    found = {}
-    keys = sorted(keys)
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start:start + _KEYS_PER_QUERY]
-        for purchase in session.scalars(select(Purchase).where(tuple_(Purchase.shop_id, Purchase.order_code)
-                                                               .in_(chunk)).order_by(Purchase.id).with_for_update()):
-            found[(purchase.shop_id, purchase.order_code)] = purchase
+    """The stored purchases of (shop, order code) keys, locked. Asked shop by shop with the codes in a list: the
+    unique index (shop_id, order_code) answers that, where PostgreSQL answers a list of (shop, code) pairs by reading
+    the whole table (0.5 s a batch at 150,000 purchases, growing with them)."""
+    found, codes_by_shop = {}, {}
+    for shop_id, code in sorted(keys):
+        codes_by_shop.setdefault(shop_id, []).append(code)
+    for shop_id, codes in codes_by_shop.items():
+        for start in range(0, len(codes), _KEYS_PER_QUERY):
+            chunk = codes[start:start + _KEYS_PER_QUERY]
+            for purchase in session.scalars(select(Purchase).where(Purchase.shop_id == shop_id,
+                                                                   Purchase.order_code.in_(chunk))
+                                            .order_by(Purchase.id).with_for_update()):
+                found[(purchase.shop_id, purchase.order_code)] = purchase
     return found
 
 
