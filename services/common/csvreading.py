@@ -235,11 +235,6 @@ def read_rows(path, shape, start_offset=None, start_row_number=2):
     return _records(path, shape.encoding, shape.delimiter, offset, start_row_number)
 
 
-def count_rows(path, shape):
-    """How many records follow the header (read through once; a progress bar's total)."""
-    return sum(1 for _ in read_rows(path, shape))
-
-
 def decode_sample(path, shape, rows=5):
     """The first ``rows`` records, for a preview."""
     found = []

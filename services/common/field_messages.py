@@ -77,7 +77,6 @@ FIELD_MESSAGES.update({
 FILE_MESSAGES = {
     "empty": "ファイルが空です。",
     "no_header": "1行目に項目名（ヘッダー）がありません。",
-    "no_rows": "データ行がありません。",
     "not_csv": "CSVファイルではありません。",
     "excel": "Excelファイルはそのまま取り込めません。Excelで「CSV」形式で保存してから選んでください。",
     "too_large": "ファイルが大きすぎます（上限 2GB）。ファイルを分けて取り込んでください。",
