@@ -11,10 +11,11 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 import uuid
 
-from kombu import Exchange
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, delete, insert, select, text
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, delete, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .events import EventEnvelope
@@ -93,31 +94,65 @@ def event_exchange(service_name):
 
 
 class KombuPublisher:
-    """Publishes with confirms over one kept connection; reconnects on the next call after a failure."""
+    """Publishes batches with publisher confirms over one kept connection: every event of a batch is sent, then the
+    broker's confirms are awaited together (one wait for a batch, not one per event: a confirm takes about 3 ms, and
+    the relay published no more than about 300 events a second when it waited for each). Reconnects on the next call
+    after a failure."""
 
-    def __init__(self, amqp_uri, exchange, connect_timeout=2.0):
+    def __init__(self, amqp_uri, exchange, connect_timeout=2.0, confirm_timeout=30.0):
         self.amqp_uri = amqp_uri
         self.exchange = exchange
         self.connect_timeout = connect_timeout
+        self.confirm_timeout = confirm_timeout
         self._connection = None
         self._producer = None
+        self._sent = 0  # the delivery tag of this channel's last message (the broker numbers them from 1)
+        self._unconfirmed = set()  # tags sent and not yet answered
+        self._refused = 0  # how many the broker refused (nack)
 
     def _ensure(self):
-        from kombu import Connection, Producer
-
         if self._producer is None:
-            self._connection = Connection(
-                self.amqp_uri, connect_timeout=self.connect_timeout, transport_options={"confirm_publish": True}
-            )
+            self._connection = Connection(self.amqp_uri, connect_timeout=self.connect_timeout)
             self._connection.connect()
             channel = self._connection.channel()
-            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._acked)
+            channel.events["basic_nack"].add(self._nacked)
+            self._sent, self._unconfirmed, self._refused = 0, set(), 0
+            self._producer = Producer(channel, exchange=self.exchange)
             self.exchange(channel).declare()
         return self._producer
 
-    def publish(self, envelope):
+    def _answered(self, delivery_tag, multiple):
+        answered = {tag for tag in self._unconfirmed if tag <= delivery_tag} if multiple else {delivery_tag}
+        self._unconfirmed -= answered
+        return len(answered)
+
+    def _acked(self, delivery_tag, multiple):
+        self._answered(delivery_tag, multiple)
+
+    def _nacked(self, delivery_tag, multiple):
+        self._refused += self._answered(delivery_tag, multiple)
+
+    def publish_many(self, events):
+        """Publish ``(routing key, JSON text)`` pairs in order and wait until the broker has confirmed them all.
+        Raises when the broker refuses one or does not confirm in time (the caller keeps them to publish again:
+        delivery is at least once)."""
         try:
-            self._ensure().publish(envelope, routing_key=envelope["event_type"], delivery_mode=2, retry=False)
+            producer = self._ensure()
+            for routing_key, body in events:
+                producer.publish(body, routing_key=routing_key, delivery_mode=2, retry=False,
+                                 content_type="application/json", content_encoding="utf-8")
+                self._sent += 1
+                self._unconfirmed.add(self._sent)
+            deadline = time.monotonic() + self.confirm_timeout
+            while self._unconfirmed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the broker did not confirm {len(self._unconfirmed)} of {len(events)} events")
+                self._connection.drain_events(timeout=left)
+            if self._refused:
+                raise RuntimeError(f"the broker refused {self._refused} of {len(events)} events")
         except Exception:
             self.close()
             raise
@@ -135,7 +170,7 @@ class KombuPublisher:
 class OutboxRelay:
     """Moves committed events from the outbox table to the broker."""
 
-    batch_size = 200
+    batch_size = 500
     retention = dt.timedelta(days=7)
 
     def __init__(self, session_factory, model, *, service_name, amqp_uri, poll_seconds=1.0, publisher=None):
@@ -169,30 +204,35 @@ class OutboxRelay:
         self.publisher.close()
 
     def relay_pending(self):
-        """Publish pending events in order; stop at the first that fails. Returns how many were published."""
-        published = 0
+        """Publish the oldest pending events, in order, as one batch. Returns how many were published (0 when the
+        broker did not confirm them: they stay pending, with the failure noted on the first)."""
+        table = self.model.__table__
         session = self.session_factory()
         try:
-            query = (select(self.model).where(self.model.published_at.is_(None))
-                     .order_by(self.model.id).limit(self.batch_size))
+            query = (select(table.c.id, table.c.event_id, table.c.event_type, table.c.payload)
+                     .where(table.c.published_at.is_(None)).order_by(table.c.id).limit(self.batch_size))
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            for record in session.scalars(query).all():
-                try:
-                    self.publisher.publish(json.loads(record.payload))
-                except Exception as exc:
-                    record.attempts += 1
-                    record.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    log.warning("outbox: event %s not published yet (%s)", record.event_id, record.last_error)
-                    break
-                record.published_at = utcnow()
-                record.attempts += 1
-                record.last_error = None
-                published += 1
+            pending = session.execute(query).all()
+            if not pending:
+                return 0
+            ids = [row.id for row in pending]
+            try:
+                self.publisher.publish_many([(row.event_type, row.payload) for row in pending])
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("outbox: %d events not published yet, from %s (%s)", len(pending), pending[0].event_id,
+                            error)
+                session.execute(update(table).where(table.c.id == ids[0])
+                                .values(attempts=table.c.attempts + 1, last_error=error))
+                session.commit()
+                return 0
+            session.execute(update(table).where(table.c.id.in_(ids))
+                            .values(published_at=utcnow(), attempts=table.c.attempts + 1, last_error=None))
             session.commit()
         finally:
             session.close()
-        return published
+        return len(pending)
 
     def purge_published(self):
         cutoff = utcnow() - self.retention
@@ -204,8 +244,6 @@ class OutboxRelay:
             session.close()
 
     def pending_count(self):
-        from sqlalchemy import func
-
         session = self.session_factory()
         try:
             return session.scalar(select(func.count()).select_from(self.model).where(self.model.published_at.is_(None)))
