@@ -4,6 +4,7 @@ import logging
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -17,6 +18,12 @@ log = logging.getLogger(__name__)
 # they applied per id, so an id must never name a second entity. PostgreSQL sequences never hand an id out twice;
 # SQLite reuses the highest rowid once its row is deleted unless the table is declared AUTOINCREMENT.
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+def insert_for(session, table):
+    """An INSERT of ``table`` in the session's dialect, for its ``on_conflict_do_nothing`` / ``do_update`` (both
+    dialects spell ON CONFLICT the same way)."""
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def make_engine(url, **kwargs):

@@ -3,13 +3,12 @@ import datetime as dt
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common import arguments
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import JST, field_error, load
+from services.common.db import insert_for
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.outbox import utcnow
 
@@ -103,6 +102,10 @@ def resolve_emails(session, scope, emails):
                 owners.setdefault(address, set()).add(row.member_number)
     return {email: next(iter(numbers)) for key, numbers in owners.items() if len(numbers) == 1
             for email in folded[key]}
+
+
+INDEX_VERSIONS = {"customer": Customer}
+"""What ``index_versions`` reads for search.reconcile."""
 
 
 def customers_after(session, company_id, after_id, limit):
@@ -453,7 +456,7 @@ class _Batch:
         session = self.session
         new = sorted((d for d in drafts if d.is_new), key=lambda d: d.member_number)
         if new:
-            statement = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(_customers)
+            statement = insert_for(session, _customers)
             inserted = session.execute(
                 statement.on_conflict_do_nothing(index_elements=["company_id", "member_number"])
                 .returning(_customers.c.id, _customers.c.member_number), [d.columns() for d in new]).all()

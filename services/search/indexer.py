@@ -8,10 +8,10 @@ import re
 import time
 
 from sqlalchemy import delete, func, literal, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common import pgcopy
 from services.common.contracts import Timestamp
+from services.common.db import insert_for
 from services.common.text import fold_for_matching
 
 from .models import (AppliedVersion, CustomerSummary, IndexChange, IndexedAddressState, IndexedChoice,
@@ -62,7 +62,7 @@ def note_version(session, entity, entity_id, version):
 
 
 def _insert(session, model):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(model.__table__)
+    return insert_for(session, model.__table__)
 
 
 def upsert(session, model, row, update_only=None):
@@ -245,7 +245,9 @@ def customers_touched(session, event):
 def note_changes(session, changes):
     """Journal changes in the transaction that makes them, for the replicas' in-memory columns to follow."""
     now = dt.datetime.now(dt.timezone.utc)
-    session.add_all(IndexChange(kind=kind, key=key, changed_at=now) for kind, key in changes)
+    if changes:
+        session.execute(IndexChange.__table__.insert(), [{"kind": kind, "key": key, "changed_at": now}
+                                                         for kind, key in changes])
 
 
 def write(session, event):
@@ -273,6 +275,26 @@ def apply(session, event, owner=None):
         return follow_owner(session, event, state, applied)
     write(session, event)
     return True
+
+
+# A batch event: its data's list → the event type and entity each of its entries stands for.
+BATCH_EVENTS = {"purchases_recorded": ("purchases", "purchase_recorded", "purchase")}
+
+
+def unbatched(events):
+    """The envelopes with each batch event (``purchases_recorded``) replaced by one envelope for every entity it
+    carries, with the entity's own id and version: applied (and de-duplicated) as if each had come alone."""
+    single = []
+    for event in events:
+        if event["event_type"] not in BATCH_EVENTS:
+            single.append(event)
+            continue
+        key, event_type, entity = BATCH_EVENTS[event["event_type"]]
+        single.extend({"event_id": f"{event['event_id']}:{n}", "event_type": event_type, "entity": entity,
+                       "entity_id": str(data["id"]), "version": data["version"], "company_id": event["company_id"],
+                       "occurred_at": event["occurred_at"], "data": data}
+                      for n, data in enumerate(event["data"][key]))
+    return single
 
 
 def apply_batch(session, events, owner=None):
@@ -386,34 +408,30 @@ def remove(session, entity, entity_id, company_id):
 
 
 def upsert_many(session, model, rows, update_only=None):
-    """``upsert`` of many rows (in one statement per shape of row)."""
+    """``upsert`` of many rows: one statement per shape of row, executed for all its rows at once (SQLAlchemy sends
+    them as multi-row INSERTs of a statement compiled once; building a statement of the rows' own values cost more
+    to compile than the database took to run it)."""
     shapes = {}
     for row in rows:
         shapes.setdefault(tuple(row), []).append(row)
     keys = [column.name for column in model.__table__.primary_key]
     for names, group in shapes.items():
-        for chunk in _chunks_of(group, _ROWS_PER_STATEMENT // len(names)):
-            insert = _insert(session, model).values(chunk)
-            changed = {name: insert.excluded[name] for name in (update_only or names) if name not in keys}
-            session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed))
-
-
-# Parameters of one multi-row statement (SQLite takes 32,766 at most): one statement per chunk, not a round trip per
-# row as an executemany is with psycopg2.
-_ROWS_PER_STATEMENT = 30000
+        insert = _insert(session, model)
+        changed = {name: insert.excluded[name] for name in (update_only or names) if name not in keys}
+        session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed), group)
 
 
 def insert_many(session, model, rows):
-    for chunk in _chunks_of(rows, _ROWS_PER_STATEMENT // len(rows[0])) if rows else ():
-        session.execute(model.__table__.insert().values(chunk))
+    if rows:
+        session.execute(model.__table__.insert(), rows)
 
 
 def claim_many(session, entity, entity_ids):
     """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order."""
     ids = sorted({str(i) for i in entity_ids})
-    for chunk in _chunks_of(ids, _ROWS_PER_STATEMENT // 3):
-        session.execute(_insert(session, AppliedVersion).values(
-            [{"entity": entity, "entity_id": i, "version": 0} for i in chunk]).on_conflict_do_nothing())
+    if ids:
+        session.execute(_insert(session, AppliedVersion).on_conflict_do_nothing(),
+                        [{"entity": entity, "entity_id": i, "version": 0} for i in ids])
     return dict(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
         AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids))
         .order_by(AppliedVersion.entity_id).with_for_update()).all())
