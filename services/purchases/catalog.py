@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from services.common import arguments
 from services.common.contracts import field_error, load
-from services.common.db import add_unless_present
+from services.common.db import add_unless_present, insert_for
 from services.common.errors import Conflict, NotFound
 from services.common.text import fold_width
 
@@ -223,3 +223,29 @@ def product_for_line(session, company_id, shop_id, code, name, price):
         if created:
             events.product_changed(session, product)
     return product
+
+
+_CODES_PER_QUERY = 1000
+
+
+def products_for_lines(session, company_id, wanted):
+    """``product_for_line`` for many codes at once: ``wanted`` maps (shop id, code) to the (name, price) of the first
+    line naming it. The shop's codes are inserted in one statement into ``default`` (a code another transaction
+    inserted meanwhile is kept as it stored it), the created ones announced together. Returns {(shop id, code):
+    Product} for every key."""
+    found = {}
+    for shop_id in sorted({shop for shop, _code in wanted}):
+        codes = sorted(code for shop, code in wanted if shop == shop_id)
+        category = default_category(session, company_id, shop_id)
+        rows = [{"company_id": company_id, "shop_id": shop_id, "code": code, "name": wanted[(shop_id, code)][0] or code,
+                 "category_id": category.id, "price": wanted[(shop_id, code)][1] or 0, "version": 1} for code in codes]
+        created = set(session.scalars(
+            insert_for(session, Product.__table__).on_conflict_do_nothing(index_elements=["shop_id", "code"])
+            .returning(Product.__table__.c.id), rows))
+        products = []
+        for start in range(0, len(codes), _CODES_PER_QUERY):
+            products += session.scalars(select(Product).where(
+                Product.shop_id == shop_id, Product.code.in_(codes[start:start + _CODES_PER_QUERY]))).all()
+        found.update(((shop_id, product.code), product) for product in products)
+        events.products_changed(session, [product for product in products if product.id in created])
+    return found

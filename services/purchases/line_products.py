@@ -2,10 +2,9 @@
 
 A batch of 500 orders of 20 lines asked the database for each line's product (and, with the ORM's autoflush,
 wrote the lines before every question): 10,000 look-ups. Here the products a batch names are read in one query per
-shop before the first order; a code the shop does not know yet is created as ``catalog.product_for_line`` creates
-it. A product is created only for an order already found valid (``order_batches`` checks every order first), and
-``applied`` keeps what was created; ``refused`` forgets what an order rolled back made, for a caller that applies
-orders one at a time.
+shop before the first order, and the codes the shop does not know yet are created together, as
+``catalog.product_for_line`` creates one (one statement per shop instead of a savepoint and an insert each). Products
+are created only for orders already found valid (``order_batches`` checks every order first).
 """
 from sqlalchemy import select
 
@@ -20,8 +19,7 @@ _CODES_PER_QUERY = 1000
 class LineProducts:
     def __init__(self, session, company_id):
         self.session, self.company_id = session, company_id
-        self.known = {}  # (shop id, code) → Product, as the database had it or an applied order made it
-        self.pending = {}  # made by the order being applied
+        self.known = {}  # (shop id, code) → Product, as the database had it or the batch created it
 
     def preload(self, orders):
         """Read at once the products the (raw) orders name, per shop; codes folded as the schema folds them."""
@@ -40,20 +38,13 @@ class LineProducts:
                         Product.code.in_(codes[start:start + _CODES_PER_QUERY]))):
                     self.known[(shop_id, product.code)] = product
 
-    def product(self, shop_id, code, name, price):
-        """The shop's product with this code (created in ``default`` when unknown)."""
-        key = (shop_id, code)
-        product = self.known.get(key) or self.pending.get(key)
-        if product is None:
-            product = self.pending[key] = catalog.product_for_line(self.session, self.company_id, shop_id, code, name,
-                                                                   price)
-        return product
+    def create(self, wanted):
+        """Create at once the products of ``wanted`` ((shop id, code) → (name, price) of the first line naming it)
+        the shop does not know yet (``catalog.products_for_lines``)."""
+        missing = {key: made_of for key, made_of in wanted.items() if key not in self.known}
+        if missing:
+            self.known.update(catalog.products_for_lines(self.session, self.company_id, missing))
 
-    def applied(self):
-        """The order being applied was applied: what it created stays known."""
-        self.known.update(self.pending)
-        self.pending = {}
-
-    def refused(self):
-        """The order was refused and rolled back, with the products it created."""
-        self.pending = {}
+    def product(self, shop_id, code):
+        """The shop's product with this code, known or created."""
+        return self.known[(shop_id, code)]
