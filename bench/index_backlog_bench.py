@@ -6,7 +6,7 @@
 Starts every service as its own process on fresh PostgreSQL databases and a private RabbitMQ vhost, stops search,
 writes the customers (customers.upsert_customers, 500 a call) and then one order for each of the first ``orders``
 of them (purchases.record_orders, 500 a call) through the real services, and waits until their outboxes have put
-every customer_created and purchase_recorded event in the search queues. Then starts search (``--replicas``
+every customer_created and purchases_recorded event (one for each call of 500 orders) in the search queues. Then starts search (``--replicas``
 processes) and times how long its queues take to empty and search.reconcile to agree with the owners.
 """
 import argparse
@@ -22,7 +22,7 @@ from bench.stack import fresh_stack
 from tests.support import make_tenant, wait_for
 
 QUEUES = ("evt-customers-customer_created--search.on_customers_customer_created",
-          "evt-purchases-purchase_recorded--search.on_purchases_purchase_recorded")
+          "evt-purchases-purchases_recorded--search.on_purchases_purchases_recorded")
 PER_CALL = 500
 
 
@@ -68,9 +68,12 @@ def run(args, amqp_uri, urls, processes):
                  "counted": True, "lines": [{"product_code": "P-1", "quantity": 1, "unit_price": 1000}]}
                 for n in ordered[start:start + PER_CALL]])
             assert not result["errors"], result["errors"][:3]
+        batches = -(-len(ordered) // PER_CALL)
+        wait_for(lambda: queued(amqp_uri) >= len(numbers) + batches, timeout=600, interval=1,
+                 message="every event in the queues")
         total = len(numbers) + len(ordered)
-        wait_for(lambda: queued(amqp_uri) >= total, timeout=600, interval=1, message="every event in the queues")
-        print(f"{total} events ({len(numbers)} customer_created, {len(ordered)} purchase_recorded) queued in "
+        print(f"{total} events ({len(numbers)} customer_created, {len(ordered)} purchases in {batches} "
+              f"purchases_recorded) queued in "
               f"{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
         started = time.monotonic()

@@ -74,11 +74,16 @@ class Timestamp(fields.DateTime):
         return moment.astimezone(dt.timezone.utc)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(JST).isoformat()
+        return moment_text(value)
+
+
+def moment_text(value):
+    """A moment as a Timestamp field writes it (ISO 8601 at +09:00; None stays None; naive is UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(JST).isoformat()
 
 
 def max_length(n):

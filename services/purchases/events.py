@@ -2,17 +2,22 @@
 
 | event type             | entity        | data                                                       |
 | purchase_recorded      | purchase      | Purchase schema (lines, answers, counted, customer)        |
+| purchases_recorded     | purchase_batch| {"purchases": [RecordedPurchase, ...]}: a batch of orders   |
 | purchase_deleted       | purchase      | {"id", "shop_id", "customer_id", "member_number", "order_code"} |
 | product_updated        | product       | Product schema                                             |
 | category_updated       | category      | Category schema (deleted: true when removed)               |
 | history_group_updated  | history_group | HistoryGroup schema (with choices)                         |
 """
+import json
+
+from services.common.contracts import moment_text
 from services.common.outbox import record_event, record_events
 
 from . import schemas
 from .models import OutboxEvent
 
 PURCHASE_RECORDED = "purchase_recorded"
+PURCHASES_RECORDED = "purchases_recorded"
 PURCHASE_DELETED = "purchase_deleted"
 PRODUCT_UPDATED = "product_updated"
 CATEGORY_UPDATED = "category_updated"
@@ -28,11 +33,28 @@ def purchase_recorded(session, purchase):
                         version=purchase.version, company_id=purchase.company_id, data=_purchase.dump(purchase))
 
 
-def purchases_recorded(session, purchases):
-    """``purchase_recorded`` for each purchase of a batch, written at once; each as ``purchase_recorded`` makes it."""
+def recorded_purchase(p):
+    """RecordedPurchase: a purchase as a batch event carries it, what a reader of purchases keeps of an order (its
+    id and version, the order, its lines' products, quantities and prices), without the names, remarks and answers
+    that the Purchase schema adds. Built directly: the schema's dump was a third of a batch's time."""
+    return {"id": p.id, "version": p.version, "shop_id": p.shop_id, "customer_id": p.customer_id,
+            "member_number": p.member_number, "order_code": p.order_code,
+            "purchased_at": moment_text(p.purchased_at), "shipped_at": moment_text(p.shipped_at), "sales": p.sales,
+            "billed_amount": p.billed_amount, "media": p.media, "order_attributes": json.loads(p.order_attributes),
+            "counted": p.counted, "status": p.status,
+            "lines": [{"product_code": line.product_code, "quantity": line.quantity, "unit_price": line.unit_price}
+                      for line in p.lines]}
+
+
+def purchases_recorded(session, company_id, batch_id, purchases):
+    """One ``purchases_recorded`` event for the purchases a batch created or changed, in the batch's order: it stands
+    for a ``purchase_recorded`` of each (same id and version) to a reader that needs no more than RecordedPurchase.
+    One event instead of hundreds: each is a row in the outbox, a message on the broker and one for every reader."""
+    if not purchases:
+        return []
     return record_events(session, OutboxEvent, [
-        {"event_type": PURCHASE_RECORDED, "entity": "purchase", "entity_id": p.id, "version": p.version,
-         "company_id": p.company_id, "data": _purchase.dump(p)} for p in purchases])
+        {"event_type": PURCHASES_RECORDED, "entity": "purchase_batch", "entity_id": batch_id, "version": 1,
+         "company_id": company_id, "data": {"purchases": [recorded_purchase(p) for p in purchases]}}])
 
 
 def purchase_deleted(session, purchase):
@@ -45,6 +67,13 @@ def purchase_deleted(session, purchase):
 def product_changed(session, product):
     return record_event(session, OutboxEvent, PRODUCT_UPDATED, entity="product", entity_id=product.id,
                         version=product.version, company_id=product.company_id, data=_product.dump(product))
+
+
+def products_changed(session, products):
+    """``product_updated`` for each of many products, written at once."""
+    return record_events(session, OutboxEvent, [
+        {"event_type": PRODUCT_UPDATED, "entity": "product", "entity_id": p.id, "version": p.version,
+         "company_id": p.company_id, "data": _product.dump(p)} for p in products])
 
 
 def category_changed(session, category, product_count, deleted=False):

@@ -3,21 +3,23 @@
 Every order is validated in Python first (a bad one is reported by index and writes nothing). The purchases the batch
 names are then read in one query (locked, by id, so that two batches touching the same orders take them in the same
 order), the products its lines name are read (or created) once, and the new purchases, their lines, their answers and
-the ``purchase_recorded`` events are written with multi-row INSERTs. An order stored exactly as sent is left alone.
+one ``purchases_recorded`` event for the batch are written with multi-row INSERTs. An order stored exactly as sent is
+left alone.
 
 Two batches inserting the same new order at once: the insert skips a (shop, order code) another transaction stored
 meanwhile (ON CONFLICT DO NOTHING waits for that transaction), and the orders skipped are recorded again as updates.
 An order named twice in one batch is applied in turn, as if it came in the next batch.
 """
 import json
+import uuid
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common import arguments
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import field_error, load
+from services.common.db import insert_for
 from services.common.errors import ValidationFailed
 
 from . import events, history_groups, schemas
@@ -52,8 +54,7 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids, options
     products.preload(orders)
     errors, valid = {}, []
     for index, order in enumerate(orders):
-        try:
-            arguments.clean(order, "")
+        try:  # bad text anywhere in the order is refused by the schema's first step (Contract)
             valid.append((index, _checked(session, scope, order, customers_by_number, shop_ids)))
         except ValidationFailed as failure:
             errors[index] = failure.fields
@@ -64,7 +65,8 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids, options
         _write(session, scope, round_, mode, answer)
     # Announced in the batch's order, as the orders were applied one by one before.
     answer["events"].sort(key=lambda item: item[0])
-    events.purchases_recorded(session, [purchase for _index, purchase in answer["events"]])
+    events.purchases_recorded(session, scope.company_id, uuid.uuid4().hex,
+                              [purchase for _index, purchase in answer["events"]])
     return {"created": answer["created"], "updated": answer["updated"], "unchanged": answer["unchanged"],
             "cancelled": answer["cancelled"],
             "skipped": sorted(answer["skipped"], key=lambda s: s["index"]),
@@ -95,7 +97,7 @@ def _priced(products, valid, errors):
     """The valid orders with their lines' products; an order whose lines sum above the limit is refused before any
     product it names is created. A product created by a line takes that line's name and price, the first line of
     the batch naming it, as when orders were applied one by one."""
-    planned = {}  # (shop id, code) → price a product about to be created will have
+    planned = {}  # (shop id, code) → (name, price) a product about to be created will have
     kept = []
     for index, values in valid:
         sales, new = 0, {}
@@ -104,19 +106,18 @@ def _priced(products, valid, errors):
             price = line["unit_price"]
             if price is None:
                 known = products.known.get(key)
-                price = known.price if known is not None else planned.get(key, new.get(key, 0))
+                price = known.price if known is not None else (planned.get(key) or new.get(key) or ("", 0))[1]
             if key not in products.known and key not in planned and key not in new:
-                new[key] = line["unit_price"] or 0
+                new[key] = (line["product_name"], line["unit_price"] or 0)
             sales += price * line["quantity"]
         if sales > schemas.MAX_AMOUNT:  # each line may be within bounds and their sum not
             errors[index] = {"lines": ["total_too_large"]}
             continue
         planned.update(new)
         kept.append((index, values))
+    products.create(planned)
     for index, values in kept:
-        values["resolved"] = [products.product(values["shop_id"], line["product_code"], line["product_name"],
-                                               line["unit_price"]) for line in values["lines"]]
-    products.applied()
+        values["resolved"] = [products.product(values["shop_id"], line["product_code"]) for line in values["lines"]]
     return kept
 
 
@@ -225,9 +226,7 @@ def _insert(session, new):
     if not new:
         return []
     new.sort(key=lambda w: (w[2].shop_id, w[2].order_code))
-    dialect = session.bind.dialect.name
-    statement = (postgresql.insert(_purchases) if dialect == "postgresql" else sqlite.insert(_purchases))
-    statement = statement.on_conflict_do_nothing(index_elements=["shop_id", "order_code"]).returning(
+    statement = insert_for(session, _purchases).on_conflict_do_nothing(index_elements=["shop_id", "order_code"]).returning(
         _purchases.c.id, _purchases.c.shop_id, _purchases.c.order_code)
     ids = {(shop_id, code): purchase_id
            for purchase_id, shop_id, code in session.execute(statement, [_row(t) for _i, _v, t in new])}

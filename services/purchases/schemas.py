@@ -79,6 +79,11 @@ class ProductPage(Contract):
 # --- purchases -------------------------------------------------------------------------------
 
 class LineInput(_Normalised):
+    # Loaded only inside PurchaseInput, whose check for bad text has walked the lines already: not walked again for
+    # each line (an undecorated method takes the hook's name off this schema).
+    def _refuse_bad_text(self, data, **_kwargs):
+        return data
+
     product_code = fields.String(required=True, validate=[not_blank(), max_length(50),
                                                           regexp(PRODUCT_CODE, "half_width_printable")])
     product_name = fields.String(load_default="", validate=max_length(300))

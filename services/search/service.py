@@ -24,6 +24,8 @@ _page = schemas.SearchPage()
 # A batch: what arrives until a pause (or the wait's end), up to the size. Large enough that a bulk import's events
 # are applied hundreds per transaction; the pause, what a lone event waits for others, short for freshness.
 EVENT_BATCH_SIZE = 500
+# A message of a batch event (purchases_recorded) carries up to a whole owner batch (500 orders): a few of them.
+BATCH_EVENTS_PER_TRANSACTION = 4
 EVENT_BATCH_WAIT_SECONDS = 0.1
 EVENT_BATCH_QUIET_SECONDS = 0.01
 handled = HandledRequests(HandledRequest)
@@ -31,24 +33,25 @@ handled = HandledRequests(HandledRequest)
 
 def _indexing(source, event_type):
     """An event handler applying ``event_type`` from ``source`` to the index, a batch of events in one transaction
-    (``indexer.apply_batch``). Replicas share the queue; a failure puts the batch back (one event that cannot be
+    (``indexer.apply_batch``; a batch event stands for the events of the entities it carries, ``indexer.unbatched``). Replicas share the queue; a failure puts the batch back (one event that cannot be
     applied makes the others be applied one by one, see ``batch_consumer``), and applying an event twice changes
     nothing (versions). An event that skips versions makes the index ask the owner for the entity."""
 
     @batch_event_handler(source, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
                          requeue_on_error=True, expected_exceptions=Unavailable,  # put back, applied once it answers
-                         batch_size=EVENT_BATCH_SIZE, wait_seconds=EVENT_BATCH_WAIT_SECONDS,
+                         batch_size=(BATCH_EVENTS_PER_TRANSACTION if event_type in indexer.BATCH_EVENTS
+                                     else EVENT_BATCH_SIZE), wait_seconds=EVENT_BATCH_WAIT_SECONDS,
                          quiet_seconds=EVENT_BATCH_QUIET_SECONDS)
     def handle(self, events):
         with self.db.unit_of_work() as session:
-            indexer.apply_batch(session, events, rebuild.owner_state(self._owners()))
+            indexer.apply_batch(session, indexer.unbatched(events), rebuild.owner_state(self._owners()))
 
     handle.__name__ = f"on_{source}_{event_type}"
     return handle
 
 
 INDEXED = {"customers": ("customer_created", "customer_updated", "customer_deleted"),
-           "purchases": ("purchase_recorded", "purchase_deleted"),
+           "purchases": ("purchase_recorded", "purchases_recorded", "purchase_deleted"),
            "mailhistory": ("mail_updated", "mail_activity_recorded", "address_error_changed")}
 
 

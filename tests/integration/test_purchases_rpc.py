@@ -23,7 +23,7 @@ def order(tenant, code, lines=None, **fields):
 
 
 def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(rpc, tenant, customer, amqp_uri):
-    with published_events(amqp_uri, "purchases", routing_key="purchase_recorded") as take:
+    with published_events(amqp_uri, "purchases", routing_key="purchases_recorded") as take:
         scope = {"company_id": tenant.company_id, "role": "system"}
         first = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1")])
         again = rpc.purchases.record_orders(scope, [order(tenant, "ORD-1", billed_amount=700)])
@@ -32,8 +32,9 @@ def test_recording_the_same_order_again_updates_it_and_publishes_a_new_version(r
         history = rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["purchases"]
         assert len(history) == 1 and history[0]["version"] == 2
         assert history[0]["sales"] == 800 and history[0]["billed_amount"] == 700 and history[0]["discount"] == 100
-        seen = take(lambda e: e["entity_id"] == str(history[0]["id"]), 2, "two purchase_recorded events")
-    assert [e["version"] for e in seen] == [1, 2]
+        seen = take(lambda e: e["company_id"] == tenant.company_id, 2, "a purchases_recorded event for each call")
+    assert [[(p["id"], p["version"], p["billed_amount"]) for p in e["data"]["purchases"]] for e in seen] == [
+        [(history[0]["id"], 1, 800)], [(history[0]["id"], 2, 700)]]
 
 
 def test_unknown_product_codes_create_products_in_default_with_the_code_as_name(rpc, tenant, customer):
@@ -186,11 +187,16 @@ def test_every_kind_of_change_goes_out_with_a_rising_version(rpc, tenant, custom
                     ("product", str(product["id"])): [("product_updated", 1), ("product_updated", 2)],
                     ("category", str(category["id"])): [("category_updated", 1), ("category_updated", 2)],
                     ("history_group", str(group["id"])): [("history_group_updated", 1)]}
-        events = take(lambda e: (e["entity"], e["entity_id"]) in expected, sum(map(len, expected.values())),
-                      "the purchases service's events")
+        # record_orders announces its batch in one purchases_recorded, standing for a purchase_recorded of each
+        events = take(lambda e: (e["entity"], e["entity_id"]) in expected or e["event_type"] == "purchases_recorded",
+                      sum(map(len, expected.values())), "the purchases service's events")
     seen = {}
     for event in events:
-        seen.setdefault((event["entity"], event["entity_id"]), []).append((event["event_type"], event["version"]))
+        if event["event_type"] == "purchases_recorded":
+            for p in event["data"]["purchases"]:
+                seen.setdefault(("purchase", str(p["id"])), []).append(("purchase_recorded", p["version"]))
+        else:
+            seen.setdefault((event["entity"], event["entity_id"]), []).append((event["event_type"], event["version"]))
     assert seen == expected
 
 
@@ -292,16 +298,19 @@ def test_the_product_search_refuses_malformed_arguments_by_field(rpc, tenant, ar
 
 def test_an_order_sent_again_unchanged_keeps_its_version_and_publishes_nothing(rpc, tenant, customer, amqp_uri):
     scope = tenant.operator_scope()
-    with published_events(amqp_uri, "purchases", routing_key="purchase_recorded") as take:
+    with published_events(amqp_uri, "purchases", routing_key="purchases_recorded") as take:
         first = rpc.purchases.record_orders(scope, [order(tenant, "U-1"), order(tenant, "U-2")])
         again = rpc.purchases.record_orders(scope, [order(tenant, "U-1"), order(tenant, "U-2", billed_amount=700)])
         third = rpc.purchases.record_orders(scope, [order(tenant, "U-3")])
         ids = {p["index"]: p["id"] for p in first["purchases"]}
-        seen = take(lambda e: True, 4, "four purchase_recorded events")
+        seen = take(lambda e: True, 3, "a purchases_recorded event for each batch")
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 1)
     assert again["purchases"] == [{"index": 0, "id": ids[0], "version": 1}, {"index": 1, "id": ids[1], "version": 2}]
-    assert [(e["entity_id"], e["version"]) for e in seen] == [
-        (str(ids[0]), 1), (str(ids[1]), 1), (str(ids[1]), 2), (str(third["purchases"][0]["id"]), 1)]
+    assert [[(p["id"], p["version"]) for p in e["data"]["purchases"]] for e in seen] == [
+        [(ids[0], 1), (ids[1], 1)], [(ids[1], 2)], [(third["purchases"][0]["id"], 1)]]
+    changed = seen[1]["data"]["purchases"][0]
+    assert (changed["order_code"], changed["billed_amount"], changed["counted"], changed["status"]) == (
+        "U-2", 700, True, "ordered")
 
 
 def test_update_only_and_create_only_skip_by_index_with_a_reason(rpc, tenant, customer):

@@ -90,7 +90,7 @@ KINDS = {
             "lines": [{"product_code": "R-1", "product_name": "ローズ", "quantity": 2, "unit_price": 400}]}],
             request_id=rid),
         lambda rpc, t, customer: len(rpc.purchases.customer_purchases(t.operator_scope(), customer["id"])["purchases"]),
-        ("purchases", "purchase_recorded"), ready=customer_of),
+        ("purchases", "purchases_recorded"), ready=customer_of),
     "add_category": Kind(
         lambda rpc, t, _, n, rid: rpc.purchases.add_category(t.operator_scope(), t.shops[0]["id"], {"name": f"花{n}"},
                                                              request_id=rid),

@@ -111,3 +111,36 @@ def test_a_batch_whose_event_skips_versions_takes_the_owners_state():
                                   {"id": int(customer["entity_id"])}).scalar() == "所有者の状態"
         assert connection.execute(text("SELECT version FROM applied_versions WHERE entity = 'customer' "
                                        "AND entity_id = :id"), {"id": customer["entity_id"]}).scalar() == 4
+
+
+def test_a_purchases_recorded_batch_event_stands_for_the_purchase_recorded_of_each_purchase_it_carries():
+    events, later = _history()
+    purchases = [e for e in events if e["entity"] == "purchase"]
+    others = [e for e in events if e["entity"] != "purchase"]
+    moved = later[5]  # purchases[0] again, version 2, under another customer
+
+    def batch(event_id, carried):
+        return {"event_id": event_id, "event_type": "purchases_recorded", "entity": "purchase_batch",
+                "entity_id": event_id, "version": 1, "company_id": 1, "occurred_at": "2026-11-01T10:00:00+09:00",
+                "data": {"purchases": [{**e["data"], "id": int(e["entity_id"]), "version": e["version"]}
+                                       for e in carried]}}
+
+    # two batches, the second with a later version of one purchase, the first delivered twice
+    first, second = batch("b-1", purchases[:40]), batch("b-2", purchases[40:] + [moved])
+    singles = [purchases[:40], purchases[40:] + [moved]]
+    assert [e["entity_id"] for e in indexer.unbatched([first])] == [p["entity_id"] for p in purchases[:40]]
+    assert [(e["event_type"], e["entity"], e["version"]) for e in indexer.unbatched([second])][-1] == (
+        "purchase_recorded", "purchase", 2)
+    one, many = _index(), _index()
+    _one_by_one(one, [others] + singles)
+    _batched(many, [others])
+    for events_of_batch in ([first], [second, first]):
+        with sessionmaker(many)() as session:
+            indexer.apply_batch(session, indexer.unbatched(events_of_batch))
+            session.commit()
+    expected, got = _rows(one), _rows(many)
+    for table in TABLES:
+        assert got[table] == expected[table], table
+    with many.connect() as connection:
+        assert connection.execute(text("SELECT customer_id FROM ix_purchases WHERE id = :id"),
+                                  {"id": int(moved["entity_id"])}).scalar() == moved["data"]["customer_id"]
