@@ -9,6 +9,7 @@ from services.common.entrypoints import event_handler, rpc
 from services.common.errors import EXPECTED_ERRORS, Unavailable
 from services.common.health import health_report
 from services.common.import_jobs import Jobs
+from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -29,8 +30,9 @@ _entries = schemas.SupportEntry(many=True)
 handled = HandledRequests(HandledRequest)
 
 
-class CustomersService(ImportEntrypoints):
+class CustomersService(ImportEntrypoints, IndexVersionsEntrypoint):
     name = "customers"
+    index_entities = customers.INDEX_VERSIONS
 
     db = Database(OutboxEvent)
     shops = RpcProxy("shops")

@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 
 from services.common import arguments
 from services.common.batches import MAX_RECORDS, apply_each
-from services.common.contracts import field_error, load
+from services.common.contracts import field_error, load, moment_text
 from services.common.db import add_unless_present
 from services.common.errors import NotFound, ValidationFailed
+from services.common.index_versions import constant
 
 from . import events, kinds, schemas
 from .kinds import AUTOMATIC_FAMILY, MANUAL_FAMILY, family, parse_mail_reference
@@ -216,13 +217,12 @@ def get_mail(session, scope, mail_number):
 MAX_EXPORT = 5000
 
 
+INDEX_VERSIONS = {"mail": Mail, "mail_activity": (MailActivity, constant(1)), "address_state": AddressState}
+"""What ``index_versions`` reads for search.reconcile (an activity is written once: always version 1)."""
+
+
 def export_for_index(session, company_id, entity, after_id, limit):
     """Rows as the events that announced them, for rebuilding the search index."""
-    from services.common.contracts import Timestamp
-
-    from .models import AddressState
-
-    moment = Timestamp()
     after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)
     if entity == "mail":
         rows = session.scalars(select(Mail).where(Mail.company_id == company_id, Mail.id > after_id)
@@ -237,7 +237,7 @@ def export_for_index(session, company_id, entity, after_id, limit):
                  "event_type": "mail_activity_recorded", "company_id": company_id,
                  "data": {"id": a.id, "mail_id": a.mail_id, "customer_id": a.customer_id,
                           "member_number": a.member_number, "activity": a.activity, "result": a.result,
-                          "occurred_at": moment._serialize(a.occurred_at, None, None)}} for a in rows]
+                          "occurred_at": moment_text(a.occurred_at)}} for a in rows]
     if entity == "address_state":
         rows = session.scalars(select(AddressState).where(AddressState.company_id == company_id,
                                                           AddressState.id > after_id)

@@ -6,6 +6,7 @@ from services.common.deadlines import RpcProxy
 from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
+from services.common.index_service import IndexVersionsEntrypoint
 from services.common.requests import HandledRequests
 from services.common.scope import SYSTEM, Scope
 
@@ -18,8 +19,9 @@ _customer_mails = schemas.CustomerMail(many=True)
 handled = HandledRequests(HandledRequest)
 
 
-class MailHistoryService:
+class MailHistoryService(IndexVersionsEntrypoint):
     name = "mailhistory"
+    index_entities = history.INDEX_VERSIONS
 
     db = Database(OutboxEvent)
     customers = RpcProxy("customers")

@@ -38,6 +38,10 @@ def customer_id_of(purchase):
     return arguments.entity_id(arguments.mapping(purchase, "purchase").get("customer_id"), "customer_id")
 
 
+INDEX_VERSIONS = {"purchase": Purchase}
+"""What ``index_versions`` reads for search.reconcile."""
+
+
 def purchases_after(session, company_id, after_id, limit):
     """Purchases of the company with id > after_id, by id: a page of the index rebuild (at most MAX_EXPORT)."""
     after_id, limit = arguments.after_id(after_id), min(arguments.integer(limit, "limit", 1), MAX_EXPORT)

@@ -7,6 +7,7 @@ from services.common.entrypoints import rpc
 from services.common.errors import EXPECTED_ERRORS
 from services.common.health import health_report
 from services.common.import_jobs import Jobs
+from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -27,8 +28,9 @@ _groups = schemas.HistoryGroup(many=True)
 handled = HandledRequests(HandledRequest)
 
 
-class PurchasesService(ImportEntrypoints):
+class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
     name = "purchases"
+    index_entities = purchases.INDEX_VERSIONS
 
     db = Database(OutboxEvent)
     shops = RpcProxy("shops")

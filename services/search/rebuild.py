@@ -4,7 +4,9 @@ what disagrees entity by entity (repair).
 All page through the owners' ``export_for_index`` RPCs (event envelopes by id; a page of one for a single entity),
 so they work at any time, also while events keep arriving: each entity is claimed as an event claims it.
 """
-from sqlalchemy import delete, select
+from sqlalchemy import String, and_, cast, delete, select
+
+from services.common.index_versions import MAX_VERSIONS
 
 from .indexer import claim_many, lock_customers, note_changes, repair_entity, write_page
 from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
@@ -20,6 +22,10 @@ SOURCES = (  # (entity, how to fetch a page of envelopes with ids above ``after`
     ("address_state", lambda owners, scope, after, limit=1000: owners["mailhistory"].export_for_index(
         scope, "address_state", after, limit)),
 )
+
+VERSION_OWNERS = {"customer": "customers", "purchase": "purchases", "mail": "mailhistory",
+                  "mail_activity": "mailhistory", "address_state": "mailhistory"}
+"""Whose ``index_versions`` tells the versions of an entity (reconciliation)."""
 
 
 def owner_state(owners):
@@ -94,8 +100,8 @@ def load_page(session, entity, page):
 def reconcile(read, owners, scope):
     """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing)."""
     report = {"in_agreement": True, "entities": {}}
-    for entity, fetch in SOURCES:
-        owner_count, present, stale, extra = disagreements(read, owners, scope, entity, fetch)
+    for entity, _fetch in SOURCES:
+        owner_count, present, stale, extra = disagreements(read, owners, scope, entity)
         report["entities"][entity] = {"owner": owner_count, "index": len(present), "stale": stale[:100],
                                       "extra": extra[:100]}
         if stale or extra or owner_count != len(present):
@@ -110,8 +116,8 @@ def repair(unit_of_work, read, owners, scope):
     afterwards}."""
     owner = owner_state(owners)
     repaired = {}
-    for entity, fetch in SOURCES:
-        _count, _present, stale, extra = disagreements(read, owners, scope, entity, fetch)
+    for entity, _fetch in SOURCES:
+        _count, _present, stale, extra = disagreements(read, owners, scope, entity)
         repaired[entity] = 0
         for entity_id in sorted(set(stale) | set(extra), key=int):
             with unit_of_work() as session:
@@ -119,26 +125,45 @@ def repair(unit_of_work, read, owners, scope):
     return {"repaired": repaired, "in_agreement": reconcile(read, owners, scope)["in_agreement"]}
 
 
-def disagreements(read, owners, scope, entity, fetch):
+def owner_versions(owners, scope, entity):
+    """{entity id: version} of every entity of the company its owner keeps (``index_versions``, 50,000 a call)."""
+    versions, after = {}, 0
+    while True:
+        page = owners[VERSION_OWNERS[entity]].index_versions(scope, entity, after, MAX_VERSIONS)
+        versions.update((str(entity_id), version) for entity_id, version in page)
+        if len(page) < MAX_VERSIONS:
+            return versions
+        after = page[-1][0]
+
+
+def disagreements(read, owners, scope, entity):
     """(the owner's count, the ids the index has, stale ids, extra ids) of one entity: stale when the index's version
     differs from the owner's or its row is missing, extra when the owner has no such entity."""
-    owner_versions = {}
-    for page in owner_pages(owners, scope, fetch):
-        owner_versions.update({str(e["entity_id"]): e["version"] for e in page})
+    owned = owner_versions(owners, scope, entity)
     with read() as session:
-        index_versions = dict(session.execute(
-            select(AppliedVersion.entity_id, AppliedVersion.version)
-            .where(AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(list(owner_versions)))
-        ).all()) if owner_versions else {}
-        present = _present_ids(session, entity, scope["company_id"], index_versions)
-    stale = sorted((i for i, v in owner_versions.items() if index_versions.get(i) != v or i not in present), key=int)
-    extra = sorted((i for i in present if i not in owner_versions), key=int)
-    return len(owner_versions), present, stale, extra
+        present, applied = _index_versions(session, entity, scope["company_id"], owned)
+    stale = sorted((i for i, v in owned.items() if applied.get(i) != v or i not in present), key=int)
+    extra = sorted((i for i in present if i not in owned), key=int)
+    return len(owned), present, stale, extra
 
 
-def _present_ids(session, entity, company_id, index_versions):
+def _index_versions(session, entity, company_id, owned):
+    """(the ids of the company's rows of the entity in the index, {id: version applied} of those ids)."""
     model = {"customer": IndexedCustomer, "purchase": IndexedPurchase, "mail": IndexedMail,
              "mail_activity": IndexedMailActivity}.get(entity)
     if model is None:  # address states are kept by customer and address: what was applied is what is there
-        return set(index_versions)
-    return {str(i) for i in session.scalars(select(model.id).where(model.company_id == company_id))}
+        applied = {}
+        ids = list(owned)
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            applied.update(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
+                AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids[start:start + _IDS_PER_QUERY]))).all())
+        return set(applied), applied
+    rows = session.execute(
+        select(model.id, AppliedVersion.version).where(model.company_id == company_id)
+        .outerjoin(AppliedVersion, and_(AppliedVersion.entity == entity,
+                                        AppliedVersion.entity_id == cast(model.id, String))))
+    applied = {str(entity_id): version for entity_id, version in rows}
+    return set(applied), applied
+
+
+_IDS_PER_QUERY = 5000
