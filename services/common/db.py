@@ -52,6 +52,9 @@ def make_engine(url, **kwargs):
     # Connections per process: every service process (and search replica) keeps at most this many, so that all of
     # them together stay under PostgreSQL's max_connections (100 by default); a worker that finds none free waits.
     size = env_int("DB_POOL_SIZE", 6)
+    # An executemany of an UPDATE or DELETE (a batch's changed rows) goes in pages of statements per round trip
+    # (psycopg2's execute_batch) instead of one round trip a row; INSERTs are multi-row either way.
+    kwargs.setdefault("executemany_mode", "values_plus_batch")
     return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=env_int("DB_POOL_OVERFLOW", 4),
                          pool_timeout=30, **kwargs)
 

@@ -409,8 +409,8 @@ def remove(session, entity, entity_id, company_id):
 
 def upsert_many(session, model, rows, update_only=None):
     """``upsert`` of many rows: one statement per shape of row, executed for all its rows at once (SQLAlchemy sends
-    them as multi-row INSERTs of a statement compiled once; building a statement of the rows' own values cost more
-    to compile than the database took to run it)."""
+    them as multi-row INSERTs of a statement compiled once, "insertmanyvalues"; building a statement of the rows' own
+    values cost more to compile than the database took to run it)."""
     shapes = {}
     for row in rows:
         shapes.setdefault(tuple(row), []).append(row)
@@ -418,7 +418,9 @@ def upsert_many(session, model, rows, update_only=None):
     for names, group in shapes.items():
         insert = _insert(session, model)
         changed = {name: insert.excluded[name] for name in (update_only or names) if name not in keys}
-        session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed), group)
+        # RETURNING keeps them multi-row: without it SQLAlchemy sends an upsert row by row (its #13130)
+        session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed)
+                        .returning(*model.__table__.primary_key.columns), group).all()
 
 
 def insert_many(session, model, rows):
@@ -430,8 +432,9 @@ def claim_many(session, entity, entity_ids):
     """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order."""
     ids = sorted({str(i) for i in entity_ids})
     if ids:
-        session.execute(_insert(session, AppliedVersion).on_conflict_do_nothing(),
-                        [{"entity": entity, "entity_id": i, "version": 0} for i in ids])
+        session.execute(_insert(session, AppliedVersion).on_conflict_do_nothing()
+                        .returning(AppliedVersion.entity_id),  # multi-row, as upsert_many's
+                        [{"entity": entity, "entity_id": i, "version": 0} for i in ids]).all()
     return dict(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
         AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids))
         .order_by(AppliedVersion.entity_id).with_for_update()).all())
