@@ -141,13 +141,27 @@ def run(args, out=sys.stdout):
             _print_report(state["checkpoint"]["report"], failed_path, out)
             return 0
         def send(records, request_id, batch_options):
+            """Sent at once; the answer is waited for when the next batch has been read (``importing.run``)."""
             if kind.name == "customers":
-                return call_with_retries(rpc.customers.upsert_customers, scope, records, request_id=request_id,
-                                         options=batch_options)
-            records = purchase_files.named_by_number(
-                records, lambda emails: call_with_retries(rpc.customers.resolve_emails, scope, emails))
-            return call_with_retries(rpc.purchases.record_orders, scope, records, request_id=request_id,
-                                     options=batch_options)
+                method = rpc.customers.upsert_customers
+            else:
+                method = rpc.purchases.record_orders
+                records = purchase_files.named_by_number(
+                    records, lambda emails: call_with_retries(rpc.customers.resolve_emails, scope, emails))
+            arguments = (scope, records)
+            keywords = {"request_id": request_id, "options": batch_options}
+            try:
+                reply = method.call_async(*arguments, **keywords)
+            except (Unavailable, ConnectionError, OSError):
+                return call_with_retries(method, *arguments, **keywords)
+
+            def answer():
+                try:
+                    return reply.result()
+                except (RpcTimeout, Unavailable, ConnectionError, OSError):  # sent again: the same request id
+                    return call_with_retries(method, *arguments, **keywords)
+
+            return answer
 
         bar = tqdm(total=shape.size, initial=state["checkpoint"]["offset"], unit="B", unit_scale=True,
                    disable=options.quiet, file=sys.stderr, desc=os.path.basename(options.file))

@@ -119,9 +119,8 @@ def _owner_problems(kind, mapping, item, fields):
             for path, codes in fields.items() for code in codes]
 
 
-def apply_batch(kind, mapping, batch, send, request_id, options, report, failed):
-    """Send one batch of ready items and fold the answer into the report; refused items go to ``failed``."""
-    answer = send([item.record for item in batch], request_id, options)
+def fold_answer(kind, mapping, batch, answer, report, failed):
+    """Fold the owner's answer to a batch of ready items into the report; refused items go to ``failed``."""
     errors = {error["index"]: error["fields"] for error in answer.get("errors", ())}
     skipped = {entry["index"]: entry["reason"] for entry in answer.get("skipped", ())}
     for index, item in enumerate(batch):
@@ -137,8 +136,10 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
         batch_size=DEFAULT_BATCH, failed_rows=None):
     """Import the file from ``checkpoint`` (``new_checkpoint(shape)`` to start) to its end.
 
-    ``send(records, request_id, options)`` applies a batch and answers as the owner's batch RPC does;
-    ``save(checkpoint)`` is called after every batch (the checkpoint is a plain dict, JSON-ready). ``identity``
+    ``send(records, request_id, options)`` applies a batch and answers as the owner's batch RPC does, or returns a
+    function that waits for that answer: then the next batch is read while the owner writes this one (and sent once
+    the answer has come). ``save(checkpoint)`` is called after every batch (the checkpoint is a
+    plain dict, JSON-ready). ``identity``
     names this import of this file (``fingerprint`` of the file and a run's own id): the request ids of its batches
     are made from it, so a run resumed sends the same ids, and importing the file again later (a new run) is answered
     afresh (unchanged). Returns the finished checkpoint; its ``report`` is the import's report.
@@ -148,20 +149,37 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
     failed_rows.restore(checkpoint.get("failed_bytes", 0))
     rows = csvreading.read_rows(path, shape, start_offset=checkpoint["offset"], start_row_number=checkpoint["row_number"])
     batch, start, failed = [], checkpoint["offset"], []
+    pending = []  # the batch sent whose answer is still to come: [(answer or a wait for it, batch, failed, end)]
 
-    def flush(end_item):
-        nonlocal batch, failed, start
-        if batch:
-            apply_batch(kind, mapping, batch, send, f"imp-{identity}-{batch_size}-{start}", options, report, failed)
+    def settle():
+        """Take the answer of the batch sent last, fold it in and checkpoint after it."""
+        if not pending:
+            return
+        answer, sent, failed, end_item = pending.pop()
+        if callable(answer):
+            answer = answer()
+        if sent:
+            fold_answer(kind, mapping, sent, answer, report, failed)
         failed.sort(key=lambda entry: entry[0].row_number)
         failed_rows.append(failed)
         report["problems"] = sorted(report["problems"], key=lambda p: p["row"])[:SHOWN_PROBLEMS]
         checkpoint["failed_bytes"] = failed_rows.size()
-        report["records"] += len(batch)
+        report["records"] += len(sent)
         checkpoint["offset"] = end_item.end_offset
         checkpoint["row_number"] = end_item.rows[-1].row_number + 1
         report["rows_done"] = checkpoint["row_number"] - 2
         save(checkpoint)
+
+    def flush(end_item):
+        nonlocal batch, failed, start
+        # The previous batch's answer first: batches are applied one after another, in the file's order (a record
+        # named again further on is applied after the first), and only reading overlaps the owner's writing.
+        settle()
+        answer = send([item.record for item in batch], f"imp-{identity}-{batch_size}-{start}", options) \
+            if batch else None
+        pending.append((answer, batch, failed, end_item))
+        if not callable(answer):
+            settle()
         batch, failed, start = [], [], end_item.end_offset
 
     last = None
@@ -177,6 +195,7 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
             flush(item)
     if last is not None and (batch or failed or checkpoint["offset"] != last.end_offset):
         flush(last)
+    settle()
     checkpoint["finished"] = True
     save(checkpoint)
     return checkpoint
