@@ -5,6 +5,8 @@ so that malformed input never reaches the database as an unexpected exception. W
 any argument of that kind must be; business limits (the largest price, the most points) live in each service's
 schemas. The same rules are applied to every string a schema loads (``contracts.Contract``).
 """
+import json
+
 from .errors import ValidationFailed
 
 MAX_ID = 2**31 - 1
@@ -85,9 +87,31 @@ def text(value, path, max_length=None, allow_none=False):
     return value
 
 
+def _plainly_clean(value):
+    """True when ``value`` is JSON holding no NUL, no lone surrogate and no nesting deeper than MAX_DEPTH, found
+    without a walk of every string: JSON text escapes a NUL as \\u0000 and cannot encode a lone surrogate to UTF-8.
+    False means "walk it" (a backslash-u0000 typed as text, a value JSON does not know), not that it is bad."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, check_circular=False)
+        text.encode("utf-8")
+        return "\\u0000" not in text and _depth(value) <= MAX_DEPTH
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        return False
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, (list, tuple)):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
 def problems(value, path="", depth=0):
     """``{path: [code]}`` of every string holding a NUL or a lone surrogate (keys included) and of nesting deeper
     than MAX_DEPTH, anywhere inside ``value``. Empty when the value is clean."""
+    if depth == 0 and _plainly_clean(value):
+        return {}
     found = {}
     here = path or "_schema"
     if isinstance(value, str):
