@@ -26,7 +26,8 @@ def stack(tmp_path_factory, amqp_uri):
     mail_sink = MailSink(tmp / "mail")
     env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=str(tmp), LOG_LEVEL="INFO",
                OUTBOX_POLL_SECONDS="0.5", PUBLIC_BASE_URL="https://crm.example.jp",
-               SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port))
+               SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port),
+               IMPORT_LEASE_SECONDS="10")  # a job restarted with its service goes on 10 s later, not 30
     for service, url in urls.items():
         env[f"{service.upper()}_DATABASE_URL"] = url
     processes = ServiceProcesses(env, tmp)
