@@ -6,8 +6,8 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
-from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceLogs, ServiceProcesses, make_tenant,
-                           private_vhost, wait_for)
+from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceLogs, ServiceProcesses, add_products,
+                           make_tenant, private_vhost, wait_for)
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +73,25 @@ def rpc(stack):
 def tenant(stack):
     """A fresh company with an operator and shops 103 and 5019, so tests never share state."""
     return make_tenant(stack.urls["shops"])
+
+
+FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
+
+
+@pytest.fixture(scope="session")
+def catalogue(stack, rpc):
+    """A company of its own whose shop 103 has 5,000 products, SKU-00000 … SKU-04999 named 「<FLOWERS[i % 7]>の花束」
+    at 1,000 + i yen in the default category, and one more in a category 果物: FR-0707 「北海道産 紅ほっぺ苺 ギフト箱」
+    at 4,800 yen, the one the operator looks for. Made once for the run: the tests looking for products among them
+    (by RPC, in the purchase form's picker) add no product or category to it."""
+    tenant = make_tenant(stack.urls["shops"])
+    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
+    add_products(stack.urls["purchases"], tenant, shop, [
+        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000 + i} for i in range(5000)])
+    fruit = rpc.purchases.add_category(scope, shop, {"name": "果物"})
+    wanted = rpc.purchases.add_product(scope, shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
+                                                     "category_id": fruit["id"], "price": 4800})
+    return {"tenant": tenant, "shop": shop, "fruit": fruit["id"], "wanted": wanted}
 
 
 @pytest.fixture(scope="session")
