@@ -6,8 +6,18 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
-from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceLogs, ServiceProcesses, make_tenant,
-                           private_vhost, wait_for)
+from tests.support import (RPC_HUNG_SECONDS, Databases, MailSink, ServiceLogs, ServiceProcesses, add_products,
+                           make_tenant, private_vhost, wait_for)
+
+
+# Modules that compare every service database before and after each of their many calls (the RPC fuzzer's 1,700,
+# the cross-tenant attacks' 160) run first, while the databases hold little; later they hold every other test's rows.
+WHOLE_DATABASE_CHECKS = ("tests/integration/test_rpc_fuzz.py", "tests/integration/test_cross_tenant.py")
+
+
+def pytest_collection_modifyitems(items):
+    first = {path: rank for rank, path in enumerate(WHOLE_DATABASE_CHECKS)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::", 1)[0], len(first)))  # the rest in their order
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +36,8 @@ def stack(tmp_path_factory, amqp_uri):
     mail_sink = MailSink(tmp / "mail")
     env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=str(tmp), LOG_LEVEL="INFO",
                OUTBOX_POLL_SECONDS="0.5", PUBLIC_BASE_URL="https://crm.example.jp",
-               SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port))
+               SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port),
+               IMPORT_LEASE_SECONDS="10")  # a job restarted with its service goes on 10 s later, not 30
     for service, url in urls.items():
         env[f"{service.upper()}_DATABASE_URL"] = url
     processes = ServiceProcesses(env, tmp)
@@ -72,6 +83,25 @@ def rpc(stack):
 def tenant(stack):
     """A fresh company with an operator and shops 103 and 5019, so tests never share state."""
     return make_tenant(stack.urls["shops"])
+
+
+FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
+
+
+@pytest.fixture(scope="session")
+def catalogue(stack, rpc):
+    """A company of its own whose shop 103 has 5,000 products, SKU-00000 … SKU-04999 named 「<FLOWERS[i % 7]>の花束」
+    at 1,000 + i yen in the default category, and one more in a category 果物: FR-0707 「北海道産 紅ほっぺ苺 ギフト箱」
+    at 4,800 yen, the one the operator looks for. Made once for the run: the tests looking for products among them
+    (by RPC, in the purchase form's picker) add no product or category to it."""
+    tenant = make_tenant(stack.urls["shops"])
+    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
+    add_products(stack.urls["purchases"], tenant, shop, [
+        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000 + i} for i in range(5000)])
+    fruit = rpc.purchases.add_category(scope, shop, {"name": "果物"})
+    wanted = rpc.purchases.add_product(scope, shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
+                                                     "category_id": fruit["id"], "price": 4800})
+    return {"tenant": tenant, "shop": shop, "fruit": fruit["id"], "wanted": wanted}
 
 
 @pytest.fixture(scope="session")

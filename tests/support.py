@@ -122,9 +122,10 @@ class ServiceProcesses:
                                                  stdout=log, stderr=subprocess.STDOUT)
         return self.processes[label]
 
-    def stop(self, label, timeout=20):
+    def stop(self, label, timeout=20, terminate=True):
         process = self.processes.pop(label)
-        process.terminate()
+        if terminate:
+            process.terminate()
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -134,8 +135,8 @@ class ServiceProcesses:
     def stop_all(self):
         for process in self.processes.values():  # all at once: each may take its time to finish its workers
             process.terminate()
-        for label in list(self.processes):
-            self.stop(label)
+        for label in list(self.processes):  # once told: a second SIGTERM while Nameko stops leaves it hung
+            self.stop(label, terminate=False)
 
     def log(self, label):
         return (self.log_dir / f"{label}.log").read_text(errors="replace")

@@ -55,6 +55,12 @@ def database_url(service):
     return env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{var_dir() / (service + '.db')}")
 
 
+def import_lease_seconds():
+    """Seconds an import job stays leased to the worker going on with it, renewed at every checkpoint: a job whose
+    service stopped mid-run is taken up again once it lapses. Longer than one batch ever takes."""
+    return float(env("IMPORT_LEASE_SECONDS", "30"))
+
+
 def rpc_timeout():
     """Seconds the gateway waits for a service's reply; its requests expire then."""
     return float(env("RPC_TIMEOUT", "10"))

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import arguments, csvreading, import_mapping, importing
-from .config import import_dir
+from .config import import_dir, import_lease_seconds
 from .contracts import Timestamp, field_error
 from .errors import Conflict, NotFound, Unavailable
 from .outbox import utcnow
@@ -33,7 +33,6 @@ STATUS_LABELS = {UPLOADING: "アップロード中", READY: "取込待ち", QUEU
                  FAILED: "中断"}
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
 """The most one upload call carries (before base64); the gateway sends 1 MB."""
-LEASE_SECONDS = 30
 TIME_SLICE_SECONDS = 5.0
 """How long one timer worker goes on with a job before it lets the service do other work (and stop cleanly)."""
 PREVIEW_ROWS = 5
@@ -266,7 +265,7 @@ class Jobs:
                 claimed = session.execute(update(self.model).where(
                     self.model.id == job_id, self.model.status.in_((QUEUED, RUNNING)),
                     or_(self.model.lease_until.is_(None), self.model.lease_until < now)).values(
-                    status=RUNNING, lease_until=now + dt.timedelta(seconds=LEASE_SECONDS)))
+                    status=RUNNING, lease_until=now + dt.timedelta(seconds=import_lease_seconds())))
                 session.commit()
                 if claimed.rowcount == 1:
                     return job_id
@@ -286,7 +285,7 @@ class Jobs:
         began = clock()
 
         def persist(state, **values):
-            values = {"lease_until": utcnow() + dt.timedelta(seconds=LEASE_SECONDS), **values}
+            values = {"lease_until": utcnow() + dt.timedelta(seconds=import_lease_seconds()), **values}
             with session_factory() as session:
                 session.execute(update(self.model).where(self.model.id == job_id).values(
                     checkpoint=json.dumps(state), seconds_run=seconds_run + (clock() - began), **values))

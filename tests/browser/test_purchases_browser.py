@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.support import add_products
 
 pytestmark = pytest.mark.browser
 
@@ -64,17 +63,8 @@ def test_register_a_purchase_by_hand_and_uncheck_counted(page, gateway_url, tena
     screenshot(page, "purchases_tab")
 
 
-FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
-
-
-def test_the_product_picker_finds_one_product_among_5000_in_the_purchase_form(screen, gateway_url, tenant, rpc,
-                                                                              stack):
-    page, shop = screen, tenant.shops[0]["id"]
-    add_products(stack.urls["purchases"], tenant, shop, [
-        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000 + i} for i in range(5000)])
-    fruit = rpc.purchases.add_category(tenant.operator_scope(), shop, {"name": "果物"})
-    rpc.purchases.add_product(tenant.operator_scope(), shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
-                                                              "category_id": fruit["id"], "price": 4800})
+def test_the_product_picker_finds_one_product_among_5000_in_the_purchase_form(screen, gateway_url, rpc, catalogue):
+    page, tenant, shop = screen, catalogue["tenant"], catalogue["shop"]
     customer = rpc.customers.create_customer(tenant.operator_scope(), {"shop_id": shop, "family_name": "選択"})
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.goto(f"{gateway_url}/customers/{customer['id']}/purchases/new")

@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, Forbidden, ValidationFailed
-from tests.support import RPC_HUNG_SECONDS, add_products, make_tenant, published_events
+from tests.support import RPC_HUNG_SECONDS, make_tenant, published_events
 
 
 @pytest.fixture
@@ -223,28 +223,12 @@ def test_a_customers_purchases_come_a_page_at_a_time_newest_first(rpc, tenant, c
         assert list(refused.value.fields) == [field], (page, per_page)
 
 
-FLOWERS = ("ローズ", "カーネーション", "ガーベラ", "チューリップ", "ユリ", "ひまわり", "かすみ草")
-
-
-@pytest.fixture
-def catalogue(stack, rpc, tenant):
-    """5,000 products of shop 103 (SKU-00000 … SKU-04999), and one more in a category 果物: the one the operator
-    looks for."""
-    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
-    add_products(stack.urls["purchases"], tenant, shop, [
-        {"code": f"SKU-{i:05d}", "name": f"{FLOWERS[i % 7]}の花束", "price": 1000} for i in range(5000)])
-    fruit = rpc.purchases.add_category(scope, shop, {"name": "果物"})
-    wanted = rpc.purchases.add_product(scope, shop, {"code": "FR-0707", "name": "北海道産 紅ほっぺ苺 ギフト箱",
-                                                     "category_id": fruit["id"], "price": 4800})
-    return {"shop": shop, "fruit": fruit["id"], "wanted": wanted}
-
-
 def _codes(answer):
     return [p["code"] for p in answer["products"]]
 
 
-def test_the_product_search_finds_one_product_among_5000_by_part_of_its_code_or_name(rpc, tenant, catalogue):
-    scope, shop = tenant.operator_scope(), catalogue["shop"]
+def test_the_product_search_finds_one_product_among_5000_by_part_of_its_code_or_name(rpc, catalogue):
+    scope, shop = catalogue["tenant"].operator_scope(), catalogue["shop"]
     assert rpc.purchases.search_products(scope, [shop], "SKU")["total"] == 5000
     by_code = rpc.purchases.search_products(scope, [shop], "04321")
     assert by_code["total"] == 1 and _codes(by_code) == ["SKU-04321"]
@@ -264,7 +248,8 @@ def test_the_product_search_finds_one_product_among_5000_by_part_of_its_code_or_
     assert _codes(second) == [f"SKU-{i:05d}" for i in range(2 + 7 * 20, 2 + 7 * 40, 7)]
 
 
-def test_the_product_search_stays_in_the_callers_shops_and_company(stack, rpc, tenant, catalogue):
+def test_the_product_search_stays_in_the_callers_shops_and_company(stack, rpc, catalogue):
+    tenant = catalogue["tenant"]
     shop1, shop2 = catalogue["shop"], tenant.shops[1]["id"]
     assert rpc.purchases.search_products(tenant.operator_scope(), [shop2], "SKU")["total"] == 0
     assert rpc.purchases.search_products(tenant.operator_scope(), [shop1, shop2], "04321")["total"] == 1

@@ -104,18 +104,30 @@ def _address_states(customers, seed=5):
                "data": {"customer_id": cid, "address": f"c{cid}@example.jp", "address_error": number % 2 == 0}}
 
 
-@pytest.fixture
-def index():
+@pytest.fixture(scope="module")
+def _built_index():
+    """The index of 300 customers with their purchases and mails, applied event by event once for the module."""
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     events = _enrich(list(generate(company_id=1, shop_ids=SHOPS, customers=300, seed=11, products=8, mails=5)))
     events += list(_address_states(300))
-    factory = sessionmaker(engine)
-    with factory() as session:
+    with sessionmaker(engine)() as session:
         for event in events:
             indexer.apply(session, event)
         session.commit()
-    return factory, events
+    yield engine, events
+    engine.dispose()
+
+
+@pytest.fixture
+def index(_built_index):
+    """A copy of its own of that index (SQLite's backup of the database) and of its events, for each test."""
+    built, events = _built_index
+    engine = create_engine("sqlite://")
+    with built.connect() as source, engine.connect() as target:
+        source.connection.driver_connection.backup(target.connection.driver_connection)
+    yield sessionmaker(engine), copy.deepcopy(events)
+    engine.dispose()
 
 
 def _sql_ids(session, scope, conditions):

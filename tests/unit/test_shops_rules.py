@@ -1,5 +1,7 @@
 """Rules of the shops service, tested on its plain modules (no Nameko, no broker)."""
 import datetime as dt
+import functools
+from unittest import mock
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -12,17 +14,27 @@ from services.shops.models import Account, Base, OutboxEvent
 from services.shops.permissions import DEFAULTS, NAMES
 
 
+_known_hash = functools.cache(passwords.hash_password)
+
+
+def _fixture_hash(clear):
+    """The hashes of the fixture's accounts, each made once per run (argon2 is slow on purpose): the operator's
+    password's, and for the shops (whose generated passwords are replaced) Shop-Secret-123's."""
+    return _known_hash(clear if clear == "Op-Secret-123" else "Shop-Secret-123")
+
+
 @pytest.fixture
 def session():
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with sessionmaker(engine)() as session:
-        companies.create_company(session, 102, {"name": "LTV-Innovation"})
-        accounts.create_operator(session, 102, "admin", "管理者", "Op-Secret-123")
-        for number, name in ((103, "LTV-Innovation Shop"), (5019, "わくわくshop")):
-            shop, _ = shops.create_shop(session, Scope(102, OPERATOR), {"shop_number": number, "name": name,
-                                                                       "phone": "03-0000-0000"})
-            shop.account.password_hash = passwords.hash_password("Shop-Secret-123")
+        with mock.patch.object(passwords, "hash_password", _fixture_hash):
+            companies.create_company(session, 102, {"name": "LTV-Innovation"})
+            accounts.create_operator(session, 102, "admin", "管理者", "Op-Secret-123")
+            for number, name in ((103, "LTV-Innovation Shop"), (5019, "わくわくshop")):
+                shop, _ = shops.create_shop(session, Scope(102, OPERATOR), {"shop_number": number, "name": name,
+                                                                           "phone": "03-0000-0000"})
+                shop.account.password_hash = passwords.hash_password("Shop-Secret-123")
         session.flush()
         yield session
 
