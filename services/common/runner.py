@@ -1,10 +1,17 @@
 """Runs one service in this process (``python -m services run <name>``)."""
+import errno
 import importlib
+import logging
 import logging.config
+import signal
 
-from nameko.cli.run import run
+import eventlet
+from nameko.runners import ServiceRunner
+from psycogreen.eventlet import patch_psycopg
 
 from .config import nameko_config
+
+log = logging.getLogger(__name__)
 
 
 def service_class(name):
@@ -15,7 +22,34 @@ def run_service(name):
     config = nameko_config(name)
     logging.config.dictConfig(config["LOGGING"])
     if config["DATABASE_URL"].startswith("postgresql"):
-        from psycogreen.eventlet import patch_psycopg
-
         patch_psycopg()
-    run([service_class(name)], config)
+    runner = ServiceRunner(config)
+    runner.add_service(service_class(name))
+    run_until_stopped(runner)
+
+
+def run_until_stopped(runner):
+    """Start the runner and wait until it has stopped. SIGTERM (or Ctrl-C) stops it gracefully, once: a second
+    signal while it stops (a supervisor repeating itself) is only logged, where Nameko's own ``run`` stopped the
+    containers a second time beside the first, which could leave the process hung until it was killed."""
+    stopping = []
+
+    def stop(signum, _frame):
+        if stopping:
+            log.info("signal %s: already stopping", signum)
+            return
+        stopping.append(signum)
+        # a signal handler runs outside eventlet's loop: the stop goes in a green thread of its own
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    waiting = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiting.wait()
+            return
+        except OSError as exc:  # a signal arriving while eventlet waits on a socket interrupts the wait
+            if exc.errno != errno.EINTR:
+                raise

@@ -1,0 +1,34 @@
+"""A service process told to stop twice (a supervisor repeating its SIGTERM) stops once and exits."""
+import os
+import signal
+import subprocess
+import time
+
+from services.common.deadlines import ClusterRpcProxy
+from services.common.migrations import upgrade
+from tests.support import HUNG_SECONDS, Databases, ServiceProcesses, private_vhost, wait_for
+
+
+def test_a_second_sigterm_while_stopping_is_ignored_and_the_service_exits(tmp_path):
+    databases = Databases(tmp_path)
+    url = databases.create("shops")
+    upgrade("shops", url)
+    try:
+        with private_vhost() as amqp_uri:
+            env = dict(os.environ, AMQP_URI=amqp_uri, SHOPS_DATABASE_URL=url, TSUHAN_VAR_DIR=str(tmp_path))
+            processes = ServiceProcesses(env, tmp_path)
+            process = processes.start("shops")
+            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=HUNG_SECONDS) as rpc:
+                wait_for(lambda: rpc.shops.health()["status"] == "ok", message="shops answering")
+            for _ in range(3):  # while the first stop is under way
+                process.send_signal(signal.SIGTERM)
+                time.sleep(0.05)
+            try:
+                code = process.wait(timeout=HUNG_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise AssertionError(f"the service hung after three SIGTERMs:\n{processes.log('shops')[-2000:]}")
+            assert code == 0
+            assert "already stopping" in processes.log("shops")
+    finally:
+        databases.drop_all()
