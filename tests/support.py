@@ -213,6 +213,31 @@ def add_products(purchases_url, tenant, shop_id, products):
     engine.dispose()
 
 
+
+def some_never_bought(rpc, tenant):
+    """Customers NB1-NB4 named 並び in shop 103, NB4 without a purchase: NB1 655,145 円 in 3 orders (the latest
+    2026-03-01), NB2 100,000 円 in 1 (2026-05-01), NB3 30,000 円 in 2 (2026-01-20). Returns once the search index and
+    its columns hold every buyer's 累計購入金額 (the columns sort by their own figures)."""
+    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
+    for number in ("NB1", "NB2", "NB3", "NB4"):
+        rpc.customers.create_customer(scope, {"shop_id": shop, "member_number": number, "family_name": "並び"})
+    orders = [("NB1", "2026-01-05", 200_000), ("NB1", "2026-02-10", 255_145), ("NB1", "2026-03-01", 200_000),
+              ("NB2", "2026-05-01", 100_000), ("NB3", "2026-01-15", 10_000), ("NB3", "2026-01-20", 20_000)]
+    answer = rpc.purchases.record_orders(scope, [
+        {"shop_id": shop, "order_code": f"NB-{i}", "member_number": number, "purchased_at": f"{day}T10:00:00",
+         "lines": [{"product_code": "NB-P", "quantity": 1, "unit_price": price}]}
+        for i, (number, day, price) in enumerate(orders)])
+    assert answer["created"] == 6 and not answer["errors"], answer
+    totals = {"NB1": 655_145, "NB2": 100_000, "NB3": 30_000}
+
+    def caught_up():  # each buyer's figure asked by a condition only that figure matches
+        return rpc.search.health()["columns"]["state"] == "ready" and all(
+            rpc.search.count(scope, {"attributes": {"member_numbers": number},
+                                     "latest": {"purchase_total": {"min": total, "max": total}}})["total"] == 1
+            for number, total in totals.items())
+
+    wait_for(caught_up, interval=0.3, message="the purchases in the search index and its columns")
+
 _company_ids = itertools.count(int(time.time()) % 100000 * 10 + 1000)
 
 

@@ -1,12 +1,13 @@
 """Lists that hold real data, in a real browser at 1366×768: the pager, the 購入履歴 tab with 履歴グループ answers,
-the search panels' product and mail pickers, the shop of each hit, a category of 1,200 products."""
+the search panels' product and mail pickers, the shop of each hit, customers who never bought sorted last, a category
+of 1,200 products."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
-from tests.support import HUNG_SECONDS, add_products, wait_for
+from tests.support import HUNG_SECONDS, add_products, some_never_bought, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -93,3 +94,21 @@ def test_a_category_of_1200_products_pages_to_the_last(screen, gateway_url, tena
     page.get_by_role("link", name="24ページ").click()
     expect(page.locator("table.products tbody tr").last).to_contain_text("BIG-1200")
     screenshot(page, "products_category_paged")
+
+
+def test_sorting_the_hits_by_total_puts_who_never_bought_last_both_ways(screen, gateway_url, tenant, rpc):
+    page = screen
+    some_never_bought(rpc, tenant)
+    log_in(page, gateway_url, tenant.operator_login, tenant.password)
+    page.goto(gateway_url + "/customers/search/?search=1&name=並び")
+    numbers = page.locator("table.hits tbody tr td:first-child")
+    totals = page.locator("table.hits tbody tr td:nth-child(9)")
+    expect(numbers).to_have_text(["NB1", "NB2", "NB3", "NB4"])  # by 会員番号
+    page.locator("table.hits thead").get_by_role("link", name="累計購入金額").click()
+    expect(page.locator("table.hits thead")).to_contain_text("累計購入金額 ▲")
+    expect(numbers).to_have_text(["NB3", "NB2", "NB1", "NB4"])
+    page.locator("table.hits thead").get_by_role("link", name="累計購入金額").click()
+    expect(page.locator("table.hits thead")).to_contain_text("累計購入金額 ▼")
+    expect(numbers).to_have_text(["NB1", "NB2", "NB3", "NB4"])
+    expect(totals).to_have_text(["655,145円", "100,000円", "30,000円", "0円"])
+    screenshot(page, "search_sorted_by_total_never_bought_last")

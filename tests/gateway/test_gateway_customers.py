@@ -367,3 +367,21 @@ def test_editing_a_support_entry(operator, tenant, rpc):
     page = operator.get(support_url).get_data(as_text=True)
     assert "折り返し済み。" in page and "2022-09-29 10:30" in page
     assert operator.get(f"{support_url}/{entry['id'] + 100000}/edit").status_code == 404
+
+
+def test_the_customer_list_pager_numbers_its_pages_and_keeps_the_filter(operator, tenant, rpc):
+    scope = tenant.operator_scope()
+    rpc.customers.upsert_customers(scope, [{"member_number": f"L{i:03d}", "shop_id": tenant.shops[0]["id"],
+                                            "family_name": "一覧", "given_name": f"{i}番"} for i in range(1, 121)])
+    first = operator.get("/customers/?q=一覧").get_data(as_text=True)
+    nav = re.search(r'<nav class="pager".*?</nav>', first, re.S).group(0)
+    assert "120件中 1〜50件" in nav and '<span class="current" aria-current="page">1</span>' in nav
+    links = {re.sub(r"<[^>]+>", "", label).strip(): href.replace("&amp;", "&")
+             for href, label in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', nav)}
+    q = "q=%E4%B8%80%E8%A6%A7"
+    assert links == {"2": f"/customers/?page=2&{q}", "3": f"/customers/?page=3&{q}",
+                     "次へ ›": f"/customers/?page=2&{q}", "最後 »": f"/customers/?page=3&{q}"}
+    last = operator.get(f"/customers/?page=3&{q}").get_data(as_text=True)  # newest first: the first 20 come last
+    assert re.findall(r'<td><a href="/customers/\d+">(L\d+)</a></td>', last) == [f"L{i:03d}" for i in range(20, 0, -1)]
+    nav = re.search(r'<nav class="pager".*?</nav>', last, re.S).group(0)
+    assert "120件中 101〜120件" in nav and "« 最初" in nav and "最後 »" in nav

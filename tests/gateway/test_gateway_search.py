@@ -1,7 +1,7 @@
 """顧客管理 > 検索 through the gateway (Flask's client, real services and index)."""
 import re
 
-from tests.support import wait_for
+from tests.support import some_never_bought, wait_for
 
 
 def test_search_page_counts_and_lists(operator, tenant, rpc):
@@ -153,3 +153,23 @@ def test_each_hit_shows_its_shop_and_the_pager_numbers_its_pages(operator, tenan
                  for href, label in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', nav))
     assert set(links) == {"« 最初", "‹ 前へ", "1", "2"}
     assert links["« 最初"].startswith("?") and "page=1" in links["« 最初"] and "name=%E5%BA%97%E8%88%97" in links["1"]
+
+
+# Member numbers of the results page in each sort (the customers of tests.support.some_never_bought: NB4 never
+# bought; 累計購入金額 655,145 / 100,000 / 30,000 円, 累計購入回数 3 / 1 / 2, 最新購入日 2026-03-01 / 2026-05-01 / 2026-01-20).
+NEVER_BOUGHT_ON_THE_PAGE = {
+    ("purchase_total", "1"): ["NB1", "NB2", "NB3", "NB4"], ("purchase_total", "0"): ["NB3", "NB2", "NB1", "NB4"],
+    ("purchase_count", "1"): ["NB1", "NB3", "NB2", "NB4"], ("purchase_count", "0"): ["NB2", "NB3", "NB1", "NB4"],
+    ("latest_purchase_at", "1"): ["NB2", "NB1", "NB3", "NB4"],
+    ("latest_purchase_at", "0"): ["NB3", "NB1", "NB2", "NB4"],
+}
+
+
+def test_customers_who_never_bought_come_last_on_the_results_page_both_ways(operator, tenant, rpc):
+    """0円 never stands above the 655,145円 buyer, whichever way 累計購入金額, 累計購入回数 or 最新購入日 is sorted."""
+    some_never_bought(rpc, tenant)
+    for (sort, desc), expected in NEVER_BOUGHT_ON_THE_PAGE.items():
+        page = operator.get(f"/customers/search/?search=1&name=並び&sort={sort}&desc={desc}").get_data(as_text=True)
+        assert re.findall(r'<td><a href="/customers/\d+">(NB\d)</a></td>', page) == expected, (sort, desc)
+    page = operator.get("/customers/search/?search=1&name=並び&sort=purchase_total&desc=1").get_data(as_text=True)
+    assert re.findall(r'<td class="num">([\d,]+円)</td>', page) == ["655,145円", "100,000円", "30,000円", "0円"]

@@ -141,12 +141,19 @@ def test_the_demo_company_looks_like_a_real_one(tmp_path, monkeypatch):
         bought = purchases.scalars(select(Purchase).order_by(Purchase.order_code)).all()
         assert len(bought) == 6 and all(p.shipped_at and p.order_attributes != "{}" for p in bought)
         assert [p.billed_amount for p in bought] == [1000, 2000, 1234, 3000, 4500, 999]
+        # MEDIA[(customer * 7 + row) % 6]; 履歴グループ answered where (customer + row) % (position + 2) is not 0
+        assert [p.media for p in bought] == ["メルマガ", "yahoo", "instagram", "instagram", "雑誌広告", "google"]
+        labels = {c.id: c.label for g in purchases.scalars(select(HistoryGroup)) for c in g.choices}
+        assert [sorted(labels[a.choice_id] for a in p.answers) for p in bought] == [
+            ["受注"], ["雑誌広告"], ["メルマガ", "発送済"], ["友人の紹介", "発送済"], ["雑誌広告"], []]
         names = {line.product_name for p in bought for line in p.lines}
         assert not any(name.startswith("CD-") for name in names)
         assert all(line.product_code[:2] in ("TY", "ST", "GF") for p in bought if p.shop_id == 2 for line in p.lines)
 
         assert sorted(m.mail_number for m in mails.scalars(select(Mail))) == [
             1001, 1002, 1003, 1004, 1101, 1102, 2001, 2002, 2101, 2102]
+        assert {m.kind for m in mails.scalars(select(Mail))} == {  # both families, every kind
+            "manual", "manual_scenario", "scheduled", "automatic", "automatic_scenario"}
         activities = mails.scalars(select(MailActivity)).all()
         by_customer = {}
         for a in activities:
