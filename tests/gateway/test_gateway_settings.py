@@ -109,9 +109,10 @@ def test_every_settings_tab_says_whether_it_is_per_shop_or_per_company(operator,
 def test_company_info_shows_the_functions_the_company_has(operator):
     page = operator.get("/settings/shops/company").get_data(as_text=True)
     assert "機能のご契約状況" in page
-    for label in ("顧客管理: 検索", "顧客管理: 登録・顧客一覧", "配信管理", "会員登録画面", "店舗管理"):
+    for label in ("顧客管理: 検索", "顧客管理: 登録・顧客一覧", "顧客管理: インポート機能", "配信管理", "会員登録画面",
+                  "店舗管理"):
         assert f"<th>{label}</th>" in page
-    assert page.count("ご契約中") == 7
+    assert page.count("ご契約中") == 8
     listing = operator.get("/settings/shops/").get_data(as_text=True)
     assert 'title="機能のご契約状況を表示します">企業情報</a>' in listing
 
