@@ -53,7 +53,14 @@ class BatchEventHandler(EventHandler):
         self.quiet_seconds = quiet_seconds
         self._arrived = None
         self._gatherer = None
+        self._applying = 0
         super().__init__(source_service, event_type, **kwargs)
+
+    @property
+    def held(self):
+        """Events received and not settled yet (waiting for their batch, or in the batch under way): the broker
+        counts them as delivered, no longer as waiting in the queue."""
+        return (self._arrived.qsize() if self._arrived is not None else 0) + self._applying
 
     @property
     def prefetch_count(self):
@@ -101,6 +108,13 @@ class BatchEventHandler(EventHandler):
         return batch
 
     def _apply(self, batch):
+        self._applying = len(batch)
+        try:
+            self._settle(batch)
+        finally:
+            self._applying = 0
+
+    def _settle(self, batch):
         settled = 0
         try:
             exc_info = self._run([body for body, _ in batch], batch[0][1])

@@ -5,6 +5,7 @@ from kombu import Connection
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 
+from .batch_consumer import BatchEventHandler
 from .broker import broker_answers, masked
 from .deadlines import ClusterRpcProxy
 
@@ -40,9 +41,10 @@ def indexing_state(queued_events):
 
 
 class EventBacklog(DependencyProvider):
-    """How many events wait, on the broker, in the queues of this service's event handlers (a service that keeps an
-    index from other services' events is still filling it while some do). The broker's own count of ready messages,
-    read with passive declarations; None when the broker could not be asked."""
+    """How many events wait in the queues of this service's event handlers, or in this process's batches not applied
+    yet (a service that keeps an index from other services' events is still filling it while some do). The broker's
+    own count of ready messages, read with passive declarations; None when the broker could not be asked. With
+    replicas, each counts the queues and its own batches."""
 
     def get_dependency(self, worker_ctx):
         return self
@@ -52,9 +54,14 @@ class EventBacklog(DependencyProvider):
                        if isinstance(entrypoint, EventHandler) and getattr(entrypoint, "queue", None) is not None})
 
     def queued(self, timeout=2.0):
+        """Events waiting in the queues plus those this process has taken and not applied yet (a batch handler
+        holds up to twice its batch): none of both means caught up."""
+        held = sum(entrypoint.held for entrypoint in self.container.entrypoints
+                   if isinstance(entrypoint, BatchEventHandler))
         try:
             with Connection(self.container.config["AMQP_URI"], connect_timeout=timeout) as connection:
                 channel = connection.channel()
-                return sum(channel.queue_declare(name, passive=True).message_count for name in self.queue_names())
+                return held + sum(channel.queue_declare(name, passive=True).message_count
+                                  for name in self.queue_names())
         except Exception:  # the health report says what it knows; the broker's own state is reported elsewhere
             return None

@@ -88,3 +88,15 @@ def test_batches_hold_what_arrived_within_the_wait_up_to_their_size():
         made.handle_message(body, message)
     assert [body for body, _ in made._next_batch()] == ["a", "b"]
     assert [body for body, _ in made._next_batch()] == ["c"]
+
+
+def test_events_taken_and_not_applied_yet_are_counted_as_held_until_settled():
+    seen = []
+    made = handler(lambda events: seen.append(made.held))
+    made._arrived = LightQueue()
+    for body, message in batch("a", "b", "c"):
+        made.handle_message(body, message)
+    assert made.held == 3  # delivered by the broker, waiting for their batch: not in its queue's count any more
+    made._apply(made._next_batch())
+    assert seen == [3] and made.held == 0
+    assert made.queue_consumer.acked == ["a", "b", "c"]
