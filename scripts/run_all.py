@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.common.config import SERVICE_NAMES, env, var_dir  # noqa: E402
-from services.demo import demo_logins, demo_password  # noqa: E402
+from services.common.config import SERVICE_NAMES, amqp_uri, env, var_dir  # noqa: E402
+from services.common.deadlines import ClusterRpcProxy  # noqa: E402
+from services.demo import DEMO_COMPANY_ID, demo_logins, demo_password  # noqa: E402
 
 
 FIRST_PAUSE = 1.0
@@ -178,11 +179,6 @@ def wait_indexed(url, processes, every=10.0, seconds=None):
 def sync_demo_index():
     """Make the demo company's index agree with the owners before saying the system runs (a rebuild while the demo's
     events are still being applied keeps the newer of both)."""
-    from services.common.deadlines import ClusterRpcProxy
-
-    from services.common.config import amqp_uri
-    from services.demo import DEMO_COMPANY_ID
-
     scope = {"company_id": DEMO_COMPANY_ID, "role": "system"}
     say(f"checking the search index of company {DEMO_COMPANY_ID} against the owners (reconcile)")
     try:
@@ -247,7 +243,8 @@ def main():
             print("通販CRM did not start:", problem, file=sys.stderr)
             stop()
         say(f"  {name} answers ({time.time() - began:.1f} s)")
-    say(f"starting the gateway on http://{host}:{port}/ (log: {log_dir / 'gateway'}.log)")
+    # the address is printed once the demo is searchable, not before
+    say(f"starting the gateway on port {port} (log: {log_dir / 'gateway'}.log)")
     processes["gateway"] = start("gateway", [
         python, "-m", "gunicorn", "gateway.wsgi:app", "--bind", f"{host}:{port}",
         "--workers", env("GATEWAY_WORKERS", "2"), "--threads", "8", "--access-logfile", "-"], log_dir)
