@@ -54,23 +54,28 @@ def _catalogue(kind):
     return catalogue
 
 
+LISTED_PER_PAGE = 20
+LISTED_PER_KIND = 500
+"""取込履歴 pages through the newest 500 imports of each file kind (both services' lists merged by time)."""
+
+
 def _listing(page):
-    """Both services' imports, newest first (each lists the caller's own: a shop account, its shop's)."""
-    per_page = 20
-    wanted = min(100, per_page * page)
-    imports, more = [], False
+    """Both services' imports, newest first (each lists the caller's own: a shop account, its shop's): the newest of
+    each kind up to the page asked, merged by time."""
+    wanted = min(LISTED_PER_KIND, LISTED_PER_PAGE * page)
+    imports, total = [], 0
     for kind in KINDS:
         answer = _service(kind).list_imports(_scope(), 1, wanted)
         imports += answer["imports"]
-        more = more or answer["has_more"]
+        total += min(answer["total"], LISTED_PER_KIND)
     imports.sort(key=lambda job: job["created_at"] or "", reverse=True)
-    shown = imports[per_page * (page - 1):per_page * page]
-    return {"imports": shown, "page": page, "has_more": more or len(imports) > per_page * page,
-            "kinds": KINDS}
+    page = min(page, max(1, -(-total // LISTED_PER_PAGE)))
+    shown = imports[LISTED_PER_PAGE * (page - 1):LISTED_PER_PAGE * page]
+    return {"imports": shown, "page": page, "per_page": LISTED_PER_PAGE, "total": total, "kinds": KINDS}
 
 
 def _upload_page(errors=None, status=200, form=None):
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 5))
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, LISTED_PER_KIND // LISTED_PER_PAGE * len(KINDS)))
     encodings = services().customers.import_catalogue()["encodings"]  # the same readers serve both kinds
     return render_template("imports/index.html", errors=errors or {}, form=form or {}, encodings=encodings,
                            kinds=KINDS, listing=_listing(page)), status

@@ -16,7 +16,7 @@ import time
 
 from nameko.exceptions import RpcTimeout
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, or_, select, update
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import arguments, csvreading, import_mapping, importing
@@ -36,6 +36,8 @@ MAX_CHUNK_BYTES = 4 * 1024 * 1024
 TIME_SLICE_SECONDS = 5.0
 """How long one timer worker goes on with a job before it lets the service do other work (and stop cleanly)."""
 PREVIEW_ROWS = 5
+MAX_LISTED = 500
+"""The most imports one ``list_imports`` page holds."""
 
 
 class ImportJobRecord:
@@ -207,13 +209,14 @@ class Jobs:
             saved.mapping = json.dumps(mapping)
 
     def listing(self, session, scope, page, per_page):
-        page, per_page = arguments.paging(page, per_page, 100)
+        page, per_page = arguments.paging(page, per_page, MAX_LISTED)
         query = select(self.model).where(self.model.company_id == scope.company_id)
         if scope.is_shop:
             query = query.where(self.model.shop_id == scope.shop_id)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(self.model.id.desc()).offset((page - 1) * per_page).limit(per_page + 1))
         rows = list(rows)
-        return {"page": page, "per_page": per_page, "has_more": len(rows) > per_page,
+        return {"page": page, "per_page": per_page, "total": total, "has_more": len(rows) > per_page,
                 "imports": [self.as_dict(job) for job in rows[:per_page]]}
 
     def failed_rows(self, session, scope, job_id, offset, limit):

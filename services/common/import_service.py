@@ -101,7 +101,8 @@ class ImportEntrypoints:
 
     @rpc_method
     def list_imports(self, scope, page=1, per_page=20):
-        """Past and running imports of the caller's company (a shop account: its shop), newest first."""
+        """Past and running imports of the caller's company (a shop account: its shop), newest first: {page,
+        per_page (at most 500), total, has_more, imports}."""
         with self.db.read() as session:
             return self.import_jobs.listing(session, Scope.parse(scope), page, per_page)
 

@@ -198,3 +198,22 @@ def test_a_file_larger_than_any_form_is_taken(operator, tenant, rpc):
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     job = rpc.customers.get_import(tenant.operator_scope(), int(import_path(response).rsplit("/", 1)[1]))
     assert (job["status"], job["size"]) == ("ready", len(data))
+
+
+def test_the_import_history_pages_both_kinds_newest_first_with_page_numbers(operator, tenant, rpc):
+    scope, shop = tenant.operator_scope(), tenant.shops[0]["id"]
+    names = []
+    for n in range(1, 27):  # 26 imports, every fourth one of purchases, in this order of time
+        service = rpc.purchases if n % 4 == 0 else rpc.customers
+        service.create_import(scope, shop, f"history-{n:02d}.csv")
+        names.append(f"history-{n:02d}.csv")
+    first = operator.get(PAGE).get_data(as_text=True)
+    shown = re.findall(r"history-(\d\d)\.csv", first)
+    assert shown == [f"{n:02d}" for n in range(26, 6, -1)]  # the newest 20, both kinds merged by time
+    assert "26件中 1〜20件" in first and 'aria-label="2ページ"' in first and "最後 »" in first
+    second = operator.get(PAGE + "?page=2").get_data(as_text=True)
+    assert re.findall(r"history-(\d\d)\.csv", second) == ["06", "05", "04", "03", "02", "01"]
+    assert "26件中 21〜26件" in second and 'class="current" aria-current="page">2<' in second
+    beyond = operator.get(PAGE + "?page=9").get_data(as_text=True)  # past the last page: the last page
+    assert re.findall(r"history-(\d\d)\.csv", beyond) == ["06", "05", "04", "03", "02", "01"]
+    assert rpc.purchases.list_imports(scope)["total"] == 6 and rpc.customers.list_imports(scope)["total"] == 20
