@@ -11,7 +11,7 @@ from tests.support import HUNG_SECONDS, Databases, ServiceProcesses, private_vho
 
 def test_a_second_sigterm_while_stopping_is_ignored_and_the_service_exits(tmp_path):
     databases = Databases(tmp_path)
-    url = databases.create("shops")
+    url = databases.create("stopping")
     upgrade("shops", url)
     try:
         with private_vhost() as amqp_uri:
