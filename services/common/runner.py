@@ -49,7 +49,11 @@ def run_until_stopped(runner):
     while True:
         try:
             waiting.wait()
-            return
+            break
         except OSError as exc:  # a signal arriving while eventlet waits on a socket interrupts the wait
             if exc.errno != errno.EINTR:
                 raise
+    # Stopped: a signal arriving while the interpreter finishes is ignored (Python puts the default action back for
+    # a handler of its own as it exits, and the process would end "killed by SIGTERM" after a clean stop).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
