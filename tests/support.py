@@ -86,9 +86,10 @@ class Databases:
 
 
 @contextlib.contextmanager
-def private_vhost():
-    """A RabbitMQ vhost of this run, so that tests never talk to services someone else is running."""
-    vhost = f"tsuhan-test-{RUN_ID}"
+def private_vhost(name=""):
+    """A RabbitMQ vhost of this run, so that tests never talk to services someone else is running (``name``: one
+    apart from the run's own, for a test whose services must not meet the suite's)."""
+    vhost = f"tsuhan-test-{RUN_ID}" + (f"-{name}" if name else "")
     ctl = shutil.which("rabbitmqctl")
     created = False
     if ctl:

@@ -14,12 +14,13 @@ def test_a_second_sigterm_while_stopping_is_ignored_and_the_service_exits(tmp_pa
     url = databases.create("stopping")
     upgrade("shops", url)
     try:
-        with private_vhost() as amqp_uri:
+        with private_vhost("stopping") as amqp_uri:  # only this shops service answers there
             env = dict(os.environ, AMQP_URI=amqp_uri, SHOPS_DATABASE_URL=url, TSUHAN_VAR_DIR=str(tmp_path))
             processes = ServiceProcesses(env, tmp_path)
             process = processes.start("shops")
             with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=HUNG_SECONDS) as rpc:
                 wait_for(lambda: rpc.shops.health()["status"] == "ok", message="shops answering")
+            assert "starting services: shops" in processes.log("shops")  # its signal handlers are in place
             for _ in range(40):  # while the first stop is under way, and on until the process has gone
                 if process.poll() is not None:
                     break
