@@ -75,7 +75,7 @@ def _listing(page):
 
 
 def _upload_page(errors=None, status=200, form=None):
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, LISTED_PER_KIND // LISTED_PER_PAGE * len(KINDS)))
+    page = max(1, request.args.get("page", 1, type=int) or 1)  # past the last: the last (``_listing``)
     encodings = services().customers.import_catalogue()["encodings"]  # the same readers serve both kinds
     return render_template("imports/index.html", errors=errors or {}, form=form or {}, encodings=encodings,
                            kinds=KINDS, listing=_listing(page)), status

@@ -138,11 +138,10 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
 
     ``send(records, request_id, options)`` applies a batch and answers as the owner's batch RPC does, or returns a
     function that waits for that answer: then the next batch is read while the owner writes this one (and sent once
-    the answer has come). ``save(checkpoint)`` is called after every batch (the checkpoint is a
-    plain dict, JSON-ready). ``identity``
-    names this import of this file (``fingerprint`` of the file and a run's own id): the request ids of its batches
-    are made from it, so a run resumed sends the same ids, and importing the file again later (a new run) is answered
-    afresh (unchanged). Returns the finished checkpoint; its ``report`` is the import's report.
+    the answer has come). ``save(checkpoint)`` is called after every batch (the checkpoint is a plain dict,
+    JSON-ready). ``identity`` names this import of this file (``fingerprint`` of the file and a run's own id): the
+    request ids of its batches are made from it, so a run resumed sends the same ids, and importing the file again
+    later (a new run) is answered afresh (unchanged). Returns the finished checkpoint; its ``report`` is the import's report.
     """
     options = dict(options or {})
     report, failed_rows = checkpoint["report"], failed_rows or FailedRows(os.devnull, shape.header, "utf_8")

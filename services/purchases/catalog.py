@@ -228,6 +228,16 @@ def product_for_line(session, company_id, shop_id, code, name, price):
 _CODES_PER_QUERY = 1000
 
 
+def products_by_code(session, company_id, shop_id, codes):
+    """The shop's products with these codes, {code: Product} (a query per 1,000 codes)."""
+    codes, found = sorted(codes), {}
+    for start in range(0, len(codes), _CODES_PER_QUERY):
+        found.update((product.code, product) for product in session.scalars(select(Product).where(
+            Product.company_id == company_id, Product.shop_id == shop_id,
+            Product.code.in_(codes[start:start + _CODES_PER_QUERY]))))
+    return found
+
+
 def products_for_lines(session, company_id, wanted):
     """``product_for_line`` for many codes at once: ``wanted`` maps (shop id, code) to the (name, price) of the first
     line naming it. The shop's codes are inserted in one statement into ``default`` (a code another transaction
@@ -242,10 +252,7 @@ def products_for_lines(session, company_id, wanted):
         created = set(session.scalars(
             insert_for(session, Product.__table__).on_conflict_do_nothing(index_elements=["shop_id", "code"])
             .returning(Product.__table__.c.id), rows))
-        products = []
-        for start in range(0, len(codes), _CODES_PER_QUERY):
-            products += session.scalars(select(Product).where(
-                Product.shop_id == shop_id, Product.code.in_(codes[start:start + _CODES_PER_QUERY]))).all()
-        found.update(((shop_id, product.code), product) for product in products)
-        events.products_changed(session, [product for product in products if product.id in created])
+        products = products_by_code(session, company_id, shop_id, codes)
+        found.update(((shop_id, code), product) for code, product in products.items())
+        events.products_changed(session, [product for product in products.values() if product.id in created])
     return found

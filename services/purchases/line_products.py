@@ -6,14 +6,9 @@ shop before the first order, and the codes the shop does not know yet are create
 ``catalog.product_for_line`` creates one (one statement per shop instead of a savepoint and an insert each). Products
 are created only for orders already found valid (``order_batches`` checks every order first).
 """
-from sqlalchemy import select
-
 from services.common.text import fold_width
 
 from . import catalog
-from .models import Product
-
-_CODES_PER_QUERY = 1000
 
 
 class LineProducts:
@@ -31,12 +26,8 @@ class LineProducts:
                 if isinstance(line, dict) and isinstance(line.get("product_code"), str):
                     wanted.setdefault(order["shop_id"], set()).add(fold_width(line["product_code"]))
         for shop_id, codes in wanted.items():
-            codes = sorted(codes)
-            for start in range(0, len(codes), _CODES_PER_QUERY):
-                for product in self.session.scalars(select(Product).where(
-                        Product.company_id == self.company_id, Product.shop_id == shop_id,
-                        Product.code.in_(codes[start:start + _CODES_PER_QUERY]))):
-                    self.known[(shop_id, product.code)] = product
+            self.known.update(((shop_id, code), product) for code, product
+                              in catalog.products_by_code(self.session, self.company_id, shop_id, codes).items())
 
     def create(self, wanted):
         """Create at once the products of ``wanted`` ((shop id, code) → (name, price) of the first line naming it)

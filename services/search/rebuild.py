@@ -1,8 +1,9 @@
 """Rebuilding the index from the owners, checking that index and owners agree (reconciliation), and setting right
 what disagrees entity by entity (repair).
 
-All page through the owners' ``export_for_index`` RPCs (event envelopes by id; a page of one for a single entity),
-so they work at any time, also while events keep arriving: each entity is claimed as an event claims it.
+Rebuild and repair page through the owners' ``export_for_index`` RPCs (event envelopes by id; a page of one for a
+single entity), reconciliation through their ``index_versions`` (ids and versions only), so all work at any time,
+also while events keep arriving: each entity is claimed as an event claims it.
 """
 from sqlalchemy import String, and_, cast, delete, select
 
@@ -100,7 +101,7 @@ def load_page(session, entity, page):
 def reconcile(read, owners, scope):
     """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing)."""
     report = {"in_agreement": True, "entities": {}}
-    for entity, _fetch in SOURCES:
+    for entity in VERSION_OWNERS:
         owner_count, present, stale, extra = disagreements(read, owners, scope, entity)
         report["entities"][entity] = {"owner": owner_count, "index": len(present), "stale": stale[:100],
                                       "extra": extra[:100]}
@@ -116,7 +117,7 @@ def repair(unit_of_work, read, owners, scope):
     afterwards}."""
     owner = owner_state(owners)
     repaired = {}
-    for entity, _fetch in SOURCES:
+    for entity in VERSION_OWNERS:
         _count, _present, stale, extra = disagreements(read, owners, scope, entity)
         repaired[entity] = 0
         for entity_id in sorted(set(stale) | set(extra), key=int):
@@ -141,14 +142,14 @@ def disagreements(read, owners, scope, entity):
     differs from the owner's or its row is missing, extra when the owner has no such entity."""
     owned = owner_versions(owners, scope, entity)
     with read() as session:
-        present, applied = _index_versions(session, entity, scope["company_id"], owned)
-    stale = sorted((i for i, v in owned.items() if applied.get(i) != v or i not in present), key=int)
+        present = _index_versions(session, entity, scope["company_id"], owned)  # a missing row has no version here
+    stale = sorted((i for i, v in owned.items() if present.get(i) != v), key=int)
     extra = sorted((i for i in present if i not in owned), key=int)
     return len(owned), present, stale, extra
 
 
 def _index_versions(session, entity, company_id, owned):
-    """(the ids of the company's rows of the entity in the index, {id: version applied} of those ids)."""
+    """{id: version applied (None: not noted)} of every row of the entity the index holds for the company."""
     model = {"customer": IndexedCustomer, "purchase": IndexedPurchase, "mail": IndexedMail,
              "mail_activity": IndexedMailActivity}.get(entity)
     if model is None:  # address states are kept by customer and address: what was applied is what is there
@@ -157,13 +158,12 @@ def _index_versions(session, entity, company_id, owned):
         for start in range(0, len(ids), _IDS_PER_QUERY):
             applied.update(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
                 AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids[start:start + _IDS_PER_QUERY]))).all())
-        return set(applied), applied
+        return applied
     rows = session.execute(
         select(model.id, AppliedVersion.version).where(model.company_id == company_id)
         .outerjoin(AppliedVersion, and_(AppliedVersion.entity == entity,
                                         AppliedVersion.entity_id == cast(model.id, String))))
-    applied = {str(entity_id): version for entity_id, version in rows}
-    return set(applied), applied
+    return {str(entity_id): version for entity_id, version in rows}
 
 
 _IDS_PER_QUERY = 5000
