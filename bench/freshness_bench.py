@@ -13,7 +13,7 @@ condition only the changed state matches, so the probes cost the same however ma
 change is the time from the owner's RPC returning (committed) to the return of the first probe that shows it; and,
 settled, of the first of three answers in a row that show it (both replicas, in practice). Prints count, p50, p95,
 p99 and max per kind of change and overall against the goal (p99 within 1 s), the throughput achieved, and where
-the time went (outbox relay, indexing, the replicas' in-memory columns).
+the time went (outbox relay, indexing, the replicas' stores).
 """
 import argparse
 import datetime as dt
@@ -395,8 +395,8 @@ def run(args, amqp_uri, urls, processes):
         for service in SERVICE_NAMES:
             wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", timeout=60,
                      message=f"{service} health")
-        wait_for(lambda: all(rpc.search.health()["columns"]["state"] == "ready" for _ in range(6)), timeout=60,
-                 message="both search replicas' in-memory columns")
+        wait_for(lambda: all(rpc.search.health()["store"]["state"] == "ready" for _ in range(6)), timeout=60,
+                 message="both search replicas' stores")
         for loader in loaders:
             loader.populate(rpc)
         rpc.mailhistory.upsert_mails(scope, [{"mail_number": MAIL_NUMBER, "kind": "manual", "name": "鮮度測定"}])

@@ -287,8 +287,8 @@ def prepare(amqp_uri):
         for service in SERVICE_NAMES:
             wait_for(lambda: getattr(rpc, service).health()["status"] == "ok", timeout=120,
                      message=f"{service} health")
-        wait_for(lambda: rpc.search.health()["columns"]["state"] == "ready", timeout=120,
-                 message="search's in-memory columns")
+        wait_for(lambda: rpc.search.health()["store"]["state"] == "ready", timeout=120,
+                 message="search's store")
         rpc.search.rebuild(SYSTEM_SCOPE)
         wait_for(lambda: rpc.search.reconcile(SYSTEM_SCOPE)["in_agreement"], timeout=120, interval=2,
                  message="the demo company in search")

@@ -1,8 +1,9 @@
 """``/healthz``: each service's health RPC and the broker, for load balancers and operators.
 
 ``status`` is ``ok`` (every service answers ok and the search index has caught up), ``indexing`` (everything answers
-ok, and events are still on their way to the search index: waiting in an owner's outbox or in search's queues; a
-search answers what the index holds so far), or ``degraded`` (the broker or a service is down). ``indexing`` is
+ok, and events are still on their way to the search index: waiting in an owner's outbox or in search's queues, so
+a search answers what the index holds so far; or the answering search replica is still opening or loading its store,
+so its searches are refused for a while), or ``degraded`` (the broker or a service is down). ``indexing`` is
 answered with HTTP 200, since the system serves meanwhile; ``degraded`` with 503.
 """
 import concurrent.futures
@@ -35,7 +36,9 @@ def overall(broker_ok, services):
     if not broker_ok or not all(report.get("status") == "ok" for report in services.values()):
         return "degraded", 503
     progress = index_progress(services)
-    return ("indexing" if progress["outbox_pending"] or progress["queued_events"] else "ok"), 200
+    store = (services.get("search", {}).get("store") or {}).get("state")
+    busy = progress["outbox_pending"] or progress["queued_events"] or store != "ready"
+    return ("indexing" if busy else "ok"), 200
 
 
 @bp.route("/healthz")

@@ -28,6 +28,7 @@ from services.common.db import make_engine
 from services.common.migrations import upgrade
 from services.common.scope import OPERATOR, Scope
 from services.purchases import catalog
+from services.search.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = uuid.uuid4().hex[:8]
@@ -198,6 +199,22 @@ def published_events(amqp_uri, service, routing_key="#"):
         connection.release()
 
 
+@contextlib.contextmanager
+def loaded_store(session_factory, company_id=None):
+    """A search store of the index behind ``session_factory`` (of one company only, when given), loaded afresh in
+    memory, not followed from the journal: what a replica starting from nothing would answer."""
+    store = IndexStore.open(None)
+    try:
+        with session_factory() as session:
+            if company_id is None:
+                store.load(session)
+            else:
+                store.load_company(session, company_id)
+        yield store
+    finally:
+        store.close()
+
+
 def session_for(url):
     engine = make_engine(url)
     return engine, sessionmaker(engine, expire_on_commit=False)
@@ -232,7 +249,7 @@ def some_never_bought(rpc, tenant):
     totals = {"NB1": 655_145, "NB2": 100_000, "NB3": 30_000}
 
     def caught_up():  # each buyer's figure asked by a condition only that figure matches
-        return rpc.search.health()["columns"]["state"] == "ready" and all(
+        return rpc.search.health()["store"]["state"] == "ready" and all(
             rpc.search.count(scope, {"attributes": {"member_numbers": number},
                                      "latest": {"purchase_total": {"min": total, "max": total}}})["total"] == 1
             for number, total in totals.items())

@@ -3,7 +3,10 @@
 Every setting is documented in README.md ("Configuration").
 """
 import os
+import re
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +58,18 @@ def database_url(service):
     return env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{var_dir() / (service + '.db')}")
 
 
+def search_store_dir(database_url):
+    """Where the search replicas of an index keep their stores (``SEARCH_STORE_DIR``, else a folder under var/ named
+    after the index's database, so that each database has its own)."""
+    explicit = env("SEARCH_STORE_DIR", "")
+    if explicit:
+        return explicit
+    url = make_url(database_url)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{url.get_backend_name()}-{url.host or ''}-{url.port or ''}-"
+                                            f"{url.database or 'memory'}").strip("-")
+    return str(var_dir() / "search-store" / name)
+
+
 def import_lease_seconds():
     """Seconds an import job stays leased to the worker going on with it, renewed at every checkpoint: a job whose
     service stopped mid-run is taken up again once it lapses. Longer than one batch ever takes."""
@@ -92,8 +107,10 @@ def nameko_config(service):
         "QUEUE_TYPE": queue_type(),
         "DATABASE_URL": database_url(service),
         "OUTBOX_POLL_SECONDS": float(env("OUTBOX_POLL_SECONDS", "1")),
-        "SEARCH_COLUMNS": env("SEARCH_COLUMNS", "on"),
-        "SEARCH_COLUMNS_POLL_SECONDS": float(env("SEARCH_COLUMNS_POLL_SECONDS", "0.1")),
+        "SEARCH_STORE_DIR": env("SEARCH_STORE_DIR", ""),
+        "SEARCH_STORE_POLL_SECONDS": float(env("SEARCH_STORE_POLL_SECONDS", "0.1")),
+        "SEARCH_STORE_THREADS": env_int("SEARCH_STORE_THREADS", 2),
+        "SEARCH_STORE_MEMORY": env("SEARCH_STORE_MEMORY", "1GB"),
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,

@@ -1,51 +1,64 @@
-"""The replica's in-memory columns as a Nameko dependency: loaded in the background when the replica starts, then
-kept fresh by following the index's change journal. Until they are loaded, searches are answered by SQL."""
-import datetime as dt
+"""The replica's store as a Nameko dependency: opened (or loaded) in the background when the replica starts, then
+kept fresh by following the index's change journal. DuckDB holds the thread it runs on for a whole query, so every
+call into it runs in eventlet's pool of native threads (``tpool``): the service's green threads (heartbeats, other
+requests, the event handlers) go on meanwhile, and DuckDB runs its queries in threads of its own."""
 import logging
 import time
 
 import eventlet
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
-from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 
+from services.common.config import search_store_dir
 from services.common.db import make_engine
+from services.common.errors import Unavailable
 from services.common.outages import first_line, unavailable
 
-from .columns import ColumnStore
-from .models import IndexChange
+from .store import IndexStore, prune_journal
 
 log = logging.getLogger(__name__)
 
-JOURNAL_KEPT = dt.timedelta(hours=1)
 
+class StoreKeeper:
+    """Keeps a replica's IndexStore: ``run`` opens it, loads it when needed and follows the journal; ``execute``
+    answers a statement once it is ready."""
 
-class Follower:
-    """Loads a ColumnStore and follows the journal; ``store`` is None while (re)loading."""
-
-    def __init__(self, session_factory, poll_seconds=0.1, prune_seconds=300.0):
+    def __init__(self, session_factory, directory, poll_seconds=0.1, prune_seconds=300.0, threads=None,
+                 memory_limit=None):
         self.session_factory = session_factory
+        self.directory = directory
         self.poll_seconds = poll_seconds
         self.prune_seconds = prune_seconds
+        self.settings = {"threads": threads, "memory_limit": memory_limit}
         self.store = None
+        self.state = "opening"
         self.running = True
         self.loaded_at = None
         self._pruned_at = 0.0
 
+    def execute(self, company_id, statement):
+        store = self.store
+        if store is None or not store.ready:
+            raise Unavailable("search_store_loading")
+        return tpool.execute(store.execute, company_id, statement)
+
     def step(self):
-        """One round: load when needed, else follow the journal. Returns the number of journal entries followed."""
-        if self.store is None or time.monotonic() - self.store.followed_at > JOURNAL_KEPT.total_seconds() / 2:
-            self.store = None
-            store = ColumnStore()
-            with self.session_factory() as session:
-                store.load(session)
-            self.store, self.loaded_at = store, time.time()
-            return 0
+        """One round: open or load when needed, else follow the journal. Returns the journal entries followed."""
+        if self.store is None:
+            self.store = tpool.execute(IndexStore.open, self.directory, **self.settings)
         with self.session_factory() as session:
-            followed = self.store.follow(session)
-        if followed is None:  # a company was rebuilt: read everything again
-            self.store = None
-            return 0
+            if not self.store.ready and not self.store.needs_loading(session):
+                self.store.follow(session, tpool.execute)  # what changed while the replica was stopped
+                self.store.ready, self.state, self.loaded_at = True, "ready", time.time()
+                log.info("search store opened from %s", self.store.directory)
+                return 0
+            if self.store.needs_loading(session):
+                self.store.ready, self.state = False, "loading"
+                self.store.load(session, tpool.execute)
+                self.state, self.loaded_at = "ready", time.time()
+                return 0
+            followed = self.store.follow(session, tpool.execute)
         self._prune()
         return followed
 
@@ -54,9 +67,7 @@ class Follower:
             return
         self._pruned_at = time.monotonic()
         with self.session_factory() as session:
-            session.execute(delete(IndexChange).where(
-                IndexChange.changed_at < dt.datetime.now(dt.timezone.utc) - JOURNAL_KEPT))
-            session.commit()
+            prune_journal(session)
 
     def run(self):
         while self.running:
@@ -69,37 +80,42 @@ class Follower:
                     log.exception("following the index journal failed")
                 eventlet.sleep(1.0)
                 continue
-            if not followed:
-                eventlet.sleep(self.poll_seconds)
-            else:
-                eventlet.sleep(0)
+            eventlet.sleep(0 if followed else self.poll_seconds)
+
+    def close(self):
+        self.running = False
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def report(self):
         store = self.store
-        if store is None:
-            return {"state": "loading"}
-        return {"state": "ready", "customers": int(store.customers.size), "purchases": int(store.purchases.size),
-                "mail_activities": int(store.activities.size), "journal_seq": int(store.seq)}
+        if store is None or not store.ready:
+            return {"state": self.state if self.state != "ready" else "loading"}
+        return {"state": "ready", "journal_seq": int(store.seq), "companies": len(store.catalogs),
+                "directory": str(store.directory) if store.directory else None}
 
 
-class SearchColumns(DependencyProvider):
+class SearchStore(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.engine = make_engine(config["DATABASE_URL"])
-        self.follower = Follower(sessionmaker(self.engine),
-                                 poll_seconds=float(config.get("SEARCH_COLUMNS_POLL_SECONDS", 0.1)))
-        self.enabled = str(config.get("SEARCH_COLUMNS", "on")).lower() not in ("off", "0", "false", "no")
+        self.keeper = StoreKeeper(sessionmaker(self.engine), config.get("SEARCH_STORE_DIR")
+                                  or search_store_dir(config["DATABASE_URL"]),
+                                  poll_seconds=float(config.get("SEARCH_STORE_POLL_SECONDS", 0.1)),
+                                  threads=config.get("SEARCH_STORE_THREADS"),
+                                  memory_limit=config.get("SEARCH_STORE_MEMORY"))
 
     def start(self):
-        if self.enabled:
-            self.container.spawn_managed_thread(self.follower.run, identifier="search_columns")
+        self.container.spawn_managed_thread(self.keeper.run, identifier="search_store")
 
     def stop(self):
-        self.follower.running = False
+        self.keeper.running = False
+        self.keeper.close()
         self.engine.dispose()
 
     def kill(self):
-        self.follower.running = False
+        self.keeper.running = False
 
     def get_dependency(self, worker_ctx):
-        return self.follower
+        return self.keeper

@@ -242,17 +242,17 @@ def customers_touched(session, event):
     return set()
 
 
-def note_changes(session, changes):
-    """Journal changes in the transaction that makes them, for the replicas' in-memory columns to follow."""
+def note_changes(session, changes, company_id):
+    """Journal a company's changes in the transaction that makes them, for the replicas' stores to follow."""
     now = dt.datetime.now(dt.timezone.utc)
     if changes:
-        session.execute(IndexChange.__table__.insert(), [{"kind": kind, "key": key, "changed_at": now}
-                                                         for kind, key in changes])
+        session.execute(IndexChange.__table__.insert(), [
+            {"kind": kind, "key": key, "company_id": company_id, "changed_at": now} for kind, key in changes])
 
 
 def write(session, event):
     """Write an envelope's data as the entity's state, note its version and journal the change."""
-    note_changes(session, WRITERS[event["event_type"]](session, event))
+    note_changes(session, WRITERS[event["event_type"]](session, event), event["company_id"])
     note_version(session, event["entity"], event["entity_id"], event["version"])
 
 
@@ -387,7 +387,8 @@ def remove(session, entity, entity_id, company_id):
     if entity == "customer":
         if session.scalar(select(IndexedCustomer.company_id).where(IndexedCustomer.id == entity_id)) != company_id:
             return False
-        note_changes(session, write_customer(session, {"entity_id": entity_id, "event_type": "customer_deleted"}))
+        note_changes(session, write_customer(session, {"entity_id": entity_id, "event_type": "customer_deleted"}),
+                     company_id)
         return True
     if entity == "purchase":
         row = session.execute(select(IndexedPurchase.company_id, IndexedPurchase.customer_id)
@@ -396,14 +397,14 @@ def remove(session, entity, entity_id, company_id):
             return False
         note_changes(session, write_purchase(session, {
             "entity_id": entity_id, "event_type": "purchase_deleted", "company_id": company_id,
-            "data": {"customer_id": row.customer_id}}))
+            "data": {"customer_id": row.customer_id}}), company_id)
         return True
     model = {"mail": IndexedMail, "mail_activity": IndexedMailActivity}.get(entity)
     if model is None:  # address states are kept by customer and address, and owners never delete them
         return False
     gone = session.execute(delete(model).where(model.id == entity_id, model.company_id == company_id)).rowcount
     if gone:
-        note_changes(session, [("reset", company_id)])  # replicas' columns never take mails or activities out
+        note_changes(session, [({"mail": "mail", "mail_activity": "activity"}[entity], entity_id)], company_id)
     return bool(gone)
 
 
@@ -467,7 +468,7 @@ def write_page(session, entity, envelopes):
         changes = [("mail" if entity == "mail" else "activity", i) for i in ids]
     else:  # address states: few, one at a time
         changes = [change for e in envelopes for change in write_address_state(session, e)]
-    note_changes(session, changes)
+    note_changes(session, changes, envelopes[0]["company_id"])
     upsert_many(session, AppliedVersion, [{"entity": entity, "entity_id": str(e["entity_id"]), "version": e["version"]}
                                           for e in envelopes])
 

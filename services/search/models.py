@@ -35,17 +35,27 @@ class AppliedVersion(Base):
 
 
 class IndexChange(Base):
-    """The change journal: every change applied to the index, in order. Each replica keeps the index's columns in
-    memory and follows this journal to stay fresh; it is pruned after a while (a replica that fell further behind
-    reloads everything)."""
+    """The change journal: every change applied to the index, in order, with its company. Each replica keeps a store
+    of its own (``store.py``) and follows this journal to stay fresh; it is pruned after a while (a replica that fell
+    further behind loads everything again)."""
 
     __tablename__ = "ix_changes"
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
                                      autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(20))  # customer, purchase, summary, mail, activity, reset
+    kind: Mapped[str] = mapped_column(String(20))  # customer, purchase, summary, mail, activity, saved, reset
     key: Mapped[int] = mapped_column(BigInteger)  # the entity's id (the company's for a reset)
+    company_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IndexIdentity(Base):
+    """One row: a token made when the index is first used. A replica's store on disk names the index it copies, so
+    that a database made afresh (its journal starting again at 1) is never followed from an old store's place."""
+
+    __tablename__ = "ix_identity"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class IndexedCustomer(Base):

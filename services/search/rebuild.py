@@ -61,7 +61,7 @@ def clear_company(session, company_id):
     session.execute(delete(IndexedAddressState).where(IndexedAddressState.customer_id.in_(summaries)))
     for model in (IndexedCustomer, IndexedPurchase, IndexedMail, IndexedMailActivity, CustomerSummary):
         session.execute(delete(model).where(model.company_id == company_id))
-    note_changes(session, [("reset", company_id)])
+    note_changes(session, [("reset", company_id)], company_id)
 
 
 def rebuild(unit_of_work, owners, scope):

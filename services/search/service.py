@@ -13,8 +13,8 @@ from services.common.health import EventBacklog, health_report, indexing_state
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
-from . import exports, indexer, rebuild, schemas, searching
-from .dependencies import SearchColumns
+from . import exports, indexer, rebuild, saved_searches, schemas, searching
+from .dependencies import SearchStore
 from .models import HandledRequest, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class SearchService:
     name = "search"
 
     db = Database(OutboxEvent)
-    columns = SearchColumns()
+    store = SearchStore()
     backlog = EventBacklog()
     customers = RpcProxy("customers")
     purchases = RpcProxy("purchases")
@@ -100,7 +100,7 @@ class SearchService:
         """A slice of a list download (顧客情報 出力許可 needed): {headers, rows, last_id}; page on with last_id."""
         with self.db.read() as session:
             return exports.export_rows(session, Scope.parse(scope), conditions, columns, after_id, limit,
-                                       self.columns.store)
+                                       self.store)
 
     @rpc_method
     def log_export(self, scope, conditions, columns, rows, client_ip="", completed=True):
@@ -122,7 +122,7 @@ class SearchService:
         scope = Scope.parse(scope)
         with self.db.unit_of_work() as session:
             def save():
-                saved = exports.save_search(session, scope, name, conditions, frozen)
+                saved = saved_searches.save_search(session, scope, name, conditions, frozen, self.store)
                 return {"id": saved.id, "customer_count": saved.customer_count}
 
             return handled.once(session, request_id, "save_search", scope, save)
@@ -131,27 +131,28 @@ class SearchService:
     def list_saved_searches(self, scope):
         """Saved searches in scope, newest first."""
         with self.db.read() as session:
-            return exports.list_saved(session, Scope.parse(scope))
+            return saved_searches.list_saved(session, Scope.parse(scope))
 
     @rpc_method
     def delete_saved_search(self, scope, saved_search_id):
         """Delete a saved search. Raises NotFound."""
         with self.db.unit_of_work() as session:
-            exports.delete_saved(session, Scope.parse(scope), saved_search_id)
+            saved_searches.delete_saved(session, Scope.parse(scope), saved_search_id)
         return {"deleted": saved_search_id}
 
     @rpc_method
     def health(self):
-        """Returns {service, status, database, outbox_pending, uptime_seconds, columns: {state, ...}, index: {state
-        (indexing while events wait in its queues, else ready), queued_events}, replica (its process id)}."""
-        return {**health_report(self.name, self.db), "columns": self.columns.report(),
+        """Returns {service, status, database, outbox_pending, uptime_seconds, store: {state (opening, loading or
+        ready), ...}, index: {state (indexing while events wait in its queues, else ready), queued_events}, replica
+        (its process id)}."""
+        return {**health_report(self.name, self.db), "store": self.store.report(),
                 "index": indexing_state(self.backlog.queued()), "replica": REPLICA}
 
     @rpc_method
     def count(self, scope, conditions, sections=True):
         """How many customers match, and (with sections) each section's count on its own: {total, sections}."""
         with self.db.read() as session:
-            return searching.count(session, Scope.parse(scope), conditions, bool(sections), self.columns.store)
+            return searching.count(session, Scope.parse(scope), conditions, bool(sections), self.store)
 
     @rpc_method
     def search_page(self, scope, conditions=None, paging=None):
@@ -159,17 +160,17 @@ class SearchService:
         search return them; without conditions (None) counts and result are None. Raises ValidationFailed."""
         scope = Scope.parse(scope)
         with self.db.read() as session:
-            answer = {"saved": exports.list_saved(session, scope), "counts": None, "result": None}
+            answer = {"saved": saved_searches.list_saved(session, scope), "counts": None, "result": None}
             if conditions is not None:
-                answer["counts"] = searching.count(session, scope, conditions, True, self.columns.store)
-                answer["result"] = _page.dump(searching.page(session, scope, conditions, paging, self.columns.store))
+                answer["counts"] = searching.count(session, scope, conditions, True, self.store)
+                answer["result"] = _page.dump(searching.page(session, scope, conditions, paging, self.store))
             return answer
 
     @rpc_method
     def search(self, scope, conditions, paging=None):
         """One page of matching customers: {page, per_page, customers}; paging {page, per_page, sort, descending}."""
         with self.db.read() as session:
-            return _page.dump(searching.page(session, Scope.parse(scope), conditions, paging, self.columns.store))
+            return _page.dump(searching.page(session, Scope.parse(scope), conditions, paging, self.store))
 
 
 for _source, _types in INDEXED.items():

@@ -240,15 +240,14 @@ def test_customers_who_never_bought_sort_last_in_both_directions_on_both_engines
          "lines": [{"product_code": "P-1", "quantity": 1, "unit_price": price}]}
         for i, (number, at, price, counted) in enumerate(orders)])
     assert answer["created"] == 7 and not answer["errors"]
-    saved = rpc.search.save_search(scope, "全員", {})  # within a saved search the database answers, not the columns
-    engines = {"columns": {}, "database": {"saved_search_id": saved["id"]}}
+    saved = rpc.search.save_search(scope, "全員", {})  # the same answers within a saved search of everyone
+    engines = {"everyone": {}, "within a saved search": {"saved_search_id": saved["id"]}}
     figures = {"1": 655_145, "2": 100_000, "3": 30_000, "4": 0, "5": 0}
 
     def caught_up():
-        if not rpc.search.reconcile(scope)["in_agreement"] or rpc.search.health()["columns"]["state"] != "ready":
+        if not rpc.search.reconcile(scope)["in_agreement"] or rpc.search.health()["store"]["state"] != "ready":
             return False
-        # a page's figures are read from the index's tables; the columns' own figures (which sort) are asked by a
-        # condition only each buyer's current 累計購入金額 matches
+        # the store's figures (which sort) are asked by a condition only each buyer's current 累計購入金額 matches
         columns_current = all(rpc.search.count(scope, {"attributes": {"member_numbers": number},
                                                        "latest": {"purchase_total": {"min": total, "max": total}}}
                                                )["total"] == 1
@@ -257,7 +256,7 @@ def test_customers_who_never_bought_sort_last_in_both_directions_on_both_engines
             {c["member_number"]: c["purchase_total"] for c in rpc.search.search(scope, conditions)["customers"]}
             == figures for conditions in engines.values())
 
-    wait_for(caught_up, interval=0.3, message="the index and its columns to catch up")
+    wait_for(caught_up, interval=0.3, message="the index and the replica's store to catch up")
     for engine, conditions in engines.items():
         for (sort, descending), expected in NEVER_BOUGHT_SORTS.items():
             paging = {"sort": sort, "descending": descending, "per_page": 50}

@@ -2,8 +2,8 @@
 
 One small company is built through the owner services (customers, purchases, mail history); every test then asks the
 search service and checks exactly which customers come back — in the list (``search.search``), in the count
-(``search.count``), and in the index's own SQL (``query.py``, read straight from the index database), so that a
-replica answering from its in-memory columns and one answering by SQL find the same customers.
+(``search.count``), and in a store loaded afresh from the index database by the test itself, so that a replica
+that followed the change journal and one that read everything anew find the same customers.
 
 Customers (member number, shop 103 = S1 / 5019 = S2):
   yamada 1 S1, sato 2 S1, yamamoto 3 S2, suzuki 4 S1, abc 5 S2, takahashi 6 S1, ito 7 S2, watanabe 8 S1,
@@ -20,7 +20,7 @@ from services.common.contracts import JST
 from services.common.errors import ValidationFailed
 from services.common.scope import Scope
 from services.search import searching
-from tests.support import japan_today, make_tenant, session_for, wait_for
+from tests.support import japan_today, loaded_store, make_tenant, session_for, wait_for
 
 EVERYONE = {"yamada", "sato", "yamamoto", "suzuki", "abc", "takahashi", "ito", "watanabe", "nakamura", "kobayashi"}
 NEVER_BOUGHT = {"suzuki", "abc", "nakamura", "kobayashi"}
@@ -198,7 +198,7 @@ def world(rpc, stack):
               ({"attributes": {"choices": {w.status: [platinum, gold], w.job: [employee]}}}, 1)]
 
     def indexed():  # raises with what is still missing, for wait_for to report
-        assert rpc.search.health()["columns"]["state"] == "ready", "the replica's columns are loading"
+        assert rpc.search.health()["store"]["state"] == "ready", "the replica's columns are loading"
         entities = rpc.search.reconcile(scope)["entities"]
         assert all(not e["stale"] and not e["extra"] and e["owner"] == e["index"] for e in entities.values()), entities
         answers = [(probe, expected, rpc.search.count(scope, probe, False)["total"], sql_count(w, scope, probe))
@@ -212,8 +212,9 @@ def world(rpc, stack):
 
 
 def sql_count(world, scope, conditions):
-    with world.sessions() as session:
-        return searching.count(session, Scope.parse(scope), conditions)["total"]
+    """The count of a store loaded afresh from the index database."""
+    with loaded_store(world.sessions, scope["company_id"]) as store, world.sessions() as session:
+        return searching.count(session, Scope.parse(scope), conditions, True, store)["total"]
 
 
 def found(world, conditions, scope=None):
@@ -223,9 +224,9 @@ def found(world, conditions, scope=None):
     names = {world.key_of[c["id"]] for c in listed}
     assert len(names) == len(listed)
     assert world.rpc.search.count(scope, conditions)["total"] == len(names), "count and list disagree"
-    with world.sessions() as session:
-        by_sql = searching.page(session, Scope.parse(scope), conditions, {"per_page": 500})["customers"]
-    assert {world.key_of[c["id"]] for c in by_sql} == names, "the index's SQL finds other customers"
+    with loaded_store(world.sessions, scope["company_id"]) as store, world.sessions() as session:
+        afresh = searching.page(session, Scope.parse(scope), conditions, {"per_page": 500}, store)["customers"]
+    assert {world.key_of[c["id"]] for c in afresh} == names, "a store loaded afresh finds other customers"
     return names
 
 

@@ -10,7 +10,7 @@ from tests.support import wait_for
 def replicas_answering(rpc, times=12):
     """Which replicas (process ids) answered ``times`` health calls, and whether their columns were loaded."""
     reports = [rpc.search.health() for _ in range(times)]
-    return {r["replica"] for r in reports}, all(r["columns"]["state"] == "ready" for r in reports)
+    return {r["replica"] for r in reports}, all(r["store"]["state"] == "ready" for r in reports)
 
 
 def test_the_second_replica_answers_while_the_first_is_stopped_and_the_first_catches_up(rpc, tenant, stack):

@@ -137,12 +137,13 @@ def test_groups_and_remarks_are_named_as_the_company_named_them():
 
 # --- /healthz while the index fills -------------------------------------------------------------
 
-def _services(search_queued=0, customers_pending=0, search_status="ok"):
+def _services(search_queued=0, customers_pending=0, search_status="ok", store="ready"):
     reports = {name: {"service": name, "status": "ok", "outbox_pending": 0}
                for name in ("shops", "customers", "purchases", "mailhistory")}
     reports["customers"]["outbox_pending"] = customers_pending
     reports["search"] = {"service": "search", "status": search_status, "outbox_pending": 0,
-                         "index": {"state": "indexing" if search_queued else "ready", "queued_events": search_queued}}
+                         "index": {"state": "indexing" if search_queued else "ready", "queued_events": search_queued},
+                         "store": {"state": store}}
     return reports
 
 
@@ -150,5 +151,7 @@ def test_healthz_says_indexing_with_200_while_events_are_on_their_way():
     assert overall(True, _services(search_queued=1200)) == ("indexing", 200)
     assert overall(True, _services(customers_pending=5)) == ("indexing", 200)
     assert overall(True, _services()) == ("ok", 200)
+    assert overall(True, _services(store="loading")) == ("indexing", 200)
+    assert overall(True, _services(store="opening")) == ("indexing", 200)
     assert overall(True, _services(search_queued=1200, search_status="down")) == ("degraded", 503)
     assert overall(False, _services()) == ("degraded", 503)

@@ -11,7 +11,7 @@ from services.common.migrations import upgrade
 from services.common.scope import OPERATOR, Scope
 from services.search import indexer, searching
 from services.search.models import Base
-from tests.support import Databases
+from tests.support import Databases, loaded_store
 from tests.support import test_database_server as database_server
 
 CONDITIONS = [
@@ -47,10 +47,15 @@ def test_bulk_load_and_event_handlers_agree():
         for event in events:
             indexer.apply(session, event)
         session.commit()
+    _same_answers(sessionmaker(bulk), sessionmaker(one_by_one))
+
+
+def _same_answers(a, b):
     scope = Scope(1, OPERATOR)
-    for conditions in CONDITIONS:
-        with sessionmaker(bulk)() as a, sessionmaker(one_by_one)() as b:
-            assert searching.count(a, scope, conditions) == searching.count(b, scope, conditions), conditions
+    with loaded_store(a) as store_a, loaded_store(b) as store_b, a() as session_a, b() as session_b:
+        for conditions in CONDITIONS:
+            assert searching.count(session_a, scope, conditions, True, store_a) == \
+                searching.count(session_b, scope, conditions, True, store_b), conditions
 
 
 TABLES = {  # table: the columns its rows are compared by, in order (lines: their ids are the database's own)
@@ -102,10 +107,7 @@ def test_bulk_load_with_copy_and_event_handlers_agree_on_postgresql(tmp_path):
             row = customers[position]
             assert (row.remark2, row.remark3, row.remark4) == tuple(events[position]["data"]["remarks"][1:4])
             assert row.points_expiry is None and row.remark5 == ""
-        scope = Scope(1, OPERATOR)
-        for conditions in CONDITIONS:
-            with sessionmaker(bulk)() as a, sessionmaker(one_by_one)() as b:
-                assert searching.count(a, scope, conditions) == searching.count(b, scope, conditions), conditions
+        _same_answers(sessionmaker(bulk), sessionmaker(one_by_one))
     finally:
         for engine in engines:
             engine.dispose()

@@ -1,0 +1,430 @@
+"""A search replica's store: the index copied into DuckDB, one database per company, kept fresh from the journal.
+
+The index tables (``models.py``, in the service's database) stay the one place events are applied to, by version,
+shared by every replica. Each replica copies them into DuckDB, in the shape of ``store_tables.py``, and answers every
+condition, count, page, sort and download from that copy with the SQL of ``query.py``:
+
+- one DuckDB database per company (a file ``company_<id>_<generation>.duckdb`` in the replica's slot directory, all
+  attached to one DuckDB instance), so that a company's data lives apart, can be loaded again alone (a rebuild) and a
+  replica can serve a subset of companies;
+- the change journal (``ix_changes``: kind, key, company, in commit order) says what to read again: the rows of the
+  changed entities are read from the index tables and replace, in one DuckDB transaction per company, what the store
+  held of them (reading them twice changes nothing, so a replica that stops mid-way starts again from its last noted
+  place, a little before it);
+- the slot directory keeps, besides the databases, ``state.json``: which index it copies (the index's identity
+  token), the journal place, when it last followed, and each company's current database. A replica that starts opens
+  its slot and follows the journal from there; a slot of another index, or one left longer than the journal is kept,
+  is loaded afresh.
+
+Everything here runs without Nameko or eventlet; ``dependencies.py`` runs the DuckDB work in native threads.
+"""
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from duckdb_engine import Dialect
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
+from sqlalchemy.schema import CreateTable
+
+from . import store_tables as T
+from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
+                     IndexedMailActivity, IndexedPurchase, IndexIdentity, SavedSearch, SavedSearchMember)
+
+log = logging.getLogger(__name__)
+
+DIALECT = Dialect(paramstyle="qmark")
+CHUNK = 50_000  # rows read from the index and written to the store at a time
+JOURNAL_KEPT = dt.timedelta(hours=1)
+"""How long the journal keeps a change; a store that followed longer ago than half of it is loaded afresh."""
+FOLLOW_MARGIN = 5000
+"""Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
+after the store last followed."""
+MAX_ENTRIES = 20000  # journal entries followed in one step
+RETIRED_SECONDS = 60.0  # a company's replaced database stays attached this long for the reads still running on it
+
+
+def compiled(statement):
+    """A SQLAlchemy Core statement as DuckDB SQL with its parameters (values are always bound, never written in)."""
+    query = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    return query.string, [query.params[name] for name in (query.positiontup or ())]
+
+
+def _arrow_type(column):
+    if isinstance(column.type, DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(column.type, Date):
+        return pa.date32()
+    if isinstance(column.type, Boolean):
+        return pa.bool_()
+    if isinstance(column.type, (Integer, BigInteger)):
+        return pa.int64()
+    return pa.string()
+
+
+_ARROW_SCHEMAS = {table.name: pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
+                  for table in T.metadata.sorted_tables}
+
+
+def _arrow(table, rows):
+    schema = _ARROW_SCHEMAS[table.name]
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.Table.from_arrays([pa.array(values, type=field.type) for values, field in zip(columns, schema)],
+                                schema=schema)
+
+
+# --- what each store table is read from in the index ------------------------------------------------------------
+
+C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
+_SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
+
+
+def _customer_columns():
+    columns = []
+    for column in T.customers.columns:
+        if hasattr(C, column.name):
+            columns.append(getattr(C, column.name))
+        elif column.name in _SUMMARY_DEFAULTS:  # a customer without a summary never bought
+            columns.append(func.coalesce(getattr(S, column.name), _SUMMARY_DEFAULTS[column.name]))
+        else:
+            columns.append(getattr(S, column.name))
+    return columns
+
+
+SOURCES = {
+    # table → (statement reading its rows, the index column naming the company, the store column rows are keyed by,
+    #          the index column that key is read by)
+    "customers": (select(*_customer_columns()).outerjoin(S, S.customer_id == C.id), C.company_id, "id", C.id),
+    "choices": (select(IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id)
+                .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id", IndexedChoice.customer_id),
+    "purchases": (select(*[getattr(P, c.name) for c in T.purchases.columns]), P.company_id, "id", P.id),
+    "lines": (select(L.purchase_id, L.customer_id, L.product_code, L.quantity, P.shop_id, P.purchased_at,
+                     P.shipped_at, P.counted).join(P, P.id == L.purchase_id), P.company_id, "purchase_id",
+              L.purchase_id),
+    "mails": (select(*[getattr(IndexedMail, c.name) for c in T.mails.columns]), IndexedMail.company_id, "id",
+              IndexedMail.id),
+    "mail_activities": (select(*[getattr(IndexedMailActivity, c.name) for c in T.mail_activities.columns]),
+                        IndexedMailActivity.company_id, "id", IndexedMailActivity.id),
+    "saved_members": (select(SavedSearchMember.saved_search_id, SavedSearchMember.customer_id)
+                      .join(SavedSearch, SavedSearch.id == SavedSearchMember.saved_search_id), SavedSearch.company_id,
+                      "saved_search_id", SavedSearchMember.saved_search_id),
+}
+TABLES_OF_KIND = {  # a journal entry's kind → the store tables whose rows of that key are read again
+    "customer": ("customers", "choices"), "summary": ("customers",), "purchase": ("purchases", "lines"),
+    "mail": ("mails",), "activity": ("mail_activities",), "saved": ("saved_members",),
+}
+
+
+def _read(session, table, company_id, keys=None):
+    """The index's rows of a store table for a company (those of ``keys`` only, when given), in chunks."""
+    statement, company_column, _key, key_column = SOURCES[table]
+    statement = statement.where(company_column == company_id)
+    if keys is not None:
+        keys = sorted(keys)
+        for start in range(0, len(keys), CHUNK):
+            yield session.execute(statement.where(key_column.in_(keys[start:start + CHUNK]))).all()
+        return
+    result = session.connection().execution_options(yield_per=CHUNK).execute(statement)
+    for rows in result.partitions(CHUNK):
+        yield rows
+
+
+def index_identity(session):
+    """The index's identity token, made (and committed) the first time it is asked for."""
+    token = session.scalar(select(IndexIdentity.token))
+    if token is None:
+        session.add(IndexIdentity(token=uuid.uuid4().hex))
+        session.commit()
+        token = session.scalar(select(IndexIdentity.token).order_by(IndexIdentity.token))
+    return token
+
+
+def _companies(session):
+    """Every company the index holds anything of."""
+    sources = [select(model.company_id).distinct() for model in (C, P, IndexedMail, IndexedMailActivity, SavedSearch)]
+    return sorted(session.scalars(union(*sources)).all())
+
+
+# --- the store -----------------------------------------------------------------------------------------------------
+
+class IndexStore:
+    """All the companies' stores of one replica. ``open`` (or ``open(None)`` for one in memory), then ``load`` or
+    ``follow``; ``execute`` answers a statement over one company's tables."""
+
+    def __init__(self, directory=None, threads=None, memory_limit=None):
+        self.directory = directory
+        config = {}
+        if threads:
+            config["threads"] = int(threads)
+        if memory_limit:
+            config["memory_limit"] = str(memory_limit)
+        self.db = duckdb.connect(":memory:", config=config)
+        self.db.execute("SET TimeZone = 'UTC'")
+        self.catalogs = {}  # company id → the attached database holding its store now
+        self.generations = {}  # company id → the generation of that database
+        self.retired = []  # (catalog, file, since): replaced databases, detached once no read can still use them
+        self.identity = None
+        self.seq = 0  # the last journal entry followed
+        self.gaps = {}  # journal places not seen yet (a transaction that had not committed): seq → since when
+        self.followed_at = 0.0  # wall-clock time of the last follow
+        self.ready = False
+        self._lock_file = None
+        self._attach("empty", ":memory:")  # answers for a company the store holds nothing of
+        self._create_tables("empty")
+
+    @classmethod
+    def open(cls, directory, threads=None, memory_limit=None):
+        """The store in the first free slot (``slot-1``, ``slot-2``, … one per running replica) of ``directory``, with
+        what it held when its replica stopped; ``None``: a store in memory, empty."""
+        if directory is None:
+            return cls(None, threads, memory_limit)
+        root = Path(directory)
+        for number in range(1, 1000):
+            slot = root / f"slot-{number}"
+            slot.mkdir(parents=True, exist_ok=True)
+            lock = open(slot / "lock", "w")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            store = cls(slot, threads, memory_limit)
+            store._lock_file = lock
+            store._restore()
+            return store
+        raise RuntimeError(f"no free store slot in {root}")
+
+    # --- files and catalogs -----------------------------------------------------------------------------------------
+
+    def _attach(self, catalog, path):
+        self.db.execute(f"ATTACH '{path}' AS {catalog}")  # names made here, never from input
+
+    def _create_tables(self, catalog):
+        cursor = self._cursor(catalog)
+        try:
+            for table in T.metadata.sorted_tables:
+                cursor.execute(str(CreateTable(table).compile(dialect=DIALECT)))
+        finally:
+            cursor.close()
+
+    def _file(self, catalog):
+        return self.directory / f"{catalog}.duckdb"
+
+    def _new_catalog(self, company_id):
+        generation = self.generations.get(company_id, 0) + 1
+        catalog = f"company_{int(company_id)}_{generation}"
+        path = ":memory:"
+        if self.directory is not None:
+            path = str(self._file(catalog))
+            for stale in (path, path + ".wal"):  # left by a load that did not finish
+                if os.path.exists(stale):
+                    os.remove(stale)
+        self._attach(catalog, path)
+        self._create_tables(catalog)
+        return catalog, generation
+
+    def _install(self, company_id, catalog, generation):
+        """Make ``catalog`` the company's store; the one it replaces is detached a while later."""
+        old = self.catalogs.get(company_id)
+        self.catalogs[company_id], self.generations[company_id] = catalog, generation
+        if old is not None:
+            self.retired.append((old, time.monotonic()))
+
+    def _detach_retired(self, force=False):
+        keep = []
+        for catalog, since in self.retired:
+            if force or time.monotonic() - since > RETIRED_SECONDS:
+                self.db.execute(f"DETACH {catalog}")
+                if self.directory is not None:
+                    for path in (self._file(catalog), Path(str(self._file(catalog)) + ".wal")):
+                        if path.exists():
+                            path.unlink()
+            else:
+                keep.append((catalog, since))
+        self.retired = keep
+
+    def _restore(self):
+        state_file = self.directory / "state.json"
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        self.identity = state.get("identity")
+        self.seq = max(0, int(state.get("seq", 0)) - FOLLOW_MARGIN)
+        self.followed_at = float(state.get("followed_at", 0.0))
+        kept = set()
+        for company, generation in state.get("companies", {}).items():
+            catalog = f"company_{int(company)}_{int(generation)}"
+            if self._file(catalog).exists():
+                self._attach(catalog, str(self._file(catalog)))
+                self.catalogs[int(company)], self.generations[int(company)] = catalog, int(generation)
+                kept.add(self._file(catalog).name)
+        for path in self.directory.glob("company_*.duckdb"):  # databases no state names: an unfinished load
+            if path.name not in kept:
+                path.unlink()
+
+    def _save_state(self):
+        if self.directory is None:
+            return
+        state = {"identity": self.identity, "seq": self.seq, "followed_at": self.followed_at,
+                 "companies": {str(company): self.generations[company] for company in self.catalogs}}
+        temporary = self.directory / "state.json.new"
+        temporary.write_text(json.dumps(state))
+        os.replace(temporary, self.directory / "state.json")
+
+    def _clear(self):
+        for company in list(self.catalogs):
+            self.retired.append((self.catalogs.pop(company), 0.0))
+        self._detach_retired(force=True)
+
+    def close(self):
+        self._detach_retired(force=True)
+        self.db.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    # --- reading ------------------------------------------------------------------------------------------------------
+
+    def _cursor(self, catalog):
+        cursor = self.db.cursor()
+        cursor.execute(f"USE {catalog}")
+        return cursor
+
+    def execute(self, company_id, statement):
+        """The rows of a statement over the company's tables (a list of tuples)."""
+        sql, parameters = compiled(statement)
+        cursor = self._cursor(self.catalogs.get(company_id, "empty"))
+        try:
+            return cursor.execute(sql, parameters).fetchall()
+        finally:
+            cursor.close()
+
+    def counts(self):
+        """How many rows each table holds, over every company."""
+        totals = {table.name: 0 for table in T.metadata.sorted_tables}
+        for catalog in list(self.catalogs.values()):
+            cursor = self._cursor(catalog)
+            try:
+                for name in totals:
+                    totals[name] += cursor.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            finally:
+                cursor.close()
+        return totals
+
+    # --- writing -------------------------------------------------------------------------------------------------------
+
+    def _write(self, catalog, replaced, rows_by_table):
+        """One transaction on one company's database: the rows of the keys in ``replaced`` ({table: keys}) taken out,
+        ``rows_by_table`` ({table: [rows]}) put in."""
+        cursor = self._cursor(catalog)
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            for name, keys in replaced.items():
+                if keys:
+                    key = SOURCES[name][2]
+                    cursor.execute(*compiled(delete(T.metadata.tables[name]).where(
+                        T.metadata.tables[name].c[key].in_(sorted(keys)))))
+            for name, rows in rows_by_table.items():
+                if rows:
+                    cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
+                    cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+                    cursor.unregister("incoming")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+
+    def load_company(self, session, company_id, run=None):
+        """Read one company's index into a new database of its own, then make it the company's store."""
+        run = run or _now
+        catalog, generation = run(self._new_catalog, company_id)
+        for table in T.metadata.sorted_tables:
+            for rows in _read(session, table.name, company_id):
+                run(self._write, catalog, {}, {table.name: rows})
+        self._install(company_id, catalog, generation)
+
+    def load(self, session, run=None):
+        """Read the whole index (every company), replacing what the store held. The journal is then followed from
+        shortly before its newest entry at the start, so that what changed while loading is read again."""
+        started = time.monotonic()
+        run = run or _now
+        self.identity = index_identity(session)
+        newest = session.scalar(select(func.max(IndexChange.seq))) or 0
+        run(self._clear)
+        self.gaps = {}
+        for company_id in _companies(session):
+            self.load_company(session, company_id, run)
+        self.seq = max(0, newest - FOLLOW_MARGIN)
+        self.followed_at = time.time()
+        self.follow(session, run)
+        self.ready = True
+        log.info("search store loaded in %.1f s: %s", time.monotonic() - started, self.counts())
+
+    def needs_loading(self, session):
+        """Does the store not copy this index, or has it followed too long ago for the journal to hold the rest?"""
+        return (self.identity != index_identity(session)
+                or time.time() - self.followed_at > JOURNAL_KEPT.total_seconds() / 2)
+
+    def follow(self, session, run=None, gap_patience=30.0):
+        """Read again what the journal says changed since the last call. Returns the number of entries followed."""
+        run = run or _now
+        now = time.monotonic()
+        self.gaps = {seq: since for seq, since in self.gaps.items() if now - since < gap_patience}
+        columns = (IndexChange.seq, IndexChange.kind, IndexChange.key, IndexChange.company_id)
+        entries = session.execute(select(*columns).where(IndexChange.seq > self.seq)
+                                  .order_by(IndexChange.seq).limit(MAX_ENTRIES)).all()
+        # Every gap is asked for, a chunk at a time: a transaction rolled back leaves as many gaps as it noted
+        # changes (a rebuild's page, a thousand), and a change committed late into a gap left unasked would be missed.
+        gaps = sorted(self.gaps)
+        for start in range(0, len(gaps), 1000):
+            entries += session.execute(select(*columns).where(IndexChange.seq.in_(gaps[start:start + 1000]))).all()
+        self.followed_at = time.time()
+        if not entries:
+            run(self._detach_retired)
+            return 0
+        seen = {e.seq for e in entries}
+        for seq in seen:
+            self.gaps.pop(seq, None)
+        newest = max(seen)
+        for seq in range(self.seq + 1, newest):
+            if seq not in seen:
+                self.gaps.setdefault(seq, now)
+        by_company = {}
+        for entry in entries:
+            if entry.company_id is not None:
+                by_company.setdefault(entry.company_id, {}).setdefault(entry.kind, set()).add(entry.key)
+        for company_id, keys in sorted(by_company.items()):
+            if "reset" in keys or company_id not in self.catalogs:
+                self.load_company(session, company_id, run)  # a rebuild, or a company new to the store
+            else:
+                self._follow_company(session, company_id, keys, run)
+        self.seq = max(self.seq, newest)
+        run(self._detach_retired)
+        self._save_state()
+        return len(entries)
+
+    def _follow_company(self, session, company_id, keys, run):
+        replaced, rows = {}, {}
+        for kind, tables in TABLES_OF_KIND.items():
+            for table in tables:
+                if keys.get(kind):
+                    replaced.setdefault(table, set()).update(keys[kind])
+        for table, table_keys in replaced.items():
+            rows[table] = [row for chunk in _read(session, table, company_id, table_keys) for row in chunk]
+        run(self._write, self.catalogs[company_id], replaced, rows)
+
+
+def _now(function, *arguments):
+    return function(*arguments)
+
+
+def prune_journal(session):
+    """Forget journal entries older than the journal is kept."""
+    session.execute(delete(IndexChange).where(IndexChange.changed_at < dt.datetime.now(dt.timezone.utc)
+                                              - JOURNAL_KEPT))
+    session.commit()

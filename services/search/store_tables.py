@@ -1,0 +1,65 @@
+"""The tables of a search replica's store (DuckDB, one database per company), shaped for the questions of 検索 and 集計.
+
+They are derived from the index tables (``models.py``), never written by anything but the store: each customer row
+carries its RFM summary (so that a count, a sort or a download reads one table), each purchase line carries what the
+conditions filter it by (its customer, shop, day, shipment and 集計対象), and a customer who never bought has 0
+purchases and 0円 rather than no summary. No keys or indexes: the engine scans columns, and a row is replaced by
+deleting and inserting it.
+"""
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+Moment = DateTime(timezone=True)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", Integer), Column("company_id", Integer), Column("shop_id", Integer),
+    Column("member_number", String), Column("member_number_value", BigInteger),
+    Column("family_name", String), Column("given_name", String), Column("family_kana", String),
+    Column("given_kana", String), Column("name_key", String), Column("gender", String), Column("birth_date", Date),
+    Column("mail_permission", String), Column("mobile_email", String), Column("pc_email", String),
+    Column("dm_permission", Boolean), Column("line_permission", Boolean), Column("mobile_phone", String),
+    Column("home_phone", String), Column("fax", String),
+    *[Column(f"remark{i}", Text) for i in range(1, 11)], *[Column(f"extra{i}", Text) for i in range(1, 5)],
+    Column("points_held", Integer), Column("valid_points", Integer), Column("points_expiry", Date),
+    Column("earliest_expiry", Date), Column("last_login_at", Moment), Column("registered_at", Moment),
+    # the summary: over counted purchases at every shop of the company
+    Column("first_purchase_at", Moment), Column("latest_purchase_at", Moment), Column("latest_shipped_at", Moment),
+    Column("latest_order_code", String), Column("latest_purchase_id", Integer), Column("purchase_count", Integer),
+    Column("purchase_total", BigInteger), Column("address_errors", Integer),
+)
+
+choices = Table("choices", metadata, Column("customer_id", Integer), Column("group_id", Integer),
+                Column("choice_id", Integer))
+
+purchases = Table(
+    "purchases", metadata,
+    Column("id", Integer), Column("company_id", Integer), Column("customer_id", Integer), Column("shop_id", Integer),
+    Column("order_code", String), Column("purchased_at", Moment), Column("shipped_at", Moment),
+    Column("billed_amount", Integer), Column("media", String), Column("order_attributes", Text),
+    Column("counted", Boolean),
+)
+
+lines = Table(
+    "lines", metadata,
+    Column("purchase_id", Integer), Column("customer_id", Integer), Column("product_code", String),
+    Column("quantity", Integer),
+    # of its purchase, so that a product question reads this table alone
+    Column("shop_id", Integer), Column("purchased_at", Moment), Column("shipped_at", Moment),
+    Column("counted", Boolean),
+)
+
+mails = Table(
+    "mails", metadata,
+    Column("id", Integer), Column("company_id", Integer), Column("mail_number", Integer), Column("kind", String),
+    Column("family", String), Column("scenario_number", Integer), Column("step", Integer), Column("name", String),
+)
+
+mail_activities = Table(
+    "mail_activities", metadata,
+    Column("id", Integer), Column("company_id", Integer), Column("customer_id", Integer), Column("mail_id", Integer),
+    Column("activity", String), Column("result", String), Column("occurred_at", Moment),
+)
+
+saved_members = Table("saved_members", metadata, Column("saved_search_id", Integer), Column("customer_id", Integer))
+"""The customers of each frozen saved search (a live one is its conditions, evaluated each time)."""
