@@ -35,10 +35,8 @@ SEARCH_FIELDS = {
                    "registered": "登録日"},
     "latest": dict(_PURCHASE_FIELDS, first_purchase="初回購入日", latest_purchase="最新購入日",
                    latest_shipped="最新発送日", purchase_count="累計購入回数", purchase_total="累計購入金額"),
-    # 期間設定 takes the latest-purchase measures too (its form shows the period's own)
-    "period": dict(_PURCHASE_FIELDS, first_purchase="初回購入日", latest_purchase="最新購入日",
-                   latest_shipped="最新発送日", purchase_count="累計購入回数", purchase_total="累計購入金額", purchased="購入日", shipped="発送日", count="購入回数", total="購入金額",
-                   media="購入メディア", bought_products="購入商品の有無", bought="購入商品の有無"),
+    "period": dict(_PURCHASE_FIELDS, purchased="購入日", shipped="発送日", purchase_count="購入回数",
+                   purchase_total="購入金額", media="購入メディア", bought_products="購入商品の有無", bought="購入商品の有無"),
 }
 MAIL_FAMILIES = {"manual": "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴",
                  "automatic": "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴"}

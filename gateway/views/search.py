@@ -98,7 +98,7 @@ def _purchases(args, prefix, period):
                "product_rows": _rows(args, prefix)}
     if period:
         section.update(purchased=_days(args, "p_purchased"), shipped=_days(args, "p_shipped"),
-                       count=_range(args, "p_count"), total=_range(args, "p_total"), media=_text(args, "p_media"),
+                       purchase_count=_range(args, "p_count"), purchase_total=_range(args, "p_total"), media=_text(args, "p_media"),
                        bought_products=_codes(args, "p_products"), bought=_text(args, "p_bought") != "0")
         meaningful = {k: v for k, v in section.items() if k != "bought"}  # shops alone: who bought there
     else:

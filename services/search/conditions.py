@@ -6,7 +6,7 @@ Sections combine with AND: ``attributes`` (属性検索), ``latest`` (最新購�
 import datetime as dt
 import re
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from services.common.arguments import MAX_ID, MAX_PAGE
 from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
@@ -144,13 +144,11 @@ class ProductRow(Contract):
     count = fields.Nested(Range, load_default=None, allow_none=True)
 
 
-class Latest(Contract):
+class PurchaseSection(Contract):
+    """What 最新購入情報 and 期間設定 both ask of purchases: at which shops, an order code, order attributes, and
+    product rows (products need the shops they were bought at)."""
+
     shop_ids = fields.List(id_field(), load_default=list)
-    first_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
-    latest_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
-    latest_shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
-    purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
-    purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
     order_code = fields.String(load_default="", validate=max_length(100))
     order_attributes = fields.Dict(keys=fields.String(validate=max_length(100)),
                                    values=fields.String(validate=max_length(1000)), load_default=dict)
@@ -164,14 +162,41 @@ class Latest(Contract):
             raise ValidationError("required_with_products", field_name="shop_ids")
 
 
-class Period(Latest):
+class Latest(PurchaseSection):
+    """最新購入情報 (RFM): a customer's first and latest purchase, and the purchase count and total of every counted
+    purchase at every shop of the company."""
+
+    first_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
+    latest_purchase = fields.Nested(DateRange, load_default=None, allow_none=True)
+    latest_shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
+    purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
+
+
+PERIOD_RENAMED = {"count": "purchase_count", "total": "purchase_total"}
+"""Keys 期間設定 had before it named its measures as 最新購入情報 does: documents saved with them still load."""
+
+
+class Period(PurchaseSection):
+    """期間設定: the purchases bought (and shipped) within days, their count and total, media and products."""
+
     purchased = fields.Nested(DateRange, load_default=None, allow_none=True)
     shipped = fields.Nested(DateRange, load_default=None, allow_none=True)
-    count = fields.Nested(Range, load_default=None, allow_none=True)
-    total = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
     media = fields.String(load_default="", validate=max_length(100))
     bought_products = fields.List(fields.String(validate=max_length(50)), load_default=list)
     bought = fields.Boolean(load_default=True)
+
+    @pre_load
+    def renamed_keys(self, data, **_kwargs):
+        if isinstance(data, dict) and any(old in data for old in PERIOD_RENAMED):
+            data = dict(data)
+            for old, new in PERIOD_RENAMED.items():
+                if old in data:
+                    value = data.pop(old)
+                    data.setdefault(new, value)
+        return data
 
     @validates_schema
     def bought_products_need_shops(self, data, **_kwargs):

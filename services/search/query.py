@@ -218,7 +218,7 @@ def period_clauses(q):
     purchase_filter = _purchase_filter(P, *window)
     clauses = []
     in_period = select(P.customer_id).where(*purchase_filter).group_by(P.customer_id)
-    count_bounds, total_bounds = q["count"], q["total"]
+    count_bounds, total_bounds = q["purchase_count"], q["purchase_total"]
     times, amount = func.count(), func.coalesce(func.sum(P.billed_amount), 0)
     having = _in_range(times, count_bounds) + _in_range(amount, total_bounds)  # a range without bounds asks nothing
     if having and zero_fits(count_bounds) and zero_fits(total_bounds):

@@ -118,7 +118,7 @@ def test_every_condition_path_gets_the_screens_words(path):
     ("latest.shop_ids", "最新購入情報 RFM分析 購入店舗"),
     ("latest.purchase_total.max", "最新購入情報 RFM分析 累計購入金額（上限）"),
     ("period.product_rows.1.product_codes.0", "期間設定 商品指定2行目（商品番号）"),
-    ("period.count.min", "期間設定 購入回数（下限）"),
+    ("period.purchase_count.min", "期間設定 購入回数（下限）"),
     ("mails.manual.mail_ids", "メール履歴 手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴 履歴選択・メールID"),
     ("mails.automatic.period.from", "メール履歴 自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴 期間（開始日）"),
     ("saved_search_id", "保存した検索"),
