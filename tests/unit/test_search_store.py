@@ -341,3 +341,40 @@ def test_a_rebuild_keeps_an_event_newer_than_the_page_it_read(index):
     rebuild.rebuild(unit_of_work, owners, {"company_id": 1, "role": "system"})
     with factory() as session:
         assert session.get(IndexedCustomer, int(customer["entity_id"])).gender == newer["data"]["gender"]
+
+
+def _stored_order(store, table, column):
+    cursor = store._cursor(store.catalogs[1])
+    try:
+        return [row[0] for row in cursor.execute(f"SELECT {column} FROM {table} ORDER BY rowid").fetchall()]
+    finally:
+        cursor.close()
+
+
+def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_by_day(index):
+    factory, _events = index
+    with _store(factory) as store:
+        for table, column in (("lines", "product_code"), ("mail_activities", "activity"),
+                              ("purchases", "purchased_at")):
+            stored = _stored_order(store, table, column)
+            assert len(stored) > 100 and stored == sorted(stored), table
+
+
+def test_a_store_grown_by_half_is_written_again_in_order_and_answers_the_same(index, monkeypatch):
+    from services.search import store as store_module
+
+    factory, events = index
+    with _store(factory) as store:
+        monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.05, 10))  # the changes below add about a tenth
+        first = store.generations[1]
+        with factory() as session:
+            for event in _changes(events, random.Random(7)):
+                indexer.apply(session, event)
+            session.commit()
+        with factory() as session:
+            store.follow(session)
+        assert store.generations[1] > first, "written again"
+        assert store.added[1] == 0 and store.written[1] > 0
+        stored = _stored_order(store, "lines", "product_code")
+        assert stored == sorted(stored)
+        _agree(factory, store)
