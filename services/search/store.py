@@ -48,6 +48,7 @@ FOLLOW_MARGIN = 5000
 after the store last followed."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
 RETIRED_SECONDS = 60.0  # a company's replaced database stays attached this long for the reads still running on it
+LONG_AGO = float("-inf")  # retired at this moment: detached at the next chance
 ORDERED_BY = {
     # The order a table's rows are kept in, so that a condition on its leading columns reads only the row groups
     # holding those values (DuckDB keeps each row group's smallest and largest value of every column): a product
@@ -292,7 +293,7 @@ class IndexStore:
 
     def _clear(self):
         for company in list(self.catalogs):
-            self.retired.append((self.catalogs.pop(company), 0.0))
+            self.retired.append((self.catalogs.pop(company), LONG_AGO))
         self._detach_retired(force=True)
 
     def close(self):
@@ -355,8 +356,8 @@ class IndexStore:
             cursor.close()
 
     def load_company(self, session, company_id, run=None, ordered=True):
-        """Read one company's index into a new database of its own, then make it the company's store (its rows put
-        in order unless ``ordered`` is false: the caller does it once it has followed the journal)."""
+        """Read one company's index into a new database of its own, then make it the company's store, written
+        again in order unless ``ordered`` is false (the caller does it once it has followed the journal)."""
         run = run or _now
         catalog, generation = run(self._new_catalog, company_id)
         rows = 0
@@ -364,26 +365,14 @@ class IndexStore:
             for chunk in _read(session, table.name, company_id):
                 run(self._write, catalog, {}, {table.name: chunk})
                 rows += len(chunk)
-        if ordered:
-            run(self._put_in_order, catalog)
         self._install(company_id, catalog, generation, rows)
+        if ordered:
+            run(self._rewrite, company_id, True)
 
-    def _put_in_order(self, catalog):
-        """Keep the rows of each table of ORDERED_BY in that order (after a load)."""
-        cursor = self._cursor(catalog)
-        try:
-            for name, columns in ORDERED_BY.items():
-                cursor.execute("BEGIN TRANSACTION")
-                cursor.execute(f"CREATE TABLE {name}_ordered AS SELECT * FROM {name} ORDER BY {', '.join(columns)}")
-                cursor.execute(f"DROP TABLE {name}")
-                cursor.execute(f"ALTER TABLE {name}_ordered RENAME TO {name}")
-                cursor.execute("COMMIT")
-            cursor.execute(f"CHECKPOINT {catalog}")
-        finally:
-            cursor.close()
-
-    def _rewrite(self, company_id):
-        """Write a company's database again, in order and without the rows changes took out, as a new generation."""
+    def _rewrite(self, company_id, at_once=False):
+        """Write a company's database again, in order and without the rows changes took out, as a new generation
+        (a file written afresh, as small as its rows). ``at_once``: the one it replaces was never read (a load),
+        and goes at once."""
         old = self.catalogs[company_id]
         catalog, generation = self._new_catalog(company_id)
         cursor = self._cursor(catalog)
@@ -397,6 +386,9 @@ class IndexStore:
         finally:
             cursor.close()
         self._install(company_id, catalog, generation, rows)
+        if at_once:
+            self.retired = [(c, LONG_AGO) if c == old else (c, since) for c, since in self.retired]
+            self._detach_retired()
 
     def load(self, session, run=None):
         """Read the whole index (every company), replacing what the store held. The journal is then followed from
@@ -414,8 +406,7 @@ class IndexStore:
         self.followed_at = time.time()
         self.follow(session, run)
         for company_id in loaded:  # once what changed meanwhile is in
-            run(self._put_in_order, self.catalogs[company_id])
-            self.added[company_id] = 0
+            run(self._rewrite, company_id, True)
         self.ready = True
         log.info("search store loaded in %.1f s: %s", time.monotonic() - started, self.counts())
 
