@@ -18,11 +18,17 @@ def count(session, scope, conditions, with_sections=True, store=None):
     store (``execute(company_id, statement)``); ``session``: the service's database (saved searches)."""
     parsed = matching.parse(conditions)
     base, sections = matching.clauses(session, scope, parsed)
-    everything = base + [c for clauses in sections.values() for c in clauses]
     names = list(sections) if with_sections else []
-    figures = [func.count().filter(and_(true(), *everything))]
-    figures += [func.count().filter(and_(true(), *base, *sections[name])) for name in names]
-    row = store.execute(scope.company_id, select(*figures).select_from(customers))[0]
+    if not names:
+        everything = [c for clauses in sections.values() for c in clauses]
+        row = store.execute(scope.company_id, select(func.count()).select_from(customers).where(*base, *everything))[0]
+        return {"total": row[0], "sections": {}}
+    # each section's clauses evaluated once per customer, then counted alone and together
+    flags = select(*[and_(true(), *sections[name]).label(f"s{i}") for i, name in enumerate(names)]) \
+        .select_from(customers).where(*base).subquery()
+    columns = [flags.c[f"s{i}"] for i in range(len(names))]
+    figures = [func.count().filter(and_(*columns))] + [func.count().filter(column) for column in columns]
+    row = store.execute(scope.company_id, select(*figures).select_from(flags))[0]
     return {"total": row[0], "sections": dict(zip(names, row[1:]))}
 
 

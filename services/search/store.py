@@ -47,6 +47,9 @@ FOLLOW_MARGIN = 5000
 """Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
 after the store last followed."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
+STATE_SAVED_EVERY = 10.0
+"""Seconds between two writes of state.json while the journal is quiet (it is written after every step that
+followed something): a replica stopped after a quiet while opens its files instead of loading afresh."""
 RETIRED_SECONDS = 60.0  # a company's replaced database stays attached this long for the reads still running on it
 LONG_AGO = float("-inf")  # retired at this moment: detached at the next chance
 ORDERED_BY = {
@@ -187,6 +190,7 @@ class IndexStore:
         self.seq = 0  # the last journal entry followed
         self.gaps = {}  # journal places not seen yet (a transaction that had not committed): seq → since when
         self.followed_at = 0.0  # wall-clock time of the last follow
+        self.saved_at = 0.0  # wall-clock time state.json was last written
         self.ready = False
         self._lock_file = None
         self._attach("empty", ":memory:")  # answers for a company the store holds nothing of
@@ -290,6 +294,7 @@ class IndexStore:
         temporary = self.directory / "state.json.new"
         temporary.write_text(json.dumps(state))
         os.replace(temporary, self.directory / "state.json")
+        self.saved_at = time.time()
 
     def _clear(self):
         for company in list(self.catalogs):
@@ -407,6 +412,7 @@ class IndexStore:
         self.follow(session, run)
         for company_id in loaded:  # once what changed meanwhile is in
             run(self._rewrite, company_id, True)
+        self._save_state()
         self.ready = True
         log.info("search store loaded in %.1f s: %s", time.monotonic() - started, self.counts())
 
@@ -431,6 +437,8 @@ class IndexStore:
         self.followed_at = time.time()
         if not entries:
             run(self._detach_retired)
+            if self.followed_at - self.saved_at > STATE_SAVED_EVERY:  # a quiet index is followed too
+                self._save_state()
             return 0
         seen = {e.seq for e in entries}
         for seq in seen:

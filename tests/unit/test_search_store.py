@@ -378,3 +378,19 @@ def test_a_store_grown_by_half_is_written_again_in_order_and_answers_the_same(in
         stored = _stored_order(store, "lines", "product_code")
         assert stored == sorted(stored)
         _agree(factory, store)
+
+
+def test_a_store_closed_after_a_quiet_while_opens_its_files_again(index, tmp_path):
+    factory, _events = index
+    with _store(factory, tmp_path) as store:
+        loaded = _ids(factory, store, OPERATOR_SCOPE, {})
+        assert len(loaded) == 300
+    reopened = IndexStore.open(tmp_path)
+    try:
+        with factory() as session:
+            assert not reopened.needs_loading(session)
+            reopened.follow(session)  # reads again the last entries it had followed, which changes nothing
+        assert sorted(reopened.catalogs) == [1]
+        assert _ids(factory, reopened, OPERATOR_SCOPE, {}) == loaded
+    finally:
+        reopened.close()
