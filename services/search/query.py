@@ -8,7 +8,7 @@ from services.common.contracts import JST
 from services.common.text import fold_for_matching, normalize_phone
 
 from .conditions import UNSELECTED, product_row_bounds, zero_fits
-from .store_tables import choices, customers, lines, mail_activities, mails, purchases
+from .store_tables import MAIL_ACTIVITIES, choices, customers, lines, mail_activities, mails, purchases
 
 C, P, L = customers.c, purchases.c, lines.c
 
@@ -262,7 +262,6 @@ def period_clauses(q):
 
 # --- メール履歴 ---------------------------------------------------------------------------------
 
-ACTIVITY_OF = {"sent": "delivery", "opened": "open", "clicked": "click", "qr_read": "qr_read"}
 
 
 def mail_clauses(mail_conditions):
@@ -277,11 +276,15 @@ def mail_clauses(mail_conditions):
             chosen = chosen.where(M.id.in_(f["mail_ids"]))
         if f["kinds"]:
             chosen = chosen.where(M.kind.in_(f["kinds"]))
-        for flag, activity in ACTIVITY_OF.items():
+        any_mail = not (f["mail_ids"] or f["kinds"] or f["period"])
+        for flag, activity in MAIL_ACTIVITIES.items():
             if not f[flag]:
                 continue
-            happened = C.id.in_(select(A.customer_id).where(A.activity == activity, A.mail_id.in_(chosen),
-                                                            *_moment_between(A.occurred_at, f["period"])))
+            if any_mail:  # any mail of the family, any day: the customer's flag says it
+                happened = C[f"{family}_{flag}"].is_(True)
+            else:
+                happened = C.id.in_(select(A.customer_id).where(A.activity == activity, A.mail_id.in_(chosen),
+                                                                *_moment_between(A.occurred_at, f["period"])))
             clauses.append(happened if f[flag] == "include" else not_(happened))
     return clauses
 

@@ -30,7 +30,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from duckdb_engine import Dialect
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Integer, and_, column, delete, false, func, select, table,
+                        union)
 from sqlalchemy.schema import CreateTable
 
 from . import store_tables as T
@@ -46,6 +47,8 @@ JOURNAL_KEPT = dt.timedelta(hours=1)
 FOLLOW_MARGIN = 5000
 """Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
 after the store last followed."""
+LAYOUT = 2
+"""The store's table layout (store_tables.py, ORDERED_BY); a slot written with another is loaded afresh."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
 STATE_SAVED_EVERY = 10.0
 """Seconds between two writes of state.json while the journal is quiet (it is written after every step that
@@ -97,6 +100,9 @@ def _arrow(table, rows):
 # --- what each store table is read from in the index ------------------------------------------------------------
 
 C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
+A = T.mail_activities.c
+ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
+TOUCHED = table("touched", column("id"))  # the customers whose mail flags are set again, registered for a statement
 _SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
 
 
@@ -105,6 +111,8 @@ def _customer_columns():
     for column in T.customers.columns:
         if hasattr(C, column.name):
             columns.append(getattr(C, column.name))
+        elif column.name in T.MAIL_FLAGS:  # computed in the store (_set_mail_flags)
+            columns.append(false().label(column.name))
         elif column.name in _SUMMARY_DEFAULTS:  # a customer without a summary never bought
             columns.append(func.coalesce(getattr(S, column.name), _SUMMARY_DEFAULTS[column.name]))
         else:
@@ -183,6 +191,7 @@ class IndexStore:
         self.db.execute("SET TimeZone = 'UTC'")
         self.catalogs = {}  # company id → the attached database holding its store now
         self.generations = {}  # company id → the generation of that database
+        self.made = {}  # company id → the newest generation made (installed or not yet)
         self.written = {}  # company id → the rows its database held when it was written in order
         self.added = {}  # company id → the rows following the journal has added to it since
         self.retired = []  # (catalog, file, since): replaced databases, detached once no read can still use them
@@ -235,7 +244,8 @@ class IndexStore:
         return self.directory / f"{catalog}.duckdb"
 
     def _new_catalog(self, company_id):
-        generation = self.generations.get(company_id, 0) + 1
+        generation = max(self.generations.get(company_id, 0), self.made.get(company_id, 0)) + 1
+        self.made[company_id] = generation
         catalog = f"company_{int(company_id)}_{generation}"
         path = ":memory:"
         if self.directory is not None:
@@ -272,7 +282,7 @@ class IndexStore:
     def _restore(self):
         state_file = self.directory / "state.json"
         state = json.loads(state_file.read_text()) if state_file.exists() else {}
-        self.identity = state.get("identity")
+        self.identity = state.get("identity") if state.get("layout") == LAYOUT else None
         self.seq = max(0, int(state.get("seq", 0)) - FOLLOW_MARGIN)
         self.followed_at = float(state.get("followed_at", 0.0))
         kept = set()
@@ -289,7 +299,7 @@ class IndexStore:
     def _save_state(self):
         if self.directory is None:
             return
-        state = {"identity": self.identity, "seq": self.seq, "followed_at": self.followed_at,
+        state = {"layout": LAYOUT, "identity": self.identity, "seq": self.seq, "followed_at": self.followed_at,
                  "companies": {str(company): self.generations[company] for company in self.catalogs}}
         temporary = self.directory / "state.json.new"
         temporary.write_text(json.dumps(state))
@@ -337,12 +347,16 @@ class IndexStore:
 
     # --- writing -------------------------------------------------------------------------------------------------------
 
-    def _write(self, catalog, replaced, rows_by_table):
+    def _write(self, catalog, replaced, rows_by_table, customers_changed=()):
         """One transaction on one company's database: the rows of the keys in ``replaced`` ({table: keys}) taken out,
-        ``rows_by_table`` ({table: [rows]}) put in."""
+        ``rows_by_table`` ({table: [rows]}) put in, and the mail flags of the customers this touches set again (of
+        ``customers_changed``, whose rows come without them, and of those whose mails or activities changed)."""
         cursor = self._cursor(catalog)
         try:
             cursor.execute("BEGIN TRANSACTION")
+            touched = set(customers_changed)
+            if replaced.get("mail_activities"):  # whose activities go
+                touched.update(self._customers_of(cursor, A.id, replaced["mail_activities"]))
             for name, keys in replaced.items():
                 if keys:
                     key = SOURCES[name][2]
@@ -353,12 +367,43 @@ class IndexStore:
                     cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
                     cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
                     cursor.unregister("incoming")
+            touched.update(row[ACTIVITY_CUSTOMER] for row in rows_by_table.get("mail_activities") or ())
+            if replaced.get("mails"):  # whose mails changed family
+                touched.update(self._customers_of(cursor, A.mail_id, replaced["mails"]))
+            if touched:
+                self._set_mail_flags(cursor, touched)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         finally:
             cursor.close()
+
+    @staticmethod
+    def _customers_of(cursor, column, keys):
+        return {row[0] for row in cursor.execute(*compiled(
+            select(A.customer_id).where(column.in_(sorted(keys))).distinct())).fetchall()}
+
+    @staticmethod
+    def _set_mail_flags(cursor, customer_ids=None):
+        """Set each customer's MAIL_FLAGS from the mails and activities the store holds (of ``customer_ids``, else
+        of everyone): one pass over their activities."""
+        only = []
+        if customer_ids is not None:
+            cursor.register("touched", pa.table({"id": pa.array(sorted(customer_ids), type=pa.int64())}))
+            only = [T.customers.c.id.in_(select(TOUCHED.c.id))]
+        M = T.mails.c
+        figures = (select(A.customer_id, *[func.bool_or(and_(M.family == family, A.activity == activity)).label(name)
+                                           for name, (family, activity) in T.MAIL_FLAGS.items()])
+                   .join(T.mails, M.id == A.mail_id).group_by(A.customer_id))
+        if customer_ids is not None:
+            figures = figures.where(A.customer_id.in_(select(TOUCHED.c.id)))
+        figures = figures.subquery()
+        flags = {name: func.coalesce(select(figures.c[name]).where(figures.c.customer_id == T.customers.c.id)
+                                     .scalar_subquery(), False) for name in T.MAIL_FLAGS}
+        cursor.execute(*compiled(T.customers.update().where(*only).values(**flags)))
+        if customer_ids is not None:
+            cursor.unregister("touched")
 
     def load_company(self, session, company_id, run=None, ordered=True):
         """Read one company's index into a new database of its own, then make it the company's store, written
@@ -370,29 +415,38 @@ class IndexStore:
             for chunk in _read(session, table.name, company_id):
                 run(self._write, catalog, {}, {table.name: chunk})
                 rows += len(chunk)
-        self._install(company_id, catalog, generation, rows)
-        if ordered:
-            run(self._rewrite, company_id, True)
+        run(self._set_all_mail_flags, catalog)
+        if ordered:  # what searches read is the copy in order; the loaded file is never read
+            run(self._rewrite, company_id, catalog)
+        else:
+            self._install(company_id, catalog, generation, rows)
 
-    def _rewrite(self, company_id, at_once=False):
+    def _set_all_mail_flags(self, catalog):
+        cursor = self._cursor(catalog)
+        try:
+            self._set_mail_flags(cursor)
+        finally:
+            cursor.close()
+
+    def _rewrite(self, company_id, loaded=None):
         """Write a company's database again, in order and without the rows changes took out, as a new generation
-        (a file written afresh, as small as its rows). ``at_once``: the one it replaces was never read (a load),
-        and goes at once."""
-        old = self.catalogs[company_id]
+        (a file written afresh, as small as its rows), and make it the company's store. ``loaded``: a database just
+        loaded, never read by a search, to write from instead of the company's store; it goes at once."""
+        source = loaded or self.catalogs[company_id]
         catalog, generation = self._new_catalog(company_id)
         cursor = self._cursor(catalog)
         rows = 0
         try:
             for table in T.metadata.sorted_tables:
                 order = f" ORDER BY {', '.join(ORDERED_BY[table.name])}" if table.name in ORDERED_BY else ""
-                cursor.execute(f"INSERT INTO {table.name} SELECT * FROM {old}.main.{table.name}{order}")
+                cursor.execute(f"INSERT INTO {table.name} SELECT * FROM {source}.main.{table.name}{order}")
                 rows += cursor.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
             cursor.execute(f"CHECKPOINT {catalog}")
         finally:
             cursor.close()
         self._install(company_id, catalog, generation, rows)
-        if at_once:
-            self.retired = [(c, LONG_AGO) if c == old else (c, since) for c, since in self.retired]
+        if loaded:
+            self.retired = [entry for entry in self.retired if entry[0] != loaded] + [(loaded, LONG_AGO)]
             self._detach_retired()
 
     def load(self, session, run=None):
@@ -410,8 +464,8 @@ class IndexStore:
         self.seq = max(0, newest - FOLLOW_MARGIN)
         self.followed_at = time.time()
         self.follow(session, run)
-        for company_id in loaded:  # once what changed meanwhile is in
-            run(self._rewrite, company_id, True)
+        for company_id in loaded:  # once what changed meanwhile is in (no search read them: the store is not ready)
+            run(self._rewrite, company_id, self.catalogs[company_id])
         self._save_state()
         self.ready = True
         log.info("search store loaded in %.1f s: %s", time.monotonic() - started, self.counts())
@@ -469,7 +523,7 @@ class IndexStore:
                     replaced.setdefault(table, set()).update(keys[kind])
         for table, table_keys in replaced.items():
             rows[table] = [row for chunk in _read(session, table, company_id, table_keys) for row in chunk]
-        run(self._write, self.catalogs[company_id], replaced, rows)
+        run(self._write, self.catalogs[company_id], replaced, rows, replaced.get("customers", ()))
         self.added[company_id] = self.added.get(company_id, 0) + sum(len(r) for r in rows.values())
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):

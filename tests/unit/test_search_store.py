@@ -394,3 +394,43 @@ def test_a_store_closed_after_a_quiet_while_opens_its_files_again(index, tmp_pat
         assert _ids(factory, reopened, OPERATOR_SCOPE, {}) == loaded
     finally:
         reopened.close()
+
+
+def test_mail_flags_follow_new_activities_a_mail_changing_family_and_an_activity_taken_out(index):
+    """The customers' flags (any mail of a family) answer as the activities do after each kind of change."""
+    factory, events = index
+    mail = next(e for e in events if e["entity"] == "mail" and e["data"]["family"] == "manual")
+    never_clicked = {"mails": {"manual": {"clicked": "exclude"}}}
+    clicked = {"mails": {"manual": {"clicked": "include"}}}
+    with _store(factory) as store:
+        newcomer = next(i for i in _ids(factory, store, OPERATOR_SCOPE, never_clicked))
+        click = {"event_type": "mail_activity_recorded", "entity": "mail_activity", "entity_id": "900001",
+                 "version": 1, "company_id": 1,
+                 "data": {"id": 900001, "mail_id": mail["data"]["id"], "customer_id": newcomer,
+                          "member_number": str(newcomer), "activity": "click", "result": "",
+                          "occurred_at": "2025-05-05T10:00:00+09:00"}}
+        with factory() as session:
+            assert indexer.apply(session, click)
+            session.commit()
+        with factory() as session:
+            store.follow(session)
+        assert newcomer in _ids(factory, store, OPERATOR_SCOPE, clicked)
+        assert newcomer not in _ids(factory, store, OPERATOR_SCOPE, never_clicked)
+
+        moved = copy.deepcopy(mail)  # the mail becomes an automatic one: its click is no manual mail's any more
+        moved["version"] += 1
+        moved["data"]["family"], moved["data"]["kind"] = "automatic", "automatic"
+        with factory() as session:
+            assert indexer.apply(session, moved)
+            session.commit()
+        with factory() as session:
+            store.follow(session)
+        assert newcomer in _ids(factory, store, OPERATOR_SCOPE, {"mails": {"automatic": {"clicked": "include"}}})
+        _agree(factory, store)
+
+        with factory() as session:  # the activity taken out (as a repair does when its owner has it no more)
+            assert indexer.remove(session, "mail_activity", 900001, 1)
+            session.commit()
+        with factory() as session:
+            store.follow(session)
+        _agree(factory, store)
