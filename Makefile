@@ -5,7 +5,19 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load bench-import bench-index-backlog
 
-$(VENV)/.installed: requirements.txt
+# The browser libraries the gateway serves itself (no CDN: the admin works without outside network), at the versions
+# package-lock.json pins, copied from node_modules/ into gateway/static/vendor/ (npm run vendor).
+VENDOR := gateway/static/vendor/.installed
+
+$(VENDOR): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the admin's date picker: sudo apt-get install -y npm" >&2; exit 1; }
+	@echo "==> installing the gateway's browser libraries into gateway/static/vendor/"
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm run --silent vendor
+	touch $@
+
+# (the libraries are installed with the Python packages; a newer lock file installs them again, not the packages)
+$(VENV)/.installed: requirements.txt | $(VENDOR)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
 	@echo "==> installing the Python packages into $(VENV) (the first time takes a few minutes)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

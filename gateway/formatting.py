@@ -3,6 +3,7 @@ import datetime as dt
 
 from services.common.contracts import JST
 
+from .forms import typed_day, typed_moment
 from .messages import LABELS
 
 
@@ -18,14 +19,28 @@ def jst(value, with_time=True):
 
 
 def jst_input(value):
-    """For <input type="datetime-local">; a value typed back into a form is shown as typed."""
+    """For a date-and-time field: '2026/12/06 14:30' (Japan time), from a service's moment (with its offset) or one
+    posted back as typed (read as Japan time); text that is no moment is shown as typed."""
     if not value:
         return ""
     try:
-        moment = dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(typed_moment(value))
     except ValueError:
         return value
-    return jst(value).replace(" ", "T") if moment.tzinfo else value
+    if moment.tzinfo:
+        moment = moment.astimezone(JST)
+    return moment.strftime("%Y/%m/%d %H:%M")
+
+
+def day_input(value):
+    """For a date field: '2026/12/06', from the services' ISO day or a day posted back as typed ('2026-12-6',
+    full-width digits); text that is no day is shown as typed."""
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(typed_day(value)).strftime("%Y/%m/%d")
+    except ValueError:
+        return value
 
 
 def label(value, kind):
@@ -44,5 +59,6 @@ def search_query(args, **changes):
 def install(app):
     app.add_template_filter(jst)
     app.add_template_filter(jst_input)
+    app.add_template_filter(day_input)
     app.add_template_filter(label)
     app.add_template_filter(search_query)

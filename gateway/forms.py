@@ -1,10 +1,13 @@
 """Turning HTML form posts into RPC payloads, and service errors back into messages by field."""
+import datetime as dt
+import re
 import uuid
 
 from flask import request
 
 from services.common.errors import ValidationFailed
 from services.common.requests import check_request_id
+from services.common.text import fold_width
 
 from .messages import field_messages
 
@@ -20,6 +23,39 @@ def number(value, default=None):
     service to refuse, by field, when it is sent on as typed."""
     value = (value or "").strip()
     return int(value) if value.isdecimal() and len(value) <= 18 else default
+
+
+_DAY = r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
+_TYPED_DAY = re.compile(_DAY + r"|(\d{4})(\d{2})(\d{2})")
+_TYPED_MOMENT = re.compile(_DAY + r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def typed_day(value):
+    """A day as the date fields take it, ``2026/12/06`` (the calendar's and the operator's), ``2026-12-06``,
+    ``2026/1/6``, ``20261206``, full-width digits, → ISO 8601 for the services (``2026-12-06``); empty → "".
+    Anything else, a day that does not exist included, is sent on as typed, for the service to refuse by field."""
+    value = (value or "").strip()
+    match = _TYPED_DAY.fullmatch(fold_width(value))
+    if not match:
+        return value
+    try:
+        return dt.date(*(int(part) for part in match.groups() if part)).isoformat()
+    except ValueError:
+        return value
+
+
+def typed_moment(value):
+    """A day and a time as the date-and-time fields take them, ``2026/12/06 14:30`` (or ``2026-12-06T14:30``,
+    full-width digits, a day alone for its 00:00), → ISO 8601 without an offset, which the services read as Japan
+    time (``2026-12-06T14:30:00``); empty → "". Anything else is sent on as typed, for the service to refuse."""
+    value = (value or "").strip()
+    match = _TYPED_MOMENT.fullmatch(fold_width(value))
+    if not match:
+        return value
+    try:
+        return dt.datetime(*(int(part or 0) for part in match.groups())).isoformat()
+    except ValueError:
+        return value
 
 
 def checked(form, name):

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from services.common.errors import Unavailable, ValidationFailed
 
 from ..auth import services
-from ..forms import checked, errors_of, joined, number, posted_request_id
+from ..forms import checked, errors_of, joined, number, posted_request_id, typed_day, typed_moment
 from ..rpc import ServiceUnavailable
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -83,7 +83,7 @@ def customer_payload(form, remark_settings, groups):
         "family_kana": form.get("family_kana", ""), "given_kana": form.get("given_kana", ""),
         "member_number": form.get("member_number", ""),
         "gender": form.get("gender", "unknown"),
-        "birth_date": form.get("birth_date", ""),
+        "birth_date": typed_day(form.get("birth_date")),
         "mail_permission": form.get("mail_permission") or default_mail_permission(form),
         "mobile_email": form.get("mobile_email", ""), "mobile_is_smartphone": checked(form, "mobile_is_smartphone"),
         "pc_email": form.get("pc_email", ""), "pc_is_smartphone": checked(form, "pc_is_smartphone"),
@@ -97,8 +97,9 @@ def customer_payload(form, remark_settings, groups):
         "address": form.get("address", ""),
         "customer_class": form.get("customer_class", "new"),
         "points_held": _integer(form.get("points_held")), "valid_points": _integer(form.get("valid_points")),
-        "points_expiry": form.get("points_expiry", ""), "earliest_expiry": form.get("earliest_expiry", ""),
-        "last_login_at": form.get("last_login_at", ""),
+        "points_expiry": typed_day(form.get("points_expiry")),
+        "earliest_expiry": typed_day(form.get("earliest_expiry")),
+        "last_login_at": typed_moment(form.get("last_login_at")),
         "choices": {str(grp["id"]): number(form.get(f"group_{grp['id']}")) for grp in groups},
     }
     for remark in remark_settings:
@@ -201,14 +202,12 @@ def delete(customer_id):
 # --- 対応履歴 ----------------------------------------------------------------------------------
 
 def _entry_payload(form):
-    return {"staff": form.get("staff", "").strip(), "entered_at": form.get("entered_at") or None,
+    return {"staff": form.get("staff", "").strip(), "entered_at": typed_moment(form.get("entered_at")) or None,
             "content": form.get("content", "").strip()}
 
 
 def _day_bound(value, end):
-    value = (value or "").strip().replace("/", "-")
-    if len(value) == 8 and value.isdigit():
-        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    value = typed_day(value)
     if not value:
         return None
     return f"{value}T23:59:59" if end else f"{value}T00:00:00"
@@ -234,7 +233,7 @@ def support(customer_id):
             _scope(), customer_id, _day_bound(period["from"], False), _day_bound(period["to"], True))
         period_error = None
     except ValidationFailed:
-        entries, period_error = [], "記入日の形式が正しくありません（例: 2022-09-01）。"
+        entries, period_error = [], "記入日の形式が正しくありません（例: 2022/09/01）。"
     return render_template("customers/support.html", customer=customer, tab="support", tabs=TABS, entries=entries,
                            values=values, errors=errors, period=period, period_error=period_error,
                            adding=request.method == "POST" or request.args.get("new") == "1"), (400 if errors else 200)

@@ -8,7 +8,7 @@ from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
-from ..forms import checked, errors_of, number, posted_request_id
+from ..forms import checked, errors_of, number, posted_request_id, typed_moment
 from .customers import TABS
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ def _purchase_payload(form, customer_id, groups):
     return {
         "customer_id": customer_id,
         "shop_id": number(form.get("shop_id")),
-        "purchased_at": form.get("purchased_at") or None,
-        "shipped_at": form.get("shipped_at") or None,
+        "purchased_at": typed_moment(form.get("purchased_at")) or None,
+        "shipped_at": typed_moment(form.get("shipped_at")) or None,
         "billed_amount": billed if billed != "" else None,
         "counted": checked(form, "counted"),
         "answers": {str(grp["id"]): number(form.get(f"answer_{grp['id']}")) for grp in groups

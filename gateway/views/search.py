@@ -11,7 +11,7 @@ from services.common import csvfiles
 from services.common.errors import ValidationFailed
 
 from ..auth import client_ip, permission_required, services
-from ..forms import posted_request_id
+from ..forms import posted_request_id, typed_day
 from ..messages import search_error_lines
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _range(args, prefix):
 
 
 def _days(args, prefix):
-    start, end = _text(args, f"{prefix}_from"), _text(args, f"{prefix}_to")
+    start, end = typed_day(args.get(f"{prefix}_from")), typed_day(args.get(f"{prefix}_to"))
     return {"from": start or None, "to": end or None} if start or end else None
 
 

@@ -65,8 +65,8 @@ def browser():
         chromium.close()
 
 
-def _desktop_page(browser, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+def _desktop_page(browser, width, height, locale="ja-JP"):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(HUNG_SECONDS * 1000)
     page.on("dialog", lambda dialog: dialog.accept())
@@ -84,6 +84,14 @@ def page(browser):
 def screen(browser):
     """The operator's screen: 1366×768, where screenshots for review are taken."""
     context, page = _desktop_page(browser, 1366, 768)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def english_screen(browser):
+    """The operator's screen in a browser set to American English (its own date fields would read mm/dd/yyyy)."""
+    context, page = _desktop_page(browser, 1366, 768, locale="en-US")
     yield page
     context.close()
 

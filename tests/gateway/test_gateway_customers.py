@@ -349,9 +349,9 @@ def test_editing_a_support_entry(operator, tenant, rpc):
     entry = rpc.customers.list_support_entries(tenant.operator_scope(), customer_id)[0]
     edit_url = f"{support_url}/{entry['id']}/edit"
     form = operator.get(edit_url).get_data(as_text=True)
-    assert 'value="LTV-X"' in form and "初回の問合せ。</textarea>" in form and 'value="2022-09-28T18:00"' in form
+    assert 'value="LTV-X"' in form and "初回の問合せ。</textarea>" in form and 'value="2022/09/28 18:00"' in form
 
-    edited = post(operator, edit_url, {"staff": "佐藤", "entered_at": "2022-09-29T10:30", "content": "折り返し済み。"})
+    edited = post(operator, edit_url, {"staff": "佐藤", "entered_at": "2022/09/29 10:30", "content": "折り返し済み。"})
     assert edited.status_code == 302 and edited.headers["Location"].endswith(support_url)
     page = operator.get(support_url).get_data(as_text=True)
     assert "対応履歴を更新しました。" in page and "折り返し済み。" in page and "佐藤" in page

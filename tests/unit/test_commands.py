@@ -1,5 +1,7 @@
 """The command line the quick start relies on."""
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -20,6 +22,27 @@ def test_no_broker_is_reported_at_once_with_advice_and_no_password():
     assert "apt-get install -y rabbitmq-server" in result.stderr and "docker compose up -d rabbitmq" in result.stderr
     assert "docker run -d -p 5672:5672 rabbitmq" in result.stderr
     assert "s3cret" not in result.stderr
+
+
+def test_make_run_and_make_test_install_the_browser_libraries_first():
+    """A fresh clone's ``make run`` and ``make test`` install the pinned date picker into gateway/static/vendor/ (and
+    again when package-lock.json changes) before anything else; the gateway serves it from there."""
+    env = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    for target, first_after in (("run", "services check-broker"), ("test", "-m pytest")):
+        plan = subprocess.run(["make", "--dry-run", "--no-print-directory", "-W", "package-lock.json", target],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=HUNG_SECONDS).stdout
+        assert "npm ci --ignore-scripts" in plan and "npm run --silent vendor" in plan, plan
+        assert plan.index("npm run --silent vendor") < plan.index(first_after), plan
+    package = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for name, version in package["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is not pinned"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+        assert lock["packages"][f"node_modules/{name}"]["integrity"].startswith("sha512-")
+    vendor = package["scripts"]["vendor"]
+    assert "gateway/static/vendor" in vendor and "node_modules/flatpickr/dist/" in vendor
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "gateway/static/vendor/" in ignored and "node_modules/" in ignored  # made, never committed
 
 
 def test_masked_uri():

@@ -180,3 +180,18 @@ def test_every_long_running_container_is_started_again_when_it_stops():
     for name, definition in SERVICES.items():
         if name != "migrate":
             assert definition.get("restart") == "unless-stopped", name
+
+
+def test_the_image_builds_the_gateways_browser_libraries_from_the_lock_file():
+    """The date fields' calendar is served by the gateway itself: the image makes gateway/static/vendor/ as make does
+    (npm ci from package-lock.json, npm run vendor), in a stage of its own, and copies only what it made."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stage = re.search(r"^FROM node:20\S* AS (\w+)$", dockerfile, re.M)
+    assert stage, "no node stage builds the browser libraries"
+    assert "COPY package.json package-lock.json ./" in dockerfile
+    assert re.search(r"^RUN npm ci --ignore-scripts\b.*&& npm run vendor$", dockerfile, re.M)
+    copied = re.search(rf"^COPY --from={stage.group(1)} (\S+) (\S+)$", dockerfile, re.M)
+    assert copied and copied.groups() == ("/build/gateway/static/vendor", "./gateway/static/vendor")
+    assert dockerfile.index("COPY gateway ./gateway") < copied.start()  # not overwritten by the sources
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "node_modules" in ignored and "gateway/static/vendor" in ignored  # a local build never leaks in
