@@ -15,7 +15,6 @@ from services.common.contracts import JST
 from services.common.db import make_engine
 from services.common.scope import OPERATOR, Scope
 from services.customers import customers as customer_master
-from services.customers import events as customer_events
 from services.customers import support
 from services.customers.models import Customer
 from services.mailhistory import history
@@ -211,7 +210,10 @@ def load_customers_and_purchases_demo(customers_session, purchases_session, shop
         family = customer_id % len(FAMILY)
         permission = ("pc", "mobile", "refused")[customer_id % 3]
         email = {"pc": f"member{customer_id}@example.jp", "mobile": f"m{customer_id}@example.ne.jp"}.get(permission, "")
+        # registered a few days before the first purchase, as a cart would send it with the new customer
+        registered = _moment(first_day[customer_id], hour=9) - dt.timedelta(days=customer_id % 9 + 1)
         record = {"shop_id": shop_ids[5019] if customer_id % 5 == 0 else shop_ids[103],
+                  "registered_at": registered.isoformat(),
                   "member_number": str(customer_id), "family_name": FAMILY[family], "given_name": given,
                   "family_kana": FAMILY_KANA[family], "given_kana": given_kana, "gender": gender,
                   "birth_date": f"{1950 + customer_id % 50}-{1 + customer_id % 12:02d}-{1 + customer_id % 28:02d}",
@@ -220,14 +222,6 @@ def load_customers_and_purchases_demo(customers_session, purchases_session, shop
                   "pc_email": email if permission == "pc" else "",
                   "mobile_email": email if permission == "mobile" else ""}
         created = customer_master.create_customer(customers_session, scope, record)
-        # registered a few days before the first purchase, as a cart would have it (a change of the customer, so the
-        # index learns it from the next version)
-        customers_session.flush()
-        created.registered_at = (_moment(first_day[customer_id], hour=9)
-                                 - dt.timedelta(days=customer_id % 9 + 1)).astimezone(dt.timezone.utc)
-        created.version += 1
-        customers_session.flush()
-        customer_events.customer_changed(customers_session, created)
         people[customer_id] = {"id": created.id, "member_number": created.member_number,
                                "shop_id": created.shop_id, "mail_permission": permission, "email": email}
         if n % 500 == 0 or n == len(ids):
