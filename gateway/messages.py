@@ -22,6 +22,7 @@ LABELS = {**CUSTOMER_LABELS, **PURCHASE_LABELS}
 # --- where a refused search condition is: the 検索 screen's own words for every path the search service's condition
 # document can name (services/search/conditions.py). An error line never shows an internal key.
 SEARCH_SECTIONS = {"attributes": "属性検索", "latest": "最新購入情報 RFM分析", "period": "期間設定", "mails": "メール履歴",
+                   "rfm": "RFM集計",
                    "saved_search_id": "保存した検索", "columns": "CSVダウンロードの出力項目"}
 _PURCHASE_FIELDS = {"shop_ids": "購入店舗", "order_code": "受注コード", "order_attributes": "受注属性",
                     "product_rows": "商品指定"}
@@ -37,6 +38,8 @@ SEARCH_FIELDS = {
                    latest_shipped="最新発送日", purchase_count="累計購入回数", purchase_total="累計購入金額"),
     "period": dict(_PURCHASE_FIELDS, purchased="購入日", shipped="発送日", purchase_count="購入回数",
                    purchase_total="購入金額", media="購入メディア", bought_products="購入商品の有無", bought="購入商品の有無"),
+    "rfm": {"day": "基準日", "shop_ids": "購入店舗", "recency_days": "最新購入からの日数", "purchase_count": "購入回数",
+            "purchase_total": "購入金額", "ranks": "顧客ランク"},
 }
 MAIL_FAMILIES = {"manual": "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴",
                  "automatic": "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴"}

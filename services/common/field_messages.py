@@ -24,6 +24,10 @@ def field_message(code):
         return f"{int(code.split(':', 1)[1]):,}件以内で指定してください。"
     if code.startswith("max_length:"):
         return f"{code.split(':', 1)[1]}文字以内で入力してください。"
+    if code.startswith("must_be:"):
+        return f"{int(code.split(':', 1)[1]):,}を入力してください。"
+    if code.startswith("items:"):
+        return f"{int(code.split(':', 1)[1]):,}個の値を指定してください。"
     if code.startswith("length:"):
         _, lo, hi = code.split(":")
         return f"{lo}〜{hi}文字で入力してください。"
@@ -72,6 +76,8 @@ FIELD_MESSAGES.update({
     "at_most_three_rows": "商品指定は3行までです。",
     "invalid_range": "範囲の指定が正しくありません（例: 1-100）。",
 })
+
+FIELD_MESSAGES.update({"not_increasing": "前の区分より大きい値を入力してください。"})  # RFM設定's band starts
 
 # Why a file brought to インポート機能 or the connector is refused, and what is wrong with a row of it.
 FILE_MESSAGES = {

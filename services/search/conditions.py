@@ -1,7 +1,8 @@
 """The condition language of 顧客管理 > 検索: a JSON document, validated here, every error reported by path.
 
 Sections combine with AND: ``attributes`` (属性検索), ``latest`` (最新購入情報 RFM分析), ``period`` (期間設定),
-``mails`` (メール履歴, ``manual`` and ``automatic`` families). An empty document matches every customer in scope.
+``mails`` (メール履歴, ``manual`` and ``automatic`` families), ``rfm`` (a cell or a rank of RFM集計). An empty document
+matches every customer in scope.
 """
 import datetime as dt
 import re
@@ -12,11 +13,13 @@ from services.common.arguments import MAX_ID, MAX_PAGE
 from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
 from services.common.text import fold_width
 
-SECTIONS = ("attributes", "latest", "period", "mails")
+SECTIONS = ("attributes", "latest", "period", "mails", "rfm")
 INCLUDE = ("include", "exclude")
 UNSELECTED = "unselected"
 # the mail kinds of the mail-history service (手動, 手動シナリオ, 曜日日時, 自動, 自動シナリオ)
 MAIL_KINDS = ("manual", "manual_scenario", "scheduled", "automatic", "automatic_scenario")
+RANKS = ("A", "B", "C", "D", "E", "F", "G")
+"""The seven ranks of RFM集計, best first (優良顧客 … 離反顧客 by default; each company names them, RFM設定)."""
 MAX_FIGURE = 999_999_999_999
 """The bounds of a range condition (ages, points, counts, totals): at most twelve digits either way."""
 MAX_MEMBER_VALUE = 10**17 - 1
@@ -219,12 +222,26 @@ class Mails(Contract):
     automatic = fields.Nested(MailFamily, load_default=None, allow_none=True)
 
 
+class Rfm(Contract):
+    """RFM集計 as a condition: the customers of the grid of a day (those with a counted purchase bought on or before
+    it, at the shops; all shops when none), narrowed by their figures on that day and by their rank. R is the days
+    from the latest of those purchases to the day, F their number, M their billed total (``rfm.py``)."""
+
+    day = _day("day")  # none: today (Japan)
+    shop_ids = fields.List(id_field(), load_default=list)
+    recency_days = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_count = fields.Nested(Range, load_default=None, allow_none=True)
+    purchase_total = fields.Nested(Range, load_default=None, allow_none=True)
+    ranks = fields.List(fields.String(validate=one_of(RANKS)), load_default=list)
+
+
 class Conditions(Contract):
     saved_search_id = id_field(load_default=None, allow_none=True)  # within a saved search's customers
     attributes = fields.Nested(Attributes, load_default=None, allow_none=True)
     latest = fields.Nested(Latest, load_default=None, allow_none=True)
     period = fields.Nested(Period, load_default=None, allow_none=True)
     mails = fields.Nested(Mails, load_default=None, allow_none=True)
+    rfm = fields.Nested(Rfm, load_default=None, allow_none=True)
 
 
 MAX_PER_PAGE = 500

@@ -2,13 +2,13 @@
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from services.common import arguments, csvfiles
 from services.common.contracts import Timestamp, field_error
 from services.customers.fields import VALUE_LABELS
 
-from . import matching
+from . import matching, rfm_reports
 from .models import ExportLog
 from .store_tables import customers
 
@@ -32,6 +32,8 @@ COLUMNS = {
     "purchase_total": ("累計購入金額", C.purchase_total, _AS_IS),
     "first_purchase_at": ("初回購入日", C.first_purchase_at, _DAY),
     "latest_purchase_at": ("最新購入日", C.latest_purchase_at, _DAY),
+    # today's rank over the caller's shops, written with the company's name for it (RFM設定); not a column of the store
+    "rfm_rank": ("RFMランク", None, "rfm_rank"),
 }
 DEFAULT_COLUMNS = ("member_number", "family_name", "given_name", "family_kana", "given_kana", "mail_permission",
                    "pc_email", "mobile_email", "purchase_count", "purchase_total", "latest_purchase_at")
@@ -74,10 +76,17 @@ def export_rows(session, scope, conditions, columns, after_id=0, limit=5000, sto
     parsed = matching.parse(conditions)
     after_id = arguments.after_id(after_id)
     limit = min(arguments.integer(limit, "limit", 1), MAX_SLICE)
-    rows = store.execute(scope.company_id, select(C.id, *[COLUMNS[c][1] for c in columns])
+    expressions = [null() if COLUMNS[c][1] is None else COLUMNS[c][1] for c in columns]
+    rows = store.execute(scope.company_id, select(C.id, *expressions)
                          .where(*matching.all_clauses(session, scope, parsed), C.id > after_id)
                          .order_by(C.id).limit(limit))
     kinds = [COLUMNS[c][2] for c in columns]
+    if rows and "rfm_rank" in columns:
+        # the slice is a range of ids: the ranks of that range, in one statement
+        ranks, settings = rfm_reports.ranks_today(session, scope, store,
+                                                  lambda column: column.between(rows[0][0], rows[-1][0]))
+        at = columns.index("rfm_rank") + 1
+        rows = [(*row[:at], settings.names.get(ranks.get(row[0]), ""), *row[at + 1:]) for row in rows]
     return {"headers": [COLUMNS[c][0] for c in columns],
             "rows": [[cell(kind, value) for kind, value in zip(kinds, row[1:])] for row in rows],
             "last_id": rows[-1][0] if rows else None}

@@ -10,6 +10,7 @@ from services.common.contracts import JST, load
 from services.common.errors import NotFound
 
 from . import conditions as contract
+from . import rfm, rfm_settings
 from .models import SavedSearch
 from .query import scope_clauses, section_clauses
 from .store_tables import customers, saved_members
@@ -43,11 +44,21 @@ def saved_members_clause(session, scope, saved_id, today, depth=0):
     if saved.frozen:
         return C.id.in_(select(saved_members.c.customer_id).where(saved_members.c.saved_search_id == saved.id))
     parsed = parse(json.loads(saved.conditions))
-    clauses = [c for group in section_clauses(parsed, today).values() for c in group]
+    clauses = [c for group in sections(session, scope, parsed, today).values() for c in group]
     within = parsed.get("saved_search_id")
     if within and within != saved.id and depth < MAX_SAVED_DEPTH:
         clauses.append(saved_members_clause(session, scope, within, today, depth + 1))
     return and_(true(), *clauses)
+
+
+def sections(session, scope, parsed, today):
+    """{section: [clauses]}. An ``rfm`` section is read over the purchases of the shops the caller may ask
+    (``rfm.shops_for``: a shop account's own) with the company's RFM設定."""
+    settings = None
+    if parsed.get("rfm"):
+        parsed = dict(parsed, rfm=dict(parsed["rfm"], shop_ids=rfm.shops_for(scope, parsed["rfm"]["shop_ids"])))
+        settings = rfm_settings.settings_of(session, scope.company_id)
+    return section_clauses(parsed, today, settings)
 
 
 def clauses(session, scope, parsed, today=None):
@@ -56,7 +67,7 @@ def clauses(session, scope, parsed, today=None):
     base = scope_clauses(scope)
     if parsed.get("saved_search_id"):
         base.append(saved_members_clause(session, scope, parsed["saved_search_id"], today))
-    return base, section_clauses(parsed, today)
+    return base, sections(session, scope, parsed, today)
 
 
 def all_clauses(session, scope, parsed, today=None):

@@ -225,3 +225,16 @@ class SavedSearchMember(Base):
 
     saved_search_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class RfmSetting(Base):
+    """A company's RFM設定 (rank names, the bands of R, F and M, the rank of each R×F cell) as a JSON document; a
+    company without a row uses the defaults (``rfm_settings.py``)."""
+
+    __tablename__ = "rfm_settings"
+
+    company_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    settings: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

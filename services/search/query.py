@@ -7,7 +7,9 @@ from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
 from services.common.contracts import JST
 from services.common.text import fold_for_matching, normalize_phone
 
+from . import rfm
 from .conditions import UNSELECTED, product_row_bounds, zero_fits
+from .ranges import in_range
 from .store_tables import MAIL_ACTIVITIES, choices, customers, lines, mail_activities, mails, purchases
 
 C, P, L = customers.c, purchases.c, lines.c
@@ -39,15 +41,6 @@ def _date_between(column, days):
         clauses.append(column >= days["start"])
     if days and days.get("end"):
         clauses.append(column <= days["end"])
-    return clauses
-
-
-def _in_range(expression, bounds):
-    clauses = []
-    if bounds and bounds.get("min") is not None:
-        clauses.append(expression >= bounds["min"])
-    if bounds and bounds.get("max") is not None:
-        clauses.append(expression <= bounds["max"])
     return clauses
 
 
@@ -127,8 +120,8 @@ def attribute_clauses(a, today):
     if a["fax"].strip():
         digits = normalize_phone(a["fax"]).replace("-", "")
         clauses.append(_contains(func.replace(C.fax, "-", ""), digits))
-    clauses += _in_range(C.points_held, a["points_held"])
-    clauses += _in_range(C.valid_points, a["valid_points"])
+    clauses += in_range(C.points_held, a["points_held"])
+    clauses += in_range(C.valid_points, a["valid_points"])
     clauses += _date_between(C.points_expiry, a["points_expiry"])
     clauses += _date_between(C.earliest_expiry, a["earliest_expiry"])
     clauses += _moment_between(C.last_login_at, a["last_login"])
@@ -188,7 +181,7 @@ def _figure_range(column, bounds):
     """A range on a summary figure: a customer who never bought has 0 of it."""
     if not bounds or (bounds.get("min") is None and bounds.get("max") is None):
         return []
-    return _in_range(column, bounds)
+    return in_range(column, bounds)
 
 
 def latest_clauses(r):
@@ -231,7 +224,7 @@ def period_clauses(q):
     in_period = select(P.customer_id).where(*purchase_filter).group_by(P.customer_id)
     count_bounds, total_bounds = q["purchase_count"], q["purchase_total"]
     times, amount = func.count(), func.coalesce(func.sum(P.billed_amount), 0)
-    having = _in_range(times, count_bounds) + _in_range(amount, total_bounds)  # a range without bounds asks nothing
+    having = in_range(times, count_bounds) + in_range(amount, total_bounds)  # a range without bounds asks nothing
     if having and zero_fits(count_bounds) and zero_fits(total_bounds):
         # no purchase in the period (0 times, 0 yen) qualifies: exclude only those outside the ranges
         clauses.append(C.id.not_in(in_period.having(not_(and_(*having)))))
@@ -296,8 +289,9 @@ def scope_clauses(scope):
     return [C.shop_id == scope.shop_id] if scope.is_shop else []
 
 
-def section_clauses(conditions, today):
-    """{section: [clauses]} for the sections present."""
+def section_clauses(conditions, today, rfm_settings=None):
+    """{section: [clauses]} for the sections present. ``rfm_settings``: the company's RFM設定, which the ranks of an
+    ``rfm`` section are read with (its shops already as ``rfm.shops_for`` gives them)."""
     sections = {}
     if conditions.get("attributes"):
         sections["attributes"] = attribute_clauses(conditions["attributes"], today)
@@ -307,6 +301,8 @@ def section_clauses(conditions, today):
         sections["period"] = period_clauses(conditions["period"])
     if conditions.get("mails"):
         sections["mails"] = mail_clauses(conditions["mails"])
+    if conditions.get("rfm"):
+        sections["rfm"] = rfm.condition_clauses(conditions["rfm"], rfm_settings, today)
     return sections
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import and_, func, select, true
 from services.common.contracts import load
 
 from . import conditions as contract
-from . import matching
+from . import matching, rfm_reports
 from .query import sort_order
 from .store_tables import customers
 
@@ -37,16 +37,21 @@ PAGE_COLUMNS = ("id", "member_number", "family_name", "given_name", "family_kana
 
 
 def page(session, scope, conditions, paging=None, store=None):
-    """One page of matching customers with their RFM figures, sorted as asked (``sort_order``), then by id."""
+    """One page of matching customers with their RFM figures and today's RFM rank (``rfm_rank``, over the scope's
+    shops; None for a customer without a counted purchase), sorted as asked (``sort_order``), then by id."""
     parsed = matching.parse(conditions)
     options = load(_page, paging or {})
     per_page, number = options["per_page"], options["page"]
     statement = (select(*[C[name] for name in PAGE_COLUMNS]).where(*matching.all_clauses(session, scope, parsed))
                  .order_by(*sort_order(options["sort"], options["descending"]), C.id)
                  .offset((number - 1) * per_page).limit(per_page))
-    rows = store.execute(scope.company_id, statement)
-    return {"page": number, "per_page": per_page,
-            "customers": [dict(zip(PAGE_COLUMNS, row)) for row in rows]}
+    hits = [dict(zip(PAGE_COLUMNS, row)) for row in store.execute(scope.company_id, statement)]
+    if hits:
+        ids = [hit["id"] for hit in hits]
+        ranks, _settings = rfm_reports.ranks_today(session, scope, store, lambda column: column.in_(ids))
+        for hit in hits:
+            hit["rfm_rank"] = ranks.get(hit["id"])
+    return {"page": number, "per_page": per_page, "customers": hits}
 
 
 def matching_ids(session, scope, parsed, store):

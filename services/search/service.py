@@ -13,7 +13,8 @@ from services.common.health import EventBacklog, health_report, indexing_state
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
-from . import exports, indexer, rebuild, saved_searches, schemas, searching
+from . import exports, indexer, rebuild, rfm_reports, saved_searches, schemas, searching
+from . import rfm_settings as rfm_rules  # the RPC methods below take its name
 from .dependencies import SearchStore
 from .models import HandledRequest, OutboxEvent
 
@@ -139,6 +140,43 @@ class SearchService:
         with self.db.unit_of_work() as session:
             saved_searches.delete_saved(session, Scope.parse(scope), saved_search_id)
         return {"deleted": saved_search_id}
+
+    @rpc_method
+    def rfm_settings(self, scope):
+        """The company's RFM設定 (the defaults until it saves its own): {rank_names, recency_days, purchase_count,
+        purchase_total, cells, ranks: [{rank, name, colour, hex}], labels: {axis: [6 labels]}, version}."""
+        with self.db.read() as session:
+            return rfm_rules.settings_of(session, Scope.parse(scope).company_id).as_dict()
+
+    @rpc_method
+    def update_rfm_settings(self, scope, settings, request_id=None):
+        """Save the company's RFM設定 (company operators only): any of rank_names, recency_days, purchase_count,
+        purchase_total, cells; a key left out keeps its value. Returns what rfm_settings then returns; a repeated
+        request_id returns the first call's result and changes nothing. Raises Forbidden (a shop account),
+        ValidationFailed (by path: ``recency_days.3: not_increasing``, ``cells.2.4: one_of``, …)."""
+        scope = Scope.parse(scope)
+        scope.ensure_company_wide()
+        with self.db.unit_of_work() as session:
+            return handled.once(session, request_id, "update_rfm_settings", scope,
+                                lambda: rfm_rules.update(session, scope, settings))
+
+    @rpc_method
+    def rfm_grid(self, scope, options=None):
+        """RFM集計 of a day: options {day (today, Japan), shop_ids (all; a shop account's own), axes "rf" | "rm" |
+        "fm"}. Returns {day, shop_ids, axes, rows, columns, cells: 6×6 [{customers, share, sales, rank, conditions}],
+        ranks: [{rank, name, colour, hex, customers, share, sales, conditions}], total}. Raises ValidationFailed,
+        Forbidden (a shop account naming another shop)."""
+        with self.db.read() as session:
+            return rfm_reports.grid(session, Scope.parse(scope), options, self.store)
+
+    @rpc_method
+    def rfm_movement(self, scope, options):
+        """How customers moved between the ranks of two days: options {day_from, day_to (today), shop_ids}. Returns
+        {day_from, day_to, shop_ids, ranks: [{rank, name, colour, hex, from, to}], totals, moves: [{from, name, to:
+        {rank: customers}, customers}] (the first row ``none``: not yet buyers on day_from)}. Raises
+        ValidationFailed (``day_to: from_after_to``), Forbidden."""
+        with self.db.read() as session:
+            return rfm_reports.movement(session, Scope.parse(scope), options, self.store)
 
     @rpc_method
     def health(self):

@@ -30,7 +30,7 @@ PAYLOAD_NAMES_IDS = {("customers", "create_customer"), ("customers", "upsert_cus
                      ("customers", "resolve_emails"),
                      ("purchases", "create_purchase"), ("purchases", "record_orders"),
                      ("mailhistory", "upsert_mails"), ("mailhistory", "record_activities"),
-                     ("mailhistory", "tracking_links")}
+                     ("mailhistory", "tracking_links"), ("search", "rfm_grid"), ("search", "rfm_movement")}
 CURSORS = {"after_id", "request_id"}  # paging cursors and caller-chosen request ids, not ids of things
 
 
@@ -89,6 +89,17 @@ def batch_refused(*paths):
         assert all(_names(e["fields"], paths) for e in result["errors"]), result["errors"]
         assert result.get("created", 0) == result.get("updated", 0) == result.get("saved", 0) == 0, result
     return check
+
+
+def reports_nothing(call):
+    """A report over the caller's own company: a shop of another company names purchases it does not hold (nobody is
+    counted), another shop of the caller's company is refused."""
+    try:
+        result = call()
+    except (NotFound, Forbidden):
+        return
+    counted = result["total"] if "total" in result else result["totals"]["to"]
+    assert counted == {"customers": 0, "sales": 0}, result
 
 
 def resolves_nothing(call):
@@ -205,6 +216,9 @@ ATTACKS = {
     ("mailhistory", "tracking_links"): (lambda v: (1, v.member_number, ["https://shop.example.jp/"]), refused),
     # search
     ("search", "delete_saved_search"): (lambda v: (v.saved_search_id,), refused),
+    ("search", "rfm_grid"): (lambda v: ({"day": "2026-10-01", "shop_ids": [v.shop_id]},), reports_nothing),
+    ("search", "rfm_movement"): (lambda v: ({"day_from": "2026-09-01", "day_to": "2026-10-01",
+                                             "shop_ids": [v.shop_id]},), reports_nothing),
     # インポート機能
     ("customers", "resolve_emails"): (lambda v: ([v.email],), resolves_nothing),
     **_import_attacks("customers"),

@@ -129,6 +129,11 @@ KINDS = {
                                                          {"attributes": {"genders": ["female"]}}, request_id=rid),
         lambda rpc, t, _: len(rpc.search.list_saved_searches(t.operator_scope())),
         None),
+    "update_rfm_settings": Kind(
+        lambda rpc, t, _, n, rid: rpc.search.update_rfm_settings(t.operator_scope(), {"rank_names": {"A": f"VIP{n}"}},
+                                                                 request_id=rid),
+        lambda rpc, t, _: rpc.search.rfm_settings(t.operator_scope())["version"],  # raised by each save
+        None),
     "create_shop": Kind(
         lambda rpc, t, _, n, rid: rpc.shops.create_shop(
             t.operator_scope(), {"shop_number": 200 + n, "name": f"新店{n}", "phone": "03-0000-0000"},

@@ -174,7 +174,15 @@ class World:
             "conditions": {"attributes": {"name": "乱数", "age": {"min": 20, "max": 30}, "choices": {}},
                            "latest": {"purchase_count": {"min": 1}, "shop_ids": [shop_id]},
                            "period": {"purchased": {"from": "2026-01-01", "to": "2026-12-31"}},
-                           "mails": {"manual": {"mail_ids": [10], "sent": "include"}}},
+                           "mails": {"manual": {"mail_ids": [10], "sent": "include"}},
+                           "rfm": {"day": "2026-11-30", "recency_days": {"max": 30}, "ranks": ["A", "C"]}},
+            "settings": {"rank_names": {"A": "優良顧客", "G": "離反顧客"}, "recency_days": [0, 31, 61, 91, 181, 366],
+                         "purchase_total": [0, 5000, 10000, 30000, 50000, 100000],
+                         "cells": [["C", "B", "B", "A", "A", "A"]] * 2 + [["E", "D", "D", "D", "D", "D"]] * 2
+                         + [["G", "F", "F", "F", "F", "F"], ["G"] * 6]},
+            ("search", "rfm_grid", "options"): {"day": "2026-11-30", "shop_ids": [shop_id], "axes": "rm"},
+            ("search", "rfm_movement", "options"): {"day_from": "2026-06-30", "day_to": "2026-11-30",
+                                                    "shop_ids": [shop_id]},
             "paging": {"page": 1, "per_page": 50, "sort": "member_number", "descending": False},
         }
         self.lists = {
@@ -238,8 +246,9 @@ def fingerprints(stack, world):
     made.close()
 
 
-def argument(world, service, name):
-    """A strategy for one argument, by its name: mostly fuzz, sometimes a value that exists."""
+def argument(world, service, name, method=None):
+    """A strategy for one argument, by its name (or, where methods take differently shaped arguments of one name, by
+    service, method and name): mostly fuzz, sometimes a value that exists."""
     tenant = world.tenant
     if name == "scope":
         scopes = [tenant.operator_scope(), tenant.operator_scope(), tenant.shop_scope(0),
@@ -249,8 +258,8 @@ def argument(world, service, name):
         return st.one_of(st.sampled_from(scopes), st.sampled_from(scopes), fuzzed, ANY)
     known = world.ids.get((service, name), world.ids.get(name))
     keys = contract_fields()
-    if name in world.bases:
-        base = world.bases[name]
+    if (service, method, name) in world.bases or name in world.bases:
+        base = world.bases.get((service, method, name), world.bases.get(name))
         if name in ("orders", "mails", "reports", "customers_"):
             return st.one_of(ANY, st.lists(st.one_of(payload(keys, base), ANY), max_size=3))
         return st.one_of(ANY, payload(keys, base), nested_payload(base))
@@ -276,7 +285,7 @@ FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database
 @given(data=st.data())
 def test_a_malformed_call_is_refused_with_a_project_error_and_changes_nothing(rpc, world, fingerprints, data,
                                                                               service, method, parameters):
-    arguments = [data.draw(argument(world, service, name), label=name) for name in parameters]
+    arguments = [data.draw(argument(world, service, name, method), label=name) for name in parameters]
     # Fewer arguments than the method takes is malformed too (a missing one).
     if parameters and data.draw(st.integers(0, 9), label="drop the last argument") == 0:
         arguments = arguments[:-1]

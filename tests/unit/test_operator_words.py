@@ -60,7 +60,7 @@ def test_the_list_download_offers_its_columns_with_the_screens_headers():
         ("mobile_phone", "携帯電話番号", False), ("home_phone", "自宅電話番号", False), ("registered_at", "登録日時", False),
         ("points_held", "保有ポイント", False), ("purchase_count", "累計購入回数", True),
         ("purchase_total", "累計購入金額", True), ("first_purchase_at", "初回購入日", False),
-        ("latest_purchase_at", "最新購入日", True)]
+        ("latest_purchase_at", "最新購入日", True), ("rfm_rank", "RFMランク", False)]
 
 
 def test_the_screens_labels_are_the_owners_catalogues():

@@ -151,7 +151,8 @@ def test_the_walk_finds_the_leaves_of_every_section():
                      ("attributes", "remarks", "10"), ("attributes", "extras", "4"), ("attributes", "choices", "7", 0),
                      ("latest", "purchase_count", "max"), ("latest", "product_rows", 0, "count", "min"),
                      ("period", "purchase_total", "min"), ("period", "bought"), ("period", "shipped", "to"),
-                     ("mails", "automatic", "qr_read"), ("mails", "manual", "kinds", 0)]:
+                     ("mails", "automatic", "qr_read"), ("mails", "manual", "kinds", 0), ("rfm", "day"),
+                     ("rfm", "recency_days", "max"), ("rfm", "ranks", 0), ("rfm", "shop_ids", 0)]:
         assert expected in paths, expected
     assert not any(path[0] == "period" and path[1] in ("first_purchase", "latest_purchase", "latest_shipped")
                    for path in paths)

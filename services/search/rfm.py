@@ -1,0 +1,89 @@
+"""A customer's RFM figures as of a day, their bands and their rank: the one SQL of RFM集計, for the grid, the movement
+between two days and the ``rfm`` search condition alike (so that a cell's or a rank's condition finds exactly the
+customers the grid counts in it).
+
+Over the counted purchases (集計対象) bought on or before the day (Japan time) at the chosen shops (all when none), per
+customer: R, the days from the Japan day of the latest of them to the day; F, their number; M, the sum of their billed
+amounts. A customer without such a purchase has no figures (and is in no cell). Bands and ranks follow the company's
+RFM設定 (``rfm_settings.py``) as CASE expressions, their bounds bound as parameters.
+"""
+import datetime as dt
+
+from sqlalchemy import Integer, case, cast, func, literal, select
+
+from services.common.contracts import JST
+from services.common.errors import Forbidden
+
+from .ranges import in_range
+from .schemas import AXES, BANDS
+from .store_tables import customers, purchases
+
+P = purchases.c
+EPOCH = dt.date(1970, 1, 1)
+SECONDS_A_DAY = 86_400
+JST_OFFSET_SECONDS = 9 * 3600
+
+
+def shops_for(scope, shop_ids):
+    """The shops whose purchases count for the caller: those named (all when none); a shop account's, its own only
+    (naming another is Forbidden)."""
+    if scope.is_shop:
+        if any(shop_id != scope.shop_id for shop_id in shop_ids):
+            raise Forbidden("outside the caller's shop")
+        return [scope.shop_id]
+    return sorted(set(shop_ids))
+
+
+def day_end(day):
+    """The moment (UTC) the Japan day after ``day`` begins: purchases bought on or before ``day`` are before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), JST).astimezone(dt.timezone.utc)
+
+
+def _japan_day_number(moment):
+    """The Japan day of a moment as days since 1970-01-01 (no time zone data needed: Japan is UTC+9 all year)."""
+    return cast(func.floor((func.epoch(moment) + JST_OFFSET_SECONDS) / SECONDS_A_DAY), Integer)
+
+
+def figures(day, shop_ids=()):
+    """SELECT customer_id, recency_days, purchase_count, purchase_total: one row per customer with a counted purchase
+    bought on or before ``day`` at ``shop_ids`` (all when empty)."""
+    where = [P.counted.is_(True), P.purchased_at < day_end(day)]
+    if shop_ids:
+        where.append(P.shop_id.in_(list(shop_ids)))
+    recency = literal((day - EPOCH).days) - _japan_day_number(func.max(P.purchased_at))
+    return (select(P.customer_id.label("customer_id"), recency.label("recency_days"),
+                   func.count().label("purchase_count"), func.sum(P.billed_amount).label("purchase_total"))
+            .where(*where).group_by(P.customer_id))
+
+
+def band_of(value, starts):
+    """The band (0 to 5) of a figure: the last band whose start it reaches; below the second band's start, the
+    first."""
+    return case(*[(value >= starts[band], band) for band in range(BANDS - 1, 0, -1)], else_=0)
+
+
+def rank_of(recency_band, count_band, cells):
+    """The rank of an R band and an F band, as the settings give each of the 36 cells."""
+    return case({r * BANDS + f: cells[r][f] for r in range(BANDS) for f in range(BANDS)},
+                value=recency_band * BANDS + count_band)
+
+
+def ranked(day, shop_ids, settings):
+    """A subquery of ``figures`` with each axis's band (``<axis>_band``) and the ``rank``."""
+    measured = figures(day, shop_ids).subquery()
+    banded = select(measured, *[band_of(measured.c[axis], settings.bands[axis]).label(f"{axis}_band")
+                                for axis in AXES]).subquery()
+    rank = rank_of(banded.c.recency_days_band, banded.c.purchase_count_band, settings.cells)
+    return select(banded, rank.label("rank")).subquery()
+
+
+def condition_clauses(section, settings, today):
+    """The ``rfm`` condition: the customers of the grid of the section's day (today when none) at its shops, within
+    its ranges of R, F and M and of its ranks. ``section["shop_ids"]`` as ``shops_for`` gives them."""
+    rfm = ranked(section["day"] or today, section["shop_ids"], settings)
+    where = []
+    for axis in AXES:
+        where += in_range(rfm.c[axis], section[axis])
+    if section["ranks"]:
+        where.append(rfm.c.rank.in_(section["ranks"]))
+    return [customers.c.id.in_(select(rfm.c.customer_id).where(*where))]
