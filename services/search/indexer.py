@@ -82,8 +82,9 @@ def customer_row(event):
     row = {"id": int(event["entity_id"]), "company_id": event["company_id"], "shop_id": data["shop_id"],
            "member_number": number,
            "member_number_value": int(number) if number.isdigit() and len(number) < 18 else None,
-           "name_key": "".join(fold_for_matching(data[k]) for k in ("family_name", "given_name", "family_kana",
-                                                                   "given_kana")),
+           # name, then furigana, a space between (a folded needle has none, so it never spans the two)
+           "name_key": " ".join("".join(fold_for_matching(data[k]) for k in keys)
+                                for keys in (("family_name", "given_name"), ("family_kana", "given_kana"))),
            "birth_date": _date(data["birth_date"]), "points_expiry": _date(data["points_expiry"]),
            "earliest_expiry": _date(data["earliest_expiry"]), "last_login_at": _moment(data["last_login_at"]),
            "registered_at": _moment(data["registered_at"])}

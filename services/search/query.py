@@ -1,6 +1,7 @@
 """The condition language → SQL over a company's store (``store_tables.py``), bound parameters only: the one
 implementation of what every condition means, for counts, pages, sorts, downloads and saved searches."""
 import datetime as dt
+import json
 
 from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
 
@@ -169,11 +170,13 @@ def _product_row_clause(row, line_filter):
 
 
 def _attributes_clause(attributes):
-    """受注属性: each key with its value, as the purchase's attributes hold them (JSON text)."""
+    """受注属性: each key with its value, as the purchase's attributes hold them (JSON text, written by the indexer
+    with json.dumps: the pair is looked for as json.dumps writes it, a quote, backslash or line break escaped)."""
     clauses = []
     for key, value in attributes.items():
         if key.strip():
-            clauses.append(_contains(P.order_attributes, f'"{key.strip()}": "{value.strip()}"'))
+            pair = f"{json.dumps(key.strip(), ensure_ascii=False)}: {json.dumps(value.strip(), ensure_ascii=False)}"
+            clauses.append(_contains(P.order_attributes, pair))
     return clauses
 
 
