@@ -44,10 +44,13 @@ def _japan_day_number(moment):
     return cast(func.floor((func.epoch(moment) + JST_OFFSET_SECONDS) / SECONDS_A_DAY), Integer)
 
 
-def figures(day, shop_ids=()):
+def figures(day, shop_ids=(), which=None):
     """SELECT customer_id, recency_days, purchase_count, purchase_total: one row per customer with a counted purchase
-    bought on or before ``day`` at ``shop_ids`` (all when empty)."""
+    bought on or before ``day`` at ``shop_ids`` (all when empty); of the customers ``which(customer id column)``
+    picks, when given (read before grouping, so only their purchases are)."""
     where = [P.counted.is_(True), P.purchased_at < day_end(day)]
+    if which is not None:
+        where.append(which(P.customer_id))
     if shop_ids:
         where.append(P.shop_id.in_(list(shop_ids)))
     recency = literal((day - EPOCH).days) - _japan_day_number(func.max(P.purchased_at))
@@ -68,9 +71,9 @@ def rank_of(recency_band, count_band, cells):
                 value=recency_band * BANDS + count_band)
 
 
-def ranked(day, shop_ids, settings):
+def ranked(day, shop_ids, settings, which=None):
     """A subquery of ``figures`` with each axis's band (``<axis>_band``) and the ``rank``."""
-    measured = figures(day, shop_ids).subquery()
+    measured = figures(day, shop_ids, which).subquery()
     banded = select(measured, *[band_of(measured.c[axis], settings.bands[axis]).label(f"{axis}_band")
                                 for axis in AXES]).subquery()
     rank = rank_of(banded.c.recency_days_band, banded.c.purchase_count_band, settings.cells)

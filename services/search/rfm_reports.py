@@ -126,7 +126,6 @@ def ranks_today(session, scope, store, which):
     """{customer id: rank} today over the caller's shops (``shops_for``), for the customers ``which(column)`` picks
     among those with figures (a search page's, a download slice's)."""
     settings = rfm_settings.settings_of(session, scope.company_id)
-    ranked = rfm.ranked(matching.today_jst(), rfm.shops_for(scope, []), settings)
-    rows = store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank)
-                         .where(which(ranked.c.customer_id)))
+    ranked = rfm.ranked(matching.today_jst(), rfm.shops_for(scope, []), settings, which)
+    rows = store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank))
     return dict(rows), settings
