@@ -31,7 +31,8 @@ SHOPS = (1, 2)
 CATALOGUE = ("A-1", "A-2", "B-1", "C-9")
 FIRST_DAY, DAY_COUNT = dt.date(2025, 3, 10), 5  # every moment falls on one of these Japan days
 HOURS, MINUTES = (0, 8, 15, 23), (0, 59)  # 0:00 and 23:59 JST sit at the edges of a Japan day
-# bench/generate.py's names, with a family name read ミタ and a given name written in katakana
+# bench/generate.py's names, with a family name read ミタ and a given name written in katakana (田中エミ, タナカエミ:
+# "ミタ" is in neither)
 FAMILY_NAMES = tuple(FAMILY) + (("三田", "ミタ"),)
 GIVEN_NAMES = tuple(GIVEN) + (("エミ", "エミ", "female"),)
 MEMBER_NUMBERS = ("1", "2", "3", "7", "10", "12", "25", "100", "K7", "X10")
@@ -41,9 +42,12 @@ POINTS = (0, 10, 100, 1000)
 AGES = (19, 20, 21, 39, 40, 41)
 BILLED = (0, 500, 1000, 3000)
 MEDIA = ("", "google", "yahoo")
-ORDER_ATTRIBUTES = ({}, {"支払方法": "代引き"}, {"支払方法": "カード"}, {"支払方法": "カード", "ギフト": "あり"})
+ORDER_ATTRIBUTES = ({}, {"支払方法": "代引き"}, {"支払方法": "カード"}, {"支払方法": "カード", "ギフト": "あり"},
+                    {"備考": '24"'}, {"備考": "C:\\temp"}, {"備考": "1行目\n2行目"})  # what JSON text escapes
 ATTRIBUTE_QUERIES = ({"支払方法": "代引き"}, {"支払方法": "カード"}, {"ギフト": "あり"},
-                     {"支払方法": "カード", "ギフト": "あり"}, {"支払方法": "代引"})  # the last: a value is whole
+                     {"支払方法": "カード", "ギフト": "あり"}, {"備考": '24"'}, {"備考": "C:\\temp"},
+                     {"備考": "1行目\n2行目"},
+                     {"支払方法": "代引"}, {"備考": "1行目"})  # the last two: a value is whole
 CHOICES = {"1": (None, 11, 12), "2": (None, 21)}  # attribute group → a customer's choice (None: 未選択)
 MAIL_SHAPES = (  # (family, kind, scenario number, step), as mailhistory files them
     ("manual", "manual", None, None), ("manual", "scheduled", None, None), ("manual", "manual_scenario", 1, 1),
@@ -261,16 +265,6 @@ def member_number_texts(draw):
     return text.translate(FULL_WIDTH) if draw(st.booleans()) else text
 
 
-def _across_name_and_furigana(text, customers):
-    """Does the text run from the end of someone's given name into their furigana, and lie in neither? KNOWN
-    DISAGREEMENT (``test_a_name_spanning_the_given_name_and_the_furigana_finds_nobody``): such a text finds them."""
-    folded = fold_for_matching(text)
-    return bool(folded) and any(
-        folded in fold_for_matching(c["given_name"] + c["family_kana"])
-        and folded not in fold_for_matching(c["family_name"] + c["given_name"])
-        and folded not in fold_for_matching(c["family_kana"] + c["given_kana"]) for c in customers)
-
-
 @st.composite
 def name_queries(draw, customers):
     c = draw(st.sampled_from(customers))
@@ -286,7 +280,7 @@ def name_queries(draw, customers):
         query = f" {query[:1]}　{query[1:]} "
     elif how == "other":
         query = draw(st.sampled_from(("ズ", "木", "ﾀﾛｳ", "  ", "%", "_", "!")))
-    return c["family_name"] + c["given_name"] if _across_name_and_furigana(query, customers) else query
+    return query
 
 
 @st.composite
@@ -742,17 +736,22 @@ def test_search_finds_the_customers_the_manual_describes(data):
             walked += [row["id"] for row in searching.page(
                 session, operator, {}, {**paging, "per_page": 2, "page": number}, store)["customers"]]
         assert walked == company.ordered(everyone, paging["sort"], paging["descending"]), paging
-        # each customer's own age, exactly (born the day before, on, or the day after a birthday of years ago), and
-        # LIKE's wildcards and escape character in a remark, asked of every company
+        # asked of every company: each customer's own age, exactly (born the day before, on, or the day after a
+        # birthday of years ago); each Japan day someone registered or bought on, alone (moments at 0:00 and 23:59
+        # sit at its edges, 15:00 and 14:59 UTC); LIKE's wildcards and escape character in a remark
         documents_of_all = [{"attributes": {"age": {"min": age, "max": age}}}
                             for age in sorted({_age(c["birth_date"], today) for c in everyone if c["birth_date"]})]
+        documents_of_all += [{"attributes": {"registered": {"from": day, "to": day}}}
+                             for day in sorted({_jst_day(c["registered_at"]).isoformat() for c in everyone})]
+        documents_of_all += [{"period": {"purchased": {"from": day, "to": day}}}
+                             for day in sorted({_jst_day(p["purchased_at"]).isoformat() for p in company.purchases})]
         documents_of_all += [{"attributes": {"remarks": {"1": text}}} for text in ("%", "_", "!")]
         for document in documents_of_all:
             assert searching.count(session, operator, document, False, store)["total"] == len(
                 company.found(operator, document)), document
 
 
-# --- disagreements with the manual, each kept as its smallest case (the property above leaves them out) ----------
+# --- two disagreements with the manual this comparison brought up, each as its smallest case ----------------------
 
 def _one_buyer(order_attributes):
     """One customer of shop 1 who bought once, at 2025-03-10 09:00 JST, with these order attributes."""
