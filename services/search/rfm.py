@@ -59,6 +59,17 @@ def figures(day, shop_ids=(), which=None):
             .where(*where).group_by(P.customer_id))
 
 
+def summary_figures(day, which):
+    """``figures`` of ``day`` over every shop, read from the customers' summaries (every counted purchase at every
+    shop) instead of the purchases: one row each, no grouping. Exactly ``figures(day)`` for a customer whose latest
+    purchase was bought on or before ``day``; only those are given (``which`` picks among them)."""
+    C = customers.c
+    recency = literal((day - EPOCH).days) - _japan_day_number(C.latest_purchase_at)
+    return select(C.id.label("customer_id"), recency.label("recency_days"), C.purchase_count.label("purchase_count"),
+                  C.purchase_total.label("purchase_total")).where(
+        C.purchase_count > 0, C.latest_purchase_at < day_end(day), which(C.id))
+
+
 def band_of(value, starts):
     """The band (0 to 5) of a figure: the last band whose start it reaches; below the second band's start, the
     first."""
@@ -71,9 +82,10 @@ def rank_of(recency_band, count_band, cells):
                 value=recency_band * BANDS + count_band)
 
 
-def ranked(day, shop_ids, settings, which=None):
-    """A subquery of ``figures`` with each axis's band (``<axis>_band``) and the ``rank``."""
-    measured = figures(day, shop_ids, which).subquery()
+def ranked(day, shop_ids, settings, which=None, measured=None):
+    """A subquery of ``figures`` (or of the ``measured`` figures given) with each axis's band (``<axis>_band``) and
+    the ``rank``."""
+    measured = (measured if measured is not None else figures(day, shop_ids, which)).subquery()
     banded = select(measured, *[band_of(measured.c[axis], settings.bands[axis]).label(f"{axis}_band")
                                 for axis in AXES]).subquery()
     rank = rank_of(banded.c.recency_days_band, banded.c.purchase_count_band, settings.cells)

@@ -126,6 +126,16 @@ def ranks_today(session, scope, store, which):
     """{customer id: rank} today over the caller's shops (``shops_for``), for the customers ``which(column)`` picks
     among those with figures (a search page's, a download slice's)."""
     settings = rfm_settings.settings_of(session, scope.company_id)
-    ranked = rfm.ranked(matching.today_jst(), rfm.shops_for(scope, []), settings, which)
-    rows = store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank))
-    return dict(rows), settings
+    today, shops = matching.today_jst(), rfm.shops_for(scope, [])
+    if shops:  # a shop account: its shop's purchases
+        ranked = rfm.ranked(today, shops, settings, which)
+        return dict(store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank))), settings
+    # every shop: the customers' summaries hold the figures (one row each), but for a purchase dated after today
+    summarised = rfm.ranked(today, (), settings, measured=rfm.summary_figures(today, which))
+    ranks = dict(store.execute(scope.company_id, select(summarised.c.customer_id, summarised.c.rank)))
+    later = [row[0] for row in store.execute(scope.company_id, select(customers.c.id).where(
+        which(customers.c.id), customers.c.latest_purchase_at >= rfm.day_end(today)))]
+    if later:
+        ranked = rfm.ranked(today, (), settings, lambda column: column.in_(later))
+        ranks.update(store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank)))
+    return ranks, settings
