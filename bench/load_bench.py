@@ -28,7 +28,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import SERVICE_NAMES
 from services.demo import DEMO_COMPANY_ID, DEMO_OPERATOR, demo_password
-from tests.support import ROOT, Databases, ServiceProcesses, private_vhost, wait_for
+from tests.support import ROOT, Databases, ServiceProcesses, free_port, private_vhost, wait_for
 
 GOAL_SEARCH_P95 = 0.300  # seconds, at the full number of operators, with no errors
 PAGE_KINDS = ("検索 page", "customer page")
@@ -263,14 +262,6 @@ def print_report(baseline, load, args):
         verdict = "meets" if p95 <= GOAL_SEARCH_P95 * 1000 and not errors else "MISSES"
         print(f"\n検索 page at {args.users} operators: p95 {p95:.0f} ms, {sum(errors.values())} errors: {verdict} the "
               f"goal (p95 within {GOAL_SEARCH_P95 * 1000:.0f} ms, no errors)")
-
-
-def free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 def start_gateway(env, tmp, port, workers, threads):

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -213,6 +214,15 @@ def loaded_store(session_factory, company_id=None):
         yield store
     finally:
         store.close()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on now (for a server a test or a benchmark starts)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
 
 
 def session_for(url):

@@ -9,7 +9,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,20 +17,12 @@ from pathlib import Path
 
 from services.common.config import SERVICE_NAMES
 from services.demo import DEMO_COMPANY_ID, demo_password
-from tests.support import HUNG_SECONDS, ROOT, ServiceLogs, private_vhost
+from tests.support import HUNG_SECONDS, ROOT, ServiceLogs, free_port, private_vhost
 
 DEMO_ROWS = 40
 # what make run must not take from the environment of the suite: it runs on its own files and ports
 NOT_INHERITED = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SEARCH_STORE_DIR", "IMPORT_DIR", "SECRET_KEY",
                  "TRACKING_SECRET", "SEARCH_REPLICAS", "GATEWAY_HOST", "DEMO_PASSWORD")
-
-
-def _free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 def _descendants(root):
@@ -101,7 +92,7 @@ def test_make_run_says_each_step_and_gives_the_url_once_the_demo_is_searchable(t
     sample = (ROOT / "services/demo_data/cdnow_sample.txt").read_text().splitlines()[:DEMO_ROWS]
     (tmp_path / "purchases.txt").write_text("\n".join(sample) + "\n")
     customers = len({line.split()[1] for line in sample})
-    port, smtp_port = _free_port(), _free_port()
+    port, smtp_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items()
            if name not in NOT_INHERITED and not name.endswith("_DATABASE_URL")}
     env.update(TSUHAN_VAR_DIR=str(tmp_path / "var"), DEMO_PURCHASES=str(tmp_path / "purchases.txt"),
