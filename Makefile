@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 VENDOR := gateway/static/vendor/.installed
 
 $(VENDOR): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the admin's date picker: sudo apt-get install -y npm" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is needed for the admin's date picker and charts: sudo apt-get install -y npm" >&2; exit 1; }
 	@echo "==> installing the gateway's browser libraries into gateway/static/vendor/"
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	npm run --silent vendor

@@ -45,17 +45,19 @@ def create_app(test_config=None):
     app.extensions["services"] = Services(pool)
 
     from . import auth, formatting, forms, health, home
-    from .views import (customers, imports, mails, public, purchases, search, settings_customers, settings_products,
-                        settings_shops, tracking)
+    from .views import (customers, imports, mails, public, purchases, reports, search, settings_customers,
+                        settings_products, settings_rfm, settings_shops, tracking)
 
     for blueprint in (health.bp, auth.bp, home.bp, customers.bp, purchases.bp, search.bp, imports.bp, mails.bp,
-                      settings_customers.bp, settings_products.bp, settings_shops.bp, public.bp, tracking.bp):
+                      reports.bp, settings_customers.bp, settings_products.bp, settings_shops.bp, settings_rfm.bp,
+                      public.bp, tracking.bp):
         app.register_blueprint(blueprint)
     app.before_request(imports.allow_large_files)  # before the CSRF check reads the form
     csrf.init_app(app)
     auth.install(app)
     formatting.install(app)
     app.add_template_global(forms.form_request_id)
+    app.add_template_global(reports.RFM_PERMISSION, "rfm_permission")
     _install_error_pages(app)
     return app
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__, url_prefix="/customers/search")
 
 SECTION_LABELS = {"attributes": "属性検索", "latest": "最新購入情報 RFM分析", "period": "期間設定",
-                  "mails": "メール履歴"}
+                  "mails": "メール履歴", "rfm": "RFM集計"}
 FAMILIES = (("manual", "手動・手動シナリオ(一通目のみ)・曜日日時 送信履歴"),
             ("automatic", "自動・自動シナリオ(手動シナリオの2通目以降含む) 送信履歴"))
 MAIL_KINDS = {"manual": (("manual", "手動"), ("manual_scenario", "手動シナリオ（一通目）"), ("scheduled", "曜日日時")),
@@ -134,10 +134,40 @@ def _mails(args):
     return section or None
 
 
+# RFM集計's condition (a cell or a rank opened from 集計 > RFM集計) in the query string: the figure's range, by axis
+RFM_FIGURES = (("recency_days", "rfm_r"), ("purchase_count", "rfm_f"), ("purchase_total", "rfm_m"))
+RANKS = ("A", "B", "C", "D", "E", "F", "G")
+
+
+def _rfm(args):
+    """The rfm section: present when any rfm_* field is (the day alone: every customer who bought by then)."""
+    if not any(args.get(name, "").strip() for name in args if name.startswith("rfm_")):
+        return None
+    section = {"day": typed_day(args.get("rfm_day")) or None, "shop_ids": _ids(args, "rfm_shop_ids"),
+               **{figure: _range(args, prefix) for figure, prefix in RFM_FIGURES},
+               "ranks": [rank for rank in args.getlist("rfm_ranks") if rank in RANKS]}
+    return {key: value for key, value in section.items() if value}
+
+
+def rfm_query(conditions):
+    """A condition document with an rfm section (as search.rfm_grid gives a cell or a rank) → the query string
+    of 検索 that makes the same section, searched at once."""
+    section = conditions["rfm"]
+    pairs = [("search", "1"), ("rfm_day", (section.get("day") or "").replace("-", "/"))]
+    pairs += [("rfm_shop_ids", str(shop_id)) for shop_id in section.get("shop_ids") or []]
+    for figure, prefix in RFM_FIGURES:
+        for end in ("min", "max"):
+            value = (section.get(figure) or {}).get(end)
+            if value is not None:
+                pairs.append((f"{prefix}_{end}", str(value)))
+    pairs += [("rfm_ranks", rank) for rank in section.get("ranks") or []]
+    return urlencode(pairs)
+
+
 def conditions_from(args, groups):
     """The query string of the search form → the search service's condition document."""
     conditions = {"attributes": _attributes(args, groups), "latest": _purchases(args, "l", period=False),
-                  "period": _purchases(args, "p", period=True), "mails": _mails(args)}
+                  "period": _purchases(args, "p", period=True), "mails": _mails(args), "rfm": _rfm(args)}
     conditions = {k: v for k, v in conditions.items() if v}
     if args.get("saved", "").isdigit():
         conditions["saved_search_id"] = int(args["saved"])
@@ -241,7 +271,10 @@ def index():
                "args": request.args, "labels": SECTION_LABELS, "result": None, "counts": None, "errors": [],
                "saved": [], "may_export": g.scope.may("may_export_customers"),
                # the download's columns as the search service offers them (headers and defaults are its own)
-               "columns": services().search.export_columns() if g.scope.may("may_export_customers") else []}
+               "columns": services().search.export_columns() if g.scope.may("may_export_customers") else [],
+               # a cell or a rank of RFM集計 opened here: its panel, with the company's names of the ranks
+               "rfm_ranks": (services().search.rfm_settings(scope)["ranks"]
+                             if any(name.startswith("rfm_") for name in request.args) else None)}
     conditions, paging = None, None
     try:
         if request.args.get("search"):

@@ -25,8 +25,9 @@ def test_no_broker_is_reported_at_once_with_advice_and_no_password():
 
 
 def test_make_run_and_make_test_install_the_browser_libraries_first():
-    """A fresh clone's ``make run`` and ``make test`` install the pinned date picker into gateway/static/vendor/ (and
-    again when package-lock.json changes) before anything else; the gateway serves it from there."""
+    """A fresh clone's ``make run`` and ``make test`` install the pinned date picker and chart library into
+    gateway/static/vendor/ (and again when package-lock.json changes) before anything else; the gateway serves them
+    from there."""
     env = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     for target, first_after in (("run", "services check-broker"), ("test", "-m pytest")):
         plan = subprocess.run(["make", "--dry-run", "--no-print-directory", "-W", "package-lock.json", target],
@@ -41,6 +42,8 @@ def test_make_run_and_make_test_install_the_browser_libraries_first():
         assert lock["packages"][f"node_modules/{name}"]["integrity"].startswith("sha512-")
     vendor = package["scripts"]["vendor"]
     assert "gateway/static/vendor" in vendor and "node_modules/flatpickr/dist/" in vendor
+    # of ECharts, only its one built file (with its licence): the gateway serves no package sources
+    assert "node_modules/echarts/dist/echarts.min.js" in vendor and "node_modules/echarts/src" not in vendor
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "gateway/static/vendor/" in ignored and "node_modules/" in ignored  # made, never committed
 
