@@ -1,7 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium against the gateway served by gunicorn on the real stack."""
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import HUNG_SECONDS, ROOT, wait_for
+from tests.support import HUNG_SECONDS, ROOT, free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -29,17 +28,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 @pytest.fixture(scope="session")
 def gateway_url(stack):
-    port = _free_port()
+    port = free_port()
     log = open(stack.tmp / "gateway.log", "ab")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "gateway.wsgi:app", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "1", "--threads", "8"], cwd=ROOT, env=stack.env, stdout=log,
