@@ -113,7 +113,7 @@ QUERIES = [
      "JOIN b_lines l ON l.purchase_id = p.id WHERE p.counted AND l.product_code IN ('P0001', 'P0002') "
      "GROUP BY p.customer_id HAVING COUNT(DISTINCT p.id) >= 2)"),
     ("period: 2024 H1, 2+ purchases",
-     {"period": {"purchased": {"from": "2024-01-01", "to": "2024-06-30"}, "count": {"min": 2}}},
+     {"period": {"purchased": {"from": "2024-01-01", "to": "2024-06-30"}, "purchase_count": {"min": 2}}},
      "SELECT c.id FROM b_customers c WHERE c.company_id = 1 AND c.id IN (SELECT customer_id FROM b_purchases "
      "WHERE counted AND purchased_at >= '2023-12-31T15:00:00Z' AND purchased_at < '2024-06-30T15:00:00Z' "
      "GROUP BY customer_id HAVING COUNT(*) >= 2)"),
