@@ -332,8 +332,13 @@ def breakdown(urls, company_id, changes):
             if r.entity == "mail_activity":
                 data = json.loads(r.payload)["data"]
                 key = ("mail_activity", data["member_number"], data["occurred_at"][:10])
-            else:
+            elif r.entity_id.isdigit():
                 key = (r.entity, int(r.entity_id), r.version)
+            else:  # a batch event (purchases_recorded): each of its orders
+                for purchase in json.loads(r.payload)["data"]["purchases"]:
+                    outbox[("purchase", int(purchase["id"]), purchase["version"])] = (r.published_at,
+                                                                                     str(purchase["id"]))
+                continue
             outbox[key] = (r.published_at, r.entity_id)
     engine = create_engine(urls["search"])
     with engine.connect() as connection:

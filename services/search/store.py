@@ -103,6 +103,26 @@ C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
 A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
 TOUCHED = table("touched", column("id"))  # the customers whose mail flags are set again, registered for a statement
+
+
+def _mail_flag_statements(touched_only):
+    """Clear the MAIL_FLAGS (of the customers in ``touched``, or of everyone), then set those that any activity of a
+    mail of the family makes true."""
+    only = [T.customers.c.id.in_(select(TOUCHED.c.id))] if touched_only else []
+    M = T.mails.c
+    figures = (select(A.customer_id, *[func.bool_or(and_(M.family == family, A.activity == activity)).label(name)
+                                       for name, (family, activity) in T.MAIL_FLAGS.items()])
+               .join(T.mails, M.id == A.mail_id).group_by(A.customer_id))
+    if touched_only:
+        figures = figures.where(A.customer_id.in_(select(TOUCHED.c.id)))
+    figures = figures.subquery()
+    clear = T.customers.update().where(*only).values(**{name: false() for name in T.MAIL_FLAGS})
+    found = (T.customers.update().where(T.customers.c.id == figures.c.customer_id)
+             .values(**{name: figures.c[name] for name in T.MAIL_FLAGS}))
+    return [compiled(clear), compiled(found)]
+
+
+MAIL_FLAGS_OF_EVERYONE, MAIL_FLAGS_OF_TOUCHED = _mail_flag_statements(False), _mail_flag_statements(True)
 _SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
 
 
@@ -387,22 +407,16 @@ class IndexStore:
     @staticmethod
     def _set_mail_flags(cursor, customer_ids=None):
         """Set each customer's MAIL_FLAGS from the mails and activities the store holds (of ``customer_ids``, else
-        of everyone): one pass over their activities."""
-        only = []
-        if customer_ids is not None:
-            cursor.register("touched", pa.table({"id": pa.array(sorted(customer_ids), type=pa.int64())}))
-            only = [T.customers.c.id.in_(select(TOUCHED.c.id))]
-        M = T.mails.c
-        figures = (select(A.customer_id, *[func.bool_or(and_(M.family == family, A.activity == activity)).label(name)
-                                           for name, (family, activity) in T.MAIL_FLAGS.items()])
-                   .join(T.mails, M.id == A.mail_id).group_by(A.customer_id))
-        if customer_ids is not None:
-            figures = figures.where(A.customer_id.in_(select(TOUCHED.c.id)))
-        figures = figures.subquery()
-        flags = {name: func.coalesce(select(figures.c[name]).where(figures.c.customer_id == T.customers.c.id)
-                                     .scalar_subquery(), False) for name in T.MAIL_FLAGS}
-        cursor.execute(*compiled(T.customers.update().where(*only).values(**flags)))
-        if customer_ids is not None:
+        of everyone): all cleared, then set from one pass over their activities (statements compiled once)."""
+        if customer_ids is None:
+            for statement in MAIL_FLAGS_OF_EVERYONE:
+                cursor.execute(*statement)
+            return
+        cursor.register("touched", pa.table({"id": pa.array(sorted(customer_ids), type=pa.int64())}))
+        try:
+            for statement in MAIL_FLAGS_OF_TOUCHED:
+                cursor.execute(*statement)
+        finally:
             cursor.unregister("touched")
 
     def load_company(self, session, company_id, run=None, ordered=True):
