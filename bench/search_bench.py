@@ -16,6 +16,7 @@ question as plain SQL on the owner-shaped tables (p50/p95, and the ratio baselin
   compared with the SQL's);
 - counts with sections, as the 検索 page asks them (``count(scope, conditions, True)``), and ``search_page``;
 - counts within a saved search, a live one and a frozen one;
+- 集計: the RFM grid on each pair of axes (one for a shop) and the movement between two days, through RPC;
 - the list download (``export_rows`` slices of 5,000, as the gateway streams them): rows/s;
 - a restart: the process stopped and started again on the same store directory, seconds until the store is ready
   and until a count answers as before (the store states seen tell whether it opened its files or loaded afresh).
@@ -531,6 +532,23 @@ def measure_saved(rpc, poll, scope, baseline, repeat):
             rpc.search.delete_saved_search(scope, saved["id"])
 
 
+RFM_REPORTS = [  # name, RPC method, options (the generated purchases span 2023 to early 2026)
+    ("RFM集計 R×F, 2025-12-31", "rfm_grid", {"day": "2025-12-31"}),
+    ("RFM集計 R×M, 2025-12-31", "rfm_grid", {"day": "2025-12-31", "axes": "rm"}),
+    ("RFM集計 F×M, shop 1", "rfm_grid", {"day": "2025-12-31", "axes": "fm", "shop_ids": [SHOPS[0]]}),
+    ("RFM集計 移動 2025-06-30 → 2025-12-31", "rfm_movement", {"day_from": "2025-06-30", "day_to": "2025-12-31"}),
+]
+
+
+def measure_reports(rpc, scope, repeat):
+    """集計 through RPC: the RFM grid on each pair of axes and the movement between two days (no baseline)."""
+    print(f"\n{'report':<40} {'customers':>9} {'p50/p95 ms':>17}")
+    for name, method, options in RFM_REPORTS:
+        answer, times = timed(lambda: getattr(rpc.search, method)(scope, options), repeat)
+        customers = answer["total"]["customers"] if method == "rfm_grid" else answer["totals"]["to"]["customers"]
+        print(f"{name:<40} {customers:>9,} {columns(times)}", flush=True)
+
+
 def frozen_baseline(baseline, sql, narrowing_sql):
     """A frozen saved search as plain SQL: its customers kept in a table of their own (id as primary key)."""
     if baseline.engine is None:
@@ -636,6 +654,7 @@ def main():
                 measure_sorts(rpc, scope, baseline, args.repeat)
                 measure_sections(rpc, scope, baseline, args.repeat)
                 measure_saved(rpc, poll, scope, baseline, args.repeat)
+                measure_reports(rpc, scope, args.repeat)
                 print()
                 download(rpc, {**scope, "permissions": {"may_export_customers": True}})
                 print(f"replica memory after the queries: {replica.memory()}")
