@@ -46,7 +46,6 @@ from services.common.migrations import upgrade
 from services.common.pgcopy import CopyStream
 from services.search.conditions import SORTS
 from services.search.indexer import BULK_TABLES, load_bulk
-from services.search.query import PURCHASE_SORTS
 from tests.support import ROOT, private_vhost, wait_for
 
 VAR_DIR = Path("/tmp/tsuhan-bench")

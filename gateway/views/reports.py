@@ -5,10 +5,10 @@ A shop account uses it with 集計:リピート率 利用許可 (権限設定 ha
 how often a customer comes back — and the movement between ranks answer the repeat-rate report's question), and its
 figures are its own shop's (the search service sees to that)."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request, url_for
 
+from services.common.contracts import JST
 from services.common.errors import ValidationFailed
 
 from ..auth import permission_required, services
@@ -27,7 +27,7 @@ MOVEMENT_DAYS_BACK = 182  # the movement page opens comparing today with half a 
 
 
 def japan_today():
-    return dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    return dt.datetime.now(JST).date()
 
 
 def _shop_ids():

@@ -3,14 +3,13 @@ implementation of what every condition means, for counts, pages, sorts, download
 import datetime as dt
 import json
 
-from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 
-from services.common.contracts import JST
 from services.common.text import fold_for_matching, normalize_phone
 
 from . import rfm
 from .conditions import UNSELECTED, product_row_bounds, zero_fits
-from .ranges import in_range
+from .ranges import day_start, in_range
 from .store_tables import MAIL_ACTIVITIES, choices, customers, lines, mail_activities, mails, purchases
 
 C, P, L = customers.c, purchases.c, lines.c
@@ -20,9 +19,8 @@ def _day_bounds(days):
     """A DateRange of days (Japan time) → (start, end) moments in UTC, end exclusive; either may be None."""
     if not days:
         return None, None
-    start = dt.datetime.combine(days["start"], dt.time(), JST).astimezone(dt.timezone.utc) if days.get("start") else None
-    end = (dt.datetime.combine(days["end"] + dt.timedelta(days=1), dt.time(), JST).astimezone(dt.timezone.utc)
-           if days.get("end") else None)
+    start = day_start(days["start"]) if days.get("start") else None
+    end = day_start(days["end"] + dt.timedelta(days=1)) if days.get("end") else None
     return start, end
 
 

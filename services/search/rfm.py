@@ -11,10 +11,9 @@ import datetime as dt
 
 from sqlalchemy import Integer, case, cast, func, literal, select
 
-from services.common.contracts import JST
 from services.common.errors import Forbidden
 
-from .ranges import in_range
+from .ranges import day_start, in_range
 from .schemas import AXES, BANDS
 from .store_tables import customers, purchases
 
@@ -36,7 +35,7 @@ def shops_for(scope, shop_ids):
 
 def day_end(day):
     """The moment (UTC) the Japan day after ``day`` begins: purchases bought on or before ``day`` are before it."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), JST).astimezone(dt.timezone.utc)
+    return day_start(day + dt.timedelta(days=1))
 
 
 def _japan_day_number(moment):

@@ -30,8 +30,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from duckdb_engine import Dialect
-from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Integer, and_, column, delete, false, func, select, table,
-                        union)
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, and_, delete, false, func, select, union
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 from sqlalchemy.schema import CreateTable
 
 from . import store_tables as T
@@ -102,7 +103,7 @@ def _arrow(table, rows):
 C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
 A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
-TOUCHED = table("touched", column("id"))  # the customers whose mail flags are set again, registered for a statement
+TOUCHED = sql_table("touched", sql_column("id"))  # the customers whose mail flags are set again, registered for a statement
 
 
 def _mail_flag_statements(touched_only):
