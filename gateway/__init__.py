@@ -45,8 +45,8 @@ def create_app(test_config=None):
     app.extensions["services"] = Services(pool)
 
     from . import auth, formatting, forms, health, home
-    from .views import (customers, imports, mails, public, purchases, reports, search, settings_customers,
-                        settings_products, settings_rfm, settings_shops, tracking)
+    from .views import (customers, imports, mails, public, purchases, report_pages, reports, search,
+                        settings_customers, settings_products, settings_rfm, settings_shops, tracking)
 
     for blueprint in (health.bp, auth.bp, home.bp, customers.bp, purchases.bp, search.bp, imports.bp, mails.bp,
                       reports.bp, settings_customers.bp, settings_products.bp, settings_shops.bp, settings_rfm.bp,
@@ -58,6 +58,7 @@ def create_app(test_config=None):
     formatting.install(app)
     app.add_template_global(forms.form_request_id)
     app.add_template_global(reports.RFM_PERMISSION, "rfm_permission")
+    app.add_template_global(report_pages.visible_reports)
     _install_error_pages(app)
     return app
 

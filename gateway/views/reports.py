@@ -1,5 +1,7 @@
-"""集計 > RFM集計: the 6×6 grid of a day (R×F, R×M or F×M) as a heat map coloured by rank and as a table, each cell
-and rank a link to 顧客管理 > 検索 with its customers; and 移動, how customers moved between the ranks of two days.
+"""集計: RFM集計 — the 6×6 grid of a day (R×F, R×M or F×M) as a heat map coloured by rank and as a table, each cell
+and rank a link to 顧客管理 > 検索 with its customers; and 移動, how customers moved between the ranks of two days —
+and the reports of the search service's catalogue (日報・月報, 売上, リピート率, LTV推移, 継続・離脱, 商品, 購入状況), each a
+chart above its tables with a CSV download (report_pages.py).
 
 A shop account uses it with 集計:リピート率 利用許可 (権限設定 has no flag of RFM集計's own; R and F — how lately and
 how often a customer comes back — and the movement between ranks answer the repeat-rate report's question), and its

@@ -20,6 +20,8 @@ FIELD_MESSAGES = {
 def field_message(code):
     if code.startswith("max_value:"):
         return f"{int(code.split(':', 1)[1]):,}以下の数値で入力してください。"
+    if code.startswith("max_days:"):
+        return f"期間は{int(code.split(':', 1)[1]):,}日以内で指定してください。"
     if code.startswith("max_items:"):
         return f"{int(code.split(':', 1)[1]):,}件以内で指定してください。"
     if code.startswith("max_length:"):

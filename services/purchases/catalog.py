@@ -238,6 +238,26 @@ def products_by_code(session, company_id, shop_id, codes):
     return found
 
 
+MAX_LABELLED_CODES = 100_000
+
+
+def product_labels(session, scope, codes):
+    """The names and categories of the products with these codes in the caller's shops (a shop account: its own; a
+    code found in several shops: the lowest shop id's), {code: {"name", "category"}}: what 集計 writes next to the
+    codes it counts."""
+    codes = sorted({arguments.text(code, f"codes.{i}", 50)
+                    for i, code in enumerate(arguments.items(codes, "codes", MAX_LABELLED_CODES))})
+    found = {}
+    for start in range(0, len(codes), _CODES_PER_QUERY):
+        query = (select(Product.code, Product.name, Category.name).join(Category, Category.id == Product.category_id)
+                 .where(Product.company_id == scope.company_id, Product.code.in_(codes[start:start + _CODES_PER_QUERY]))
+                 .order_by(Product.shop_id.desc()))
+        if scope.is_shop:
+            query = query.where(Product.shop_id == scope.shop_id)
+        found.update((code, {"name": name, "category": category}) for code, name, category in session.execute(query))
+    return found
+
+
 def products_for_lines(session, company_id, wanted):
     """``product_for_line`` for many codes at once: ``wanted`` maps (shop id, code) to the (name, price) of the first
     line naming it. The shop's codes are inserted in one statement into ``default`` (a code another transaction

@@ -217,6 +217,13 @@ class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
                                                               category_id, page, per_page))
 
     @rpc_method
+    def product_labels(self, scope, codes):
+        """The names and categories of products by code over the caller's shops (集計 names what it counts with
+        them): {code: {name, category}}; a code no shop has is left out. Raises ValidationFailed."""
+        with self.db.read() as session:
+            return catalog.product_labels(session, Scope.parse(scope), codes)
+
+    @rpc_method
     def get_product(self, scope, product_id):
         """One product. Raises ValidationFailed, NotFound, Forbidden."""
         with self.db.read() as session:

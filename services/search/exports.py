@@ -105,6 +105,20 @@ def log_export(session, scope, conditions, columns, rows, client_ip="", complete
                           exported_at=dt.datetime.now(dt.timezone.utc)))
 
 
+def log_report_export(session, scope, answer, client_ip=""):
+    """Record the download of a report (its 出力許可 checked by whoever computed ``answer``): who, when, which report
+    with which options, its tables' columns, how many rows."""
+    client_ip = arguments.text(client_ip, "client_ip", 100, allow_none=True) or ""
+    columns = [column["label"] for table in answer["tables"] for column in table["columns"]]
+    session.add(ExportLog(company_id=scope.company_id, shop_id=scope.shop_id, account_id=scope.account_id,
+                          client_ip=client_ip,
+                          conditions=json.dumps({"report": answer["kind"], "options": answer["options"]},
+                                                ensure_ascii=False),
+                          columns=json.dumps(columns, ensure_ascii=False),
+                          rows=sum(len(table["rows"]) for table in answer["tables"]), completed=True,
+                          exported_at=dt.datetime.now(dt.timezone.utc)))
+
+
 def export_logs(session, scope, limit=100):
     scope.ensure_company_wide()
     limit = min(arguments.integer(limit, "limit", 1), MAX_LOGS)

@@ -93,6 +93,7 @@ def customer_row(event):
         row[key] = data[key]
     # Events published before customers had a LINE permission carry none: allowed, as the owner defaults it.
     row["line_permission"] = data.get("line_permission", True)
+    row["customer_class"] = data.get("customer_class", "new")
     for i, text in enumerate(data["remarks"], start=1):
         row[f"remark{i}"] = text
     for i, text in enumerate(data["extras"], start=1):
@@ -108,9 +109,11 @@ def purchase_row(event):
            "shop_id": data["shop_id"], "order_code": data["order_code"],
            "purchased_at": _moment(data["purchased_at"]), "shipped_at": _moment(data["shipped_at"]),
            "billed_amount": data["billed_amount"], "media": data["media"],
+           # events published before the index kept sales and prices carry none (the migration marks them stale)
+           "sales": data.get("sales", 0),
            "order_attributes": json.dumps(data["order_attributes"], ensure_ascii=False), "counted": data["counted"]}
     lines = [{"purchase_id": row["id"], "customer_id": data["customer_id"], "product_code": line["product_code"],
-              "quantity": line["quantity"]} for line in data["lines"]]
+              "quantity": line["quantity"], "unit_price": line.get("unit_price") or 0} for line in data["lines"]]
     return row, lines
 
 

@@ -101,6 +101,7 @@ class IndexedCustomer(Base):
     earliest_expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    customer_class: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
 
 
 class IndexedChoice(Base):
@@ -139,6 +140,7 @@ class IndexedPurchase(Base):
     purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     billed_amount: Mapped[int] = mapped_column(Integer)
+    sales: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # before discount: the lines' sum
     media: Mapped[str] = mapped_column(String(100), default="")
     order_attributes: Mapped[str] = mapped_column(Text, default="{}")
     counted: Mapped[bool] = mapped_column(Boolean, index=True)
@@ -152,6 +154,7 @@ class IndexedLine(Base):
     customer_id: Mapped[int] = mapped_column(Integer, index=True)
     product_code: Mapped[str] = mapped_column(String(50), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class IndexedMail(Base):

@@ -14,6 +14,7 @@ from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
 from . import exports, indexer, rebuild, rfm_reports, saved_searches, schemas, searching
+from .reports import catalogue as report_catalogue, running as reports
 from . import rfm_settings as rfm_rules  # the RPC methods below take its name
 from .dependencies import SearchStore
 from .models import HandledRequest, OutboxEvent
@@ -177,6 +178,35 @@ class SearchService:
         ValidationFailed (``day_to: from_after_to``), Forbidden."""
         with self.db.read() as session:
             return rfm_reports.movement(session, Scope.parse(scope), options, self.store)
+
+    @rpc_method
+    def report_catalogue(self):
+        """集計's reports, in menu order: [{kind, title, use_permission (None: everyone), export_permission, options
+        (the names of report options its screen offers), default_days, summary}]."""
+        return report_catalogue.catalogue()
+
+    @rpc_method
+    def report(self, scope, kind, options=None):
+        """One report of 集計 (``report_catalogue``): options as ``report_schemas.ReportOptions`` (date_from, date_to,
+        shop_ids, excluded_products, …; a shop account's figures are its shop's). Returns {kind, title, options (as
+        read, the defaults filled in), chart: {type, x, x_name, series, y_names, y, cells}, tables: [{name, columns:
+        [{key, label, unit}], rows}], notes}. Raises NotFound (no such report), Forbidden (no 利用許可; another
+        shop), ValidationFailed."""
+        scope = Scope.parse(scope)
+        return reports.run(scope, kind, options, self.store, self._product_labels(scope))
+
+    @rpc_method
+    def export_report(self, scope, kind, options=None, client_ip=""):
+        """A report for its CSV download: as ``report``, with the report's 出力許可 checked for a shop account, and the
+        download recorded in the export log. Raises as ``report``."""
+        scope = Scope.parse(scope)
+        answer = reports.run(scope, kind, options, self.store, self._product_labels(scope), exporting=True)
+        with self.db.unit_of_work() as session:
+            exports.log_report_export(session, scope, answer, client_ip)
+        return answer
+
+    def _product_labels(self, scope):
+        return lambda codes: self.purchases.product_labels(scope.as_dict(), sorted(codes))
 
     @rpc_method
     def health(self):

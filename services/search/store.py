@@ -48,7 +48,7 @@ JOURNAL_KEPT = dt.timedelta(hours=1)
 FOLLOW_MARGIN = 5000
 """Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
 after the store last followed."""
-LAYOUT = 2
+LAYOUT = 3
 """The store's table layout (store_tables.py, ORDERED_BY); a slot written with another is loaded afresh."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
 STATE_SAVED_EVERY = 10.0
@@ -148,8 +148,8 @@ SOURCES = {
     "choices": (select(IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id)
                 .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id", IndexedChoice.customer_id),
     "purchases": (select(*[getattr(P, c.name) for c in T.purchases.columns]), P.company_id, "id", P.id),
-    "lines": (select(L.purchase_id, L.customer_id, L.product_code, L.quantity, P.shop_id, P.purchased_at,
-                     P.shipped_at, P.counted).join(P, P.id == L.purchase_id), P.company_id, "purchase_id",
+    "lines": (select(L.purchase_id, L.customer_id, L.product_code, L.quantity, L.unit_price, P.shop_id,
+                     P.purchased_at, P.shipped_at, P.counted).join(P, P.id == L.purchase_id), P.company_id, "purchase_id",
               L.purchase_id),
     "mails": (select(*[getattr(IndexedMail, c.name) for c in T.mails.columns]), IndexedMail.company_id, "id",
               IndexedMail.id),

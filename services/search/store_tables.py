@@ -24,7 +24,7 @@ customers = Table(
     Column("given_kana", String), Column("name_key", String), Column("gender", String), Column("birth_date", Date),
     Column("mail_permission", String), Column("mobile_email", String), Column("pc_email", String),
     Column("dm_permission", Boolean), Column("line_permission", Boolean), Column("mobile_phone", String),
-    Column("home_phone", String), Column("fax", String),
+    Column("home_phone", String), Column("fax", String), Column("customer_class", String),
     *[Column(f"remark{i}", Text) for i in range(1, 11)], *[Column(f"extra{i}", Text) for i in range(1, 5)],
     Column("points_held", Integer), Column("valid_points", Integer), Column("points_expiry", Date),
     Column("earliest_expiry", Date), Column("last_login_at", Moment), Column("registered_at", Moment),
@@ -44,14 +44,14 @@ purchases = Table(
     "purchases", metadata,
     Column("id", Integer), Column("company_id", Integer), Column("customer_id", Integer), Column("shop_id", Integer),
     Column("order_code", String), Column("purchased_at", Moment), Column("shipped_at", Moment),
-    Column("billed_amount", Integer), Column("media", String), Column("order_attributes", Text),
+    Column("billed_amount", Integer), Column("sales", Integer), Column("media", String), Column("order_attributes", Text),
     Column("counted", Boolean),
 )
 
 lines = Table(
     "lines", metadata,
     Column("purchase_id", Integer), Column("customer_id", Integer), Column("product_code", String),
-    Column("quantity", Integer),
+    Column("quantity", Integer), Column("unit_price", Integer),
     # of its purchase, so that a product question reads this table alone
     Column("shop_id", Integer), Column("purchased_at", Moment), Column("shipped_at", Moment),
     Column("counted", Boolean),

@@ -55,7 +55,7 @@ def test_rfm_grid_shows_the_chart_before_the_table_and_each_cell_opens_its_custo
     assert 'value="2026/06/30"' in page  # the day as the date fields write it
     for words in ("0〜30日", "31〜60日", "1回", "10回〜", "優良顧客", "有望顧客", "新規顧客", "離反顧客", "3人", "100.0%"):
         assert words in page, words
-    assert re.search(r'<a class="menu-item active" href="/reports/rfm">集計</a>', page)
+    assert re.search(r'<a class="menu-item active" href="/reports/">集計</a>', page)
 
     links = _links(page)
     assert len(links) == 36 + 7
@@ -133,7 +133,8 @@ def test_a_shop_account_sees_rfm_grid_only_with_its_permission_and_its_own_figur
         assert client.get("/reports/rfm").status_code == 403
         assert client.get("/reports/rfm/movement").status_code == 403
         home = client.get("/").get_data(as_text=True)
-        assert "/reports/rfm" not in home and "集計" not in home
+        assert "/reports/rfm" not in home  # 集計 stays: 購入状況 has no 利用許可
+        assert client.get("/reports/").headers["Location"].endswith("/reports/daily_monthly")
     finally:
         rpc.shops.update_permissions(scope, shop["id"], DEFAULTS)
 

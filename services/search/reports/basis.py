@@ -1,0 +1,103 @@
+"""What every report counts, as SQL over a company's store: its purchases and lines, and the Japan day and month of a
+moment — one reading for all reports.
+
+A purchase counts when it is 集計対象 (``counted``) and was bought at the chosen shops (all when none). Products left
+out of a report (送料, gifts) are not sales: the amount of a purchase is its 請求金額 less the left-out lines (never
+below 0), and a purchase whose every line is left out is no purchase at all (a free sample does not make a customer
+a repeat buyer). A customer's purchases are numbered over their whole history at those shops (``numbered``), so that
+"the first purchase" and "the second" mean the same in every report whatever its period.
+"""
+import datetime as dt
+
+from sqlalchemy import Date, Integer, and_, cast, exists, func, literal, literal_column, select
+
+from ..ranges import day_start
+from ..store_tables import lines, purchases
+
+P, L = purchases.c, lines.c
+EPOCH = dt.date(1970, 1, 1)
+SECONDS_A_DAY = 86_400
+JST_OFFSET_SECONDS = 9 * 3600
+
+
+def day_number(moment):
+    """The Japan day of a moment as days since 1970-01-01 (Japan is UTC+9 all year: no time zone data needed)."""
+    return cast(func.floor((func.epoch(moment) + JST_OFFSET_SECONDS) / SECONDS_A_DAY), Integer)
+
+
+def japan_day(moment):
+    """The Japan day of a moment, a DATE."""
+    return literal_column(f"DATE '{EPOCH.isoformat()}'", Date) + day_number(moment)
+
+
+MONTH = literal_column("'month'")  # written in, not bound: a GROUP BY must read the same expression as its SELECT
+
+
+def month_of(day):
+    """The first day of the month of a DATE."""
+    return cast(func.date_trunc(MONTH, day), Date)
+
+
+def day_end(day):
+    """The moment the Japan day after ``day`` begins."""
+    return day_start(day + dt.timedelta(days=1))
+
+
+def line_amount():
+    """What a line sold for: quantity × unit price."""
+    return L.quantity * L.unit_price
+
+
+def counted_lines(options):
+    """The lines of counted purchases at the options' shops that are not of a left-out product."""
+    where = [L.counted.is_(True)]
+    if options["shop_ids"]:
+        where.append(L.shop_id.in_(options["shop_ids"]))
+    if options["excluded_products"]:
+        where.append(L.product_code.not_in(options["excluded_products"]))
+    return where
+
+
+def purchase_rows(options, until=None, since=None):
+    """SELECT id, customer_id, shop_id, purchased_at, media, sales, amount: the counted purchases at the options' shops
+    (bought on or after the Japan day ``since`` and on or before ``until``, when given), with their amount (請求金額
+    less left-out lines)."""
+    where = [P.counted.is_(True)]
+    if options["shop_ids"]:
+        where.append(P.shop_id.in_(options["shop_ids"]))
+    if since is not None:
+        where.append(P.purchased_at >= day_start(since))
+    if until is not None:
+        where.append(P.purchased_at < day_end(until))
+    amount, sales = P.billed_amount, P.sales
+    excluded = options["excluded_products"]
+    if excluded:
+        left_out = (select(L.purchase_id, func.sum(line_amount()).label("amount"))
+                    .where(L.product_code.in_(excluded)).group_by(L.purchase_id).subquery())
+        kept = select(L.purchase_id).where(L.purchase_id == P.id, L.product_code.not_in(excluded))
+        where.append(exists(kept))
+        amount = func.greatest(P.billed_amount - func.coalesce(left_out.c.amount, 0), 0)
+        sales = func.greatest(P.sales - func.coalesce(left_out.c.amount, 0), 0)
+        source = purchases.outerjoin(left_out, left_out.c.purchase_id == P.id)
+    else:
+        source = purchases
+    return (select(P.id.label("id"), P.customer_id.label("customer_id"), P.shop_id.label("shop_id"),
+                   P.purchased_at.label("purchased_at"), P.media.label("media"), sales.label("sales"),
+                   amount.label("amount"))
+            .select_from(source).where(*where))
+
+
+def numbered(options, until=None):
+    """A subquery of ``purchase_rows`` over the customers' whole history (up to ``until``) with ``nth`` (1 for a
+    customer's first purchase, by moment then id), ``day`` (its Japan day) and ``first_day`` (the Japan day of the
+    customer's first purchase)."""
+    rows = purchase_rows(options, until=until).subquery()
+    order = {"partition_by": rows.c.customer_id, "order_by": (rows.c.purchased_at, rows.c.id)}
+    return select(rows, func.row_number().over(**order).label("nth"), japan_day(rows.c.purchased_at).label("day"),
+                  func.min(japan_day(rows.c.purchased_at)).over(partition_by=rows.c.customer_id).label("first_day")
+                  ).subquery()
+
+
+def within_period(column, options):
+    """Clauses: a Japan day ``column`` (a DATE) within the options' period."""
+    return [and_(column >= options["date_from"], column <= options["date_to"])]
