@@ -62,7 +62,8 @@ def generate(company_id, shop_ids, customers, seed=1, products=500, mails=30):
             "fax": "", "remarks": [PREFECTURES[int(rand() * len(PREFECTURES))]] + [""] * 9, "extras": ["", "", "", ""],
             "points_held": int(rand() * 3000), "valid_points": 0, "points_expiry": None,
             "earliest_expiry": None, "last_login_at": None,
-            "registered_at": day_iso[int(rand() * DAYS)], "choices": {}})
+            "registered_at": day_iso[int(rand() * DAYS)], "choices": {},
+            "customer_class": "existing" if cid % 3 == 0 else "new"})
     purchase_id = 0
     low, span = REPEAT_DAYS[0], REPEAT_DAYS[1] - REPEAT_DAYS[0] + 1
     for cid in range(1, customers + 1):
@@ -71,12 +72,13 @@ def generate(company_id, shop_ids, customers, seed=1, products=500, mails=30):
         for _ in range(count):
             purchase_id += 1
             lines = [{"product_code": codes[bisect.bisect(cumulative, rand() * total_weight)],
-                      "quantity": 1 + int(rand() * 3)}
+                      "quantity": 1 + int(rand() * 3), "unit_price": 1000}
                      for _ in range(LINES_PER_ORDER[int(rand() * len(LINES_PER_ORDER))])]
             yield dict(version, event_type="purchase_recorded", entity="purchase", entity_id=str(purchase_id), data={
                 "id": purchase_id, "customer_id": cid, "shop_id": shop_ids[int(rand() * shop_count)],
                 "order_code": f"O{purchase_id}", "purchased_at": day_iso[day], "shipped_at": day_iso[day + 2],
                 "billed_amount": sum(line["quantity"] for line in lines) * 1000,
+                "sales": sum(line["quantity"] for line in lines) * 1000,
                 "media": ("", "google", "yahoo", "instagram")[int(rand() * 4)],
                 "order_attributes": {}, "counted": rand() < 0.98, "lines": lines})
             day += low + int(rand() * span)  # the repeat interval

@@ -388,14 +388,15 @@ def store_size(directory):
 
 
 class Replica:
-    """The search service as one process of its own, on the bench's store directory."""
+    """A service as one process of its own (the search service on the bench's store directory)."""
 
-    def __init__(self, env):
-        self.env, self.process, self.started = env, None, None
+    def __init__(self, env, service="search"):
+        self.env, self.service, self.process, self.started = env, service, None, None
 
     def start(self):
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "search"], cwd=ROOT, env=self.env)
+        self.process = subprocess.Popen([sys.executable, "-m", "services", "run", self.service], cwd=ROOT,
+                                        env=self.env)
 
     def stop(self):
         """SIGTERM, and wait until the process has gone; returns the seconds that took."""
@@ -539,13 +540,42 @@ RFM_REPORTS = [  # name, RPC method, options (the generated purchases span 2023 
 ]
 
 
+PERIOD = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
+CATALOGUE_REPORTS = [  # name, report, options: every report of 集計's catalogue, the views operators open most
+    ("日報・月報 2025 by month", "daily_monthly", PERIOD),
+    ("日報・月報 2025-10〜12 by day", "daily_monthly", {"date_from": "2025-10-01", "date_to": "2025-12-31",
+                                                     "unit": "day"}),
+    ("売上 by shop", "sales", PERIOD),
+    ("売上 by media, P0000 left out", "sales", {**PERIOD, "by": "media", "excluded_products": ["P0000"]}),
+    ("売上 by category", "sales", {**PERIOD, "by": "category"}),
+    ("売上 by 顧客区分", "sales", {**PERIOD, "by": "customer_class"}),
+    ("リピート率 2024〜2025 cohorts", "repeat", {"date_from": "2024-01-01", "date_to": "2025-12-31"}),
+    ("LTV推移 2024〜2025 cohorts", "ltv", {"date_from": "2024-01-01", "date_to": "2025-12-31"}),
+    ("LTV推移 first purchase held P0001", "ltv", {"date_from": "2024-01-01", "date_to": "2025-12-31",
+                                                 "first_product": "P0001"}),
+    ("継続・離脱 on 2025-12-31", "retention", {"day": "2025-12-31"}),
+    ("商品 ranking by sales", "products", PERIOD),
+    ("商品 first purchases", "products", {**PERIOD, "view": "first"}),
+    ("商品 併売 P0001, same order", "products", {**PERIOD, "view": "together", "product": "P0001"}),
+    ("商品 併売 P0001, later", "products", {**PERIOD, "view": "together", "product": "P0001", "together": "later"}),
+    ("購入状況 on 2025-12-31", "purchase_status", {"day": "2025-12-31"}),
+    ("購入状況 shop 1", "purchase_status", {"day": "2025-12-31", "shop_ids": [SHOPS[0]]}),
+]
+
+
 def measure_reports(rpc, scope, repeat):
-    """集計 through RPC: the RFM grid on each pair of axes and the movement between two days (no baseline)."""
+    """集計 through RPC: the RFM grid on each pair of axes, the movement between two days, and every report of the
+    catalogue (no baseline)."""
     print(f"\n{'report':<40} {'customers':>9} {'p50/p95 ms':>17}")
     for name, method, options in RFM_REPORTS:
         answer, times = timed(lambda: getattr(rpc.search, method)(scope, options), repeat)
         customers = answer["total"]["customers"] if method == "rfm_grid" else answer["totals"]["to"]["customers"]
         print(f"{name:<40} {customers:>9,} {columns(times)}", flush=True)
+    print(f"\n{'report':<40} {'rows':>9} {'p50/p95 ms':>17}")
+    for name, kind, options in CATALOGUE_REPORTS:
+        answer, times = timed(lambda: rpc.search.report(scope, kind, options), repeat)
+        rows = sum(len(table["rows"]) for table in answer["tables"])
+        print(f"{name:<40} {rows:>9,} {columns(times)}", flush=True)
 
 
 def frozen_baseline(baseline, sql, narrowing_sql):
@@ -596,6 +626,7 @@ def restart(replica, poll, scope, expected):
 
 def service_env(amqp_uri, index_url):
     env = {"AMQP_URI": amqp_uri, "SEARCH_DATABASE_URL": index_url, "PATH": "/usr/bin:/bin",
+           "PURCHASES_DATABASE_URL": f"sqlite:///{VAR_DIR / 'bench_purchases.db'}",
            "TSUHAN_VAR_DIR": str(VAR_DIR), "SEARCH_STORE_DIR": str(STORE_DIR), "LOG_LEVEL": "WARNING"}
     for name in ("SEARCH_STORE_THREADS", "SEARCH_STORE_MEMORY"):
         if os.environ.get(name):
@@ -634,6 +665,11 @@ def main():
     with private_vhost() as amqp_uri:
         env = service_env(amqp_uri, index_url)
         replica = Replica(env)
+        # the purchases service names the products 集計 counts (its catalogue is empty here: the round trip counts)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        upgrade("purchases", env["PURCHASES_DATABASE_URL"])
+        purchases = Replica(env, "purchases")
+        purchases.start()
         settings = {name: env.get(f"SEARCH_STORE_{name.upper()}", "the service's default")
                     for name in ("threads", "memory")}
         print(f"\nstarting the search replica (store in {STORE_DIR}; DuckDB threads {settings['threads']}, memory "
@@ -662,6 +698,7 @@ def main():
                 print(f"store on disk after the restart: {store_size(STORE_DIR)}")
         finally:
             replica.stop()
+            purchases.stop()
             baseline.dispose()
 
 
