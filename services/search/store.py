@@ -141,13 +141,18 @@ def _customer_columns():
     return columns
 
 
+_LINE_COUNT = (select(func.count()).where(L.purchase_id == P.id).scalar_subquery()).label("line_count")
+"""A purchase's number of lines: a report that leaves products out knows an order of only those without reading
+every line."""
+
 SOURCES = {
     # table → (statement reading its rows, the index column naming the company, the store column rows are keyed by,
     #          the index column that key is read by)
     "customers": (select(*_customer_columns()).outerjoin(S, S.customer_id == C.id), C.company_id, "id", C.id),
     "choices": (select(IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id)
                 .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id", IndexedChoice.customer_id),
-    "purchases": (select(*[getattr(P, c.name) for c in T.purchases.columns]), P.company_id, "id", P.id),
+    "purchases": (select(*[getattr(P, c.name) if hasattr(P, c.name) else _LINE_COUNT for c in T.purchases.columns]),
+                  P.company_id, "id", P.id),
     "lines": (select(L.purchase_id, L.customer_id, L.product_code, L.quantity, L.unit_price, P.shop_id,
                      P.purchased_at, P.shipped_at, P.counted).join(P, P.id == L.purchase_id), P.company_id, "purchase_id",
               L.purchase_id),

@@ -45,7 +45,7 @@ purchases = Table(
     Column("id", Integer), Column("company_id", Integer), Column("customer_id", Integer), Column("shop_id", Integer),
     Column("order_code", String), Column("purchased_at", Moment), Column("shipped_at", Moment),
     Column("billed_amount", Integer), Column("sales", Integer), Column("media", String), Column("order_attributes", Text),
-    Column("counted", Boolean),
+    Column("counted", Boolean), Column("line_count", Integer),
 )
 
 lines = Table(

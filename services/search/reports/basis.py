@@ -9,7 +9,7 @@ a repeat buyer). A customer's purchases are numbered over their whole history at
 """
 import datetime as dt
 
-from sqlalchemy import Date, Integer, and_, cast, exists, func, literal, literal_column, select
+from sqlalchemy import Date, Integer, and_, cast, func, literal_column, select
 
 from ..ranges import day_start
 from ..store_tables import lines, purchases
@@ -72,10 +72,11 @@ def purchase_rows(options, until=None, since=None):
     amount, sales = P.billed_amount, P.sales
     excluded = options["excluded_products"]
     if excluded:
-        left_out = (select(L.purchase_id, func.sum(line_amount()).label("amount"))
-                    .where(L.product_code.in_(excluded)).group_by(L.purchase_id).subquery())
-        kept = select(L.purchase_id).where(L.purchase_id == P.id, L.product_code.not_in(excluded))
-        where.append(exists(kept))
+        # the lines of left-out products (few row groups: lines are kept by product), summed per purchase; a
+        # purchase all of whose lines are left out is none
+        left_out = (select(L.purchase_id, func.sum(line_amount()).label("amount"), func.count().label("lines"))
+                    .where(L.product_code.in_(excluded), L.counted.is_(True)).group_by(L.purchase_id).subquery())
+        where.append(func.coalesce(left_out.c.lines, 0) < P.line_count)
         amount = func.greatest(P.billed_amount - func.coalesce(left_out.c.amount, 0), 0)
         sales = func.greatest(P.sales - func.coalesce(left_out.c.amount, 0), 0)
         source = purchases.outerjoin(left_out, left_out.c.purchase_id == P.id)
