@@ -58,6 +58,12 @@ def counted_lines(options):
     return where
 
 
+def period_lines(options):
+    """``counted_lines`` bought within the options' period (Japan days)."""
+    return [*counted_lines(options), L.purchased_at >= day_start(options["date_from"]),
+            L.purchased_at < day_end(options["date_to"])]
+
+
 def purchase_rows(options, until=None, since=None):
     """SELECT id, customer_id, shop_id, purchased_at, media, sales, amount: the counted purchases at the options' shops
     (bought on or after the Japan day ``since`` and on or before ``until``, when given), with their amount (請求金額

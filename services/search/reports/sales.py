@@ -16,7 +16,6 @@ customers over all groups (not the sum of the rows: a customer may be in several
 """
 from sqlalchemy import ARRAY, Integer, String, distinct, func, literal, literal_column, select
 
-from ..ranges import day_start
 from ..store_tables import customers, lines
 from . import basis
 from .results import chart, column, per, rate, series, table
@@ -71,16 +70,10 @@ def by_orders(reading, options):
     return _ordered(groups), [orders, int(sales), buyers]
 
 
-def period_lines(options):
-    """WHERE clauses: the counted lines (``basis.counted_lines``) bought within the options' period (Japan days)."""
-    return [*basis.counted_lines(options), lines.c.purchased_at >= day_start(options["date_from"]),
-            lines.c.purchased_at < basis.day_end(options["date_to"])]
-
-
 def categories_of(reading, options):
     """{product code: category} of the products sold in the period that the catalogue puts in a category (the rest
     are 未分類)."""
-    where = period_lines(options)
+    where = basis.period_lines(options)
     codes = [code for (code,) in reading.execute(select(distinct(lines.c.product_code)).where(*where))]
     labels = reading.product_labels(codes) if codes else {}
     return {code: label["category"] for code, label in labels.items()
@@ -107,7 +100,7 @@ def by_lines(reading, options):
         key = literal_column("CAST(NULL AS INTEGER)")
     measures = [func.coalesce(func.sum(L.quantity), 0), func.coalesce(func.sum(basis.line_amount()), 0),
                 func.count(distinct(L.customer_id))]
-    groups, whole = _rolled_up(reading, key, measures, source, period_lines(options))
+    groups, whole = _rolled_up(reading, key, measures, source, basis.period_lines(options))
     groups = {UNCLASSIFIED if value is None else names[value]: [int(quantity), int(sales), buyers]
               for value, (quantity, sales, buyers) in groups.items()}
     quantity, sales, buyers = whole or (0, 0, 0)
