@@ -9,6 +9,7 @@ a repeat buyer). A customer's purchases are numbered over their whole history at
 """
 import datetime as dt
 
+from duckdb_engine.datatypes import HugeInteger
 from sqlalchemy import Date, Integer, and_, cast, func, literal_column, select
 
 from ..ranges import day_start
@@ -41,6 +42,12 @@ def month_of(day):
 def day_end(day):
     """The moment the Japan day after ``day`` begins."""
     return day_start(day + dt.timedelta(days=1))
+
+
+def purchase_order(moment, purchase_id):
+    """A purchase's place among its customer's purchases as one number: by moment, then id (microseconds since 1970
+    × 2³² + id, a HUGEINT: cheaper to compare, and to take the least of, than a (moment, id) pair)."""
+    return cast(func.epoch_us(moment), HugeInteger) * literal_column(str(2 ** 32)) + purchase_id
 
 
 def line_amount():

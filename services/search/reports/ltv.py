@@ -1,3 +1,127 @@
-"""placeholder"""
+"""LTV推移: what the period's new customers bought, month of first purchase by month, as the days went by.
+
+- A cohort is the customers whose first purchase (their first counted purchase at the chosen shops over their whole
+  history) fell in a month of the period, as in リピート率 — optionally only those whose first purchase held a line of
+  the product ``first_product``, or of a product of the category ``first_category`` (the categories of the first
+  purchases' products, as the purchases service names them), or was made through the media ``first_media`` (each
+  filter given applies).
+- 1人あたり累計購入金額 at H days (H = 30, 60, …, 720): the amount (請求金額 less left-out lines) of the cohort's
+  purchases whose Japan day less the first purchase's Japan day is H or less — the first purchase included —
+  divided by the cohort's customers, to the yen.
+- リピート率 at H days: the share of the cohort with a second purchase within H days.
+- A horizon not yet elapsed for the whole cohort (the cohort's last day plus H is after today) is None (blank).
+
+Purchases after today are not read. One statement (two with a category: its products' codes are looked up first):
+the cohorts' customers by a per-customer aggregate over ``basis.purchase_rows`` (first and second purchase, the
+first's id and media — the first by moment, then id), their purchases joined back and summed per cohort month and
+30-day step from the first day; Python cumulates the steps into the horizons.
+"""
+from sqlalchemy import case, false, func, select
+
+from . import basis
+from .repeat import NOT_ELAPSED_NOTE, cohort_months, elapsed, first_and_second, in_period, window_label
+from .results import chart, column, month_label, per, rate, table
+
+STEP = 30
+HORIZONS = tuple(range(STEP, 24 * STEP + 1, STEP))
+L = basis.L
+
+
+def _lines_holding(options, codes):
+    """The purchases with a (not left-out) line of one of ``codes``."""
+    return select(L.purchase_id).where(*basis.counted_lines(options), L.product_code.in_(codes))
+
+
+def _category_codes(reading, options):
+    """The codes of the products of the category ``first_category``, of those sold in the period (a first purchase
+    of the period's cohorts is one of the period's purchases, so its products are among them)."""
+    statement = (select(L.product_code).distinct()
+                 .where(*basis.counted_lines(options), *in_period(L.purchased_at, options)))
+    codes = [code for (code,) in reading.execute(statement)]
+    labels = reading.product_labels(codes) if codes else {}
+    return sorted(code for code, label in labels.items() if label.get("category") == options["first_category"])
+
+
+def _purchases(reading, options):
+    """A subquery of the purchases (up to today) of the period's cohorts as the options choose them, each with month
+    (its customer's cohort), bucket (0: on the first day; n: within n × 30 days of it, not within (n - 1) × 30; only
+    up to 720 days), amount, first (the customer's first purchase) and second_bucket (on the first purchase: the
+    bucket of the customer's second purchase, NULL when none)."""
+    rows = basis.purchase_rows(options, until=reading.today).subquery()
+    first_at, second_at = first_and_second(rows)
+    columns = [rows.c.customer_id, first_at.label("first_at"), second_at.label("second_at"),
+               func.arg_min(rows.c.id, basis.purchase_order(rows.c.purchased_at, rows.c.id)).label("first_id")]
+    if options["first_media"]:
+        columns.append(func.arg_min(rows.c.media, basis.purchase_order(rows.c.purchased_at, rows.c.id)).label("first_media"))
+    customers = (select(*columns).group_by(rows.c.customer_id).having(*in_period(first_at, options))
+                 .subquery())
+    c = customers.c
+    where = []
+    if options["first_media"]:
+        where.append(c.first_media == options["first_media"])
+    if options["first_product"]:
+        where.append(c.first_id.in_(_lines_holding(options, [options["first_product"]])))
+    if options["first_category"]:
+        codes = _category_codes(reading, options)
+        where.append(c.first_id.in_(_lines_holding(options, codes)) if codes else false())
+    purchases = basis.purchase_rows(options, until=reading.today).subquery()
+    p = purchases.c
+    first_day = basis.day_number(c.first_at)
+    gap = basis.day_number(p.purchased_at) - first_day
+    first = p.id == c.first_id
+    return (select(basis.month_of(basis.japan_day(c.first_at)).label("month"), _bucket(gap).label("bucket"),
+                   p.amount, first.label("first"),
+                   case((first, _bucket(basis.day_number(c.second_at) - first_day))).label("second_bucket"))
+            .select_from(purchases.join(customers, p.customer_id == c.customer_id))
+            .where(*where, gap <= HORIZONS[-1]).subquery())
+
+
+def _bucket(days):
+    """0 for 0 days; n for (n - 1) × 30 + 1 … n × 30 days."""
+    return (days + (STEP - 1)).op("//", precedence=8)(STEP)
+
+
+def _figures(reading, options):
+    """{cohort month: [customers, [amount within each horizon], [second purchases within each horizon]]}."""
+    p = _purchases(reading, options).c
+    statement = (select(p.month, p.bucket, p.second_bucket, func.count().filter(p.first),
+                        func.coalesce(func.sum(p.amount), 0))
+                 .group_by(p.month, p.bucket, p.second_bucket))
+    found = {}
+    for month, bucket, second_bucket, customers, amount in reading.execute(statement):
+        figures = found.setdefault(month, [0, [0] * len(HORIZONS), [0] * len(HORIZONS)])
+        figures[0] += customers
+        for n in range(max(bucket, 1) - 1, len(HORIZONS)):
+            figures[1][n] += int(amount)
+        if second_bucket is not None and second_bucket <= len(HORIZONS):
+            for n in range(max(second_bucket, 1) - 1, len(HORIZONS)):
+                figures[2][n] += customers
+    return found
+
+
 def report(reading, options):
-    raise NotImplementedError
+    today = reading.today
+    found = _figures(reading, options)
+    empty = (0, [0] * len(HORIZONS), [0] * len(HORIZONS))
+
+    ltv_rows, repeat_rows, cells = [], [], []
+    for y, month in enumerate(cohort_months(options)):
+        customers, amounts, seconds = found.get(month, empty)
+        shown = [elapsed(month, days, options, today) for days in HORIZONS]
+        ltvs = [per(amount, customers) if ok else None for ok, amount in zip(shown, amounts)]
+        rates = [rate(count, customers) if ok else None for ok, count in zip(shown, seconds)]
+        label = month_label(month)
+        ltv_rows.append([label, customers, *ltvs])
+        repeat_rows.append([label, customers, *rates])
+        cells.extend([x, y, value] for x, value in enumerate(ltvs) if value is not None)
+
+    head = [column("month", "初回購入月", "text"), column("customers", "新規顧客数")]
+    tables = [
+        table("1人あたり累計購入金額", head + [column(f"ltv_{days}", window_label(days), "yen") for days in HORIZONS],
+              ltv_rows),
+        table("リピート率", head + [column(f"repeat_{days}", window_label(days), "percent") for days in HORIZONS],
+              repeat_rows),
+    ]
+    return {"chart": chart("heatmap", [window_label(days) for days in HORIZONS], x_name="初回購入からの日数",
+                           y_names=("初回購入月",), y=[row[0] for row in ltv_rows], cells=cells),
+            "tables": tables, "notes": [NOT_ELAPSED_NOTE]}

@@ -31,8 +31,7 @@ every purchase): the same first purchase at about half the cost.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
-from duckdb_engine.datatypes import HugeInteger
-from sqlalchemy import case, cast, func, literal_column, select
+from sqlalchemy import case, func, literal_column, select
 
 from services.common.contracts import field_error
 
@@ -126,7 +125,7 @@ def first_purchases(options, today):
     the first is the least of moment × 2³² + id, and there is a second when two ids were bought by today."""
     moments = purchase_moments(options).subquery()
     m = moments.c
-    order = cast(func.epoch_us(m.purchased_at), HugeInteger) * literal_column("4294967296") + m.purchase_id
+    order = basis.purchase_order(m.purchased_at, m.purchase_id)
     by_today = m.purchased_at < basis.day_end(today)
     again = case((func.min(m.purchase_id).filter(by_today) != func.max(m.purchase_id).filter(by_today), 1), else_=0)
     first_moment = func.min(m.purchased_at)
