@@ -4,18 +4,18 @@ moment — one reading for all reports.
 A purchase counts when it is 集計対象 (``counted``) and was bought at the chosen shops (all when none). Products left
 out of a report (送料, gifts) are not sales: the amount of a purchase is its 請求金額 less the left-out lines (never
 below 0), and a purchase whose every line is left out is no purchase at all (a free sample does not make a customer
-a repeat buyer). A customer's purchases are numbered over their whole history at those shops (``numbered``), so that
-"the first purchase" and "the second" mean the same in every report whatever its period.
+a repeat buyer). A customer's purchases are ordered over their whole history at those shops (``purchase_order``),
+so that "the first purchase" and "the second" mean the same in every report whatever its period.
 """
 import datetime as dt
 
 from duckdb_engine.datatypes import HugeInteger
-from sqlalchemy import Date, Integer, and_, cast, func, literal_column, select
+from sqlalchemy import Date, Integer, cast, func, literal_column, select
 
 from ..ranges import day_start
-from ..store_tables import lines, purchases
+from ..store_tables import customers, lines, purchases
 
-P, L = purchases.c, lines.c
+C, P, L = customers.c, purchases.c, lines.c
 EPOCH = dt.date(1970, 1, 1)
 SECONDS_A_DAY = 86_400
 JST_OFFSET_SECONDS = 9 * 3600
@@ -101,17 +101,11 @@ def purchase_rows(options, until=None, since=None):
             .select_from(source).where(*where))
 
 
-def numbered(options, until=None):
-    """A subquery of ``purchase_rows`` over the customers' whole history (up to ``until``) with ``nth`` (1 for a
-    customer's first purchase, by moment then id), ``day`` (its Japan day) and ``first_day`` (the Japan day of the
-    customer's first purchase)."""
+def first_moments(options, until):
+    """SELECT customer_id, first_at: the moment of each customer's first purchase (``purchase_rows`` up to
+    ``until``). Over every shop with nothing left out that is the customer's summary (one row each, no grouping)."""
+    if not options["shop_ids"] and not options["excluded_products"]:
+        return (select(C.id.label("customer_id"), C.first_purchase_at.label("first_at"))
+                .where(C.purchase_count > 0, C.first_purchase_at < day_end(until)))
     rows = purchase_rows(options, until=until).subquery()
-    order = {"partition_by": rows.c.customer_id, "order_by": (rows.c.purchased_at, rows.c.id)}
-    return select(rows, func.row_number().over(**order).label("nth"), japan_day(rows.c.purchased_at).label("day"),
-                  func.min(japan_day(rows.c.purchased_at)).over(partition_by=rows.c.customer_id).label("first_day")
-                  ).subquery()
-
-
-def within_period(column, options):
-    """Clauses: a Japan day ``column`` (a DATE) within the options' period."""
-    return [and_(column >= options["date_from"], column <= options["date_to"])]
+    return select(rows.c.customer_id, func.min(rows.c.purchased_at).label("first_at")).group_by(rows.c.customer_id)

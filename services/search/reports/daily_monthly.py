@@ -36,19 +36,23 @@ COLUMNS = [column("orders", "受注件数"), column("sales", "売上金額", "ye
 
 def figures(reading, options, group=None):
     """{group value: [orders, sales, customers, new customers, repeat customers]} of the period's purchases,
-    grouped by the expression ``group(numbered subquery)`` (by the unit of time: a buyer is new in a row when the
+    grouped by the expression ``group(period purchases)`` (by the unit of time: a buyer is new in a row when the
     first purchase fell in the row's days, its unit within the period), or {None: …} for the whole period (or per
-    shop: new when the first purchase fell in the period)."""
-    numbered = basis.numbered(options, until=options["date_to"])
-    key = group(numbered) if group is not None else None
+    shop: new when the first purchase fell in the period). No window over every purchase: each customer's first
+    moment is one grouping (or the customers' summaries), joined to the period's purchases."""
+    rows = basis.purchase_rows(options, until=options["date_to"], since=options["date_from"]).subquery()
+    period = select(rows, basis.japan_day(rows.c.purchased_at).label("day")).subquery()  # grouped by: a column
+    firsts = basis.first_moments(options, options["date_to"]).subquery()
+    day, first_day = period.c.day, basis.japan_day(firsts.c.first_at)
+    key = group(period, day) if group is not None else None
     start = literal(options["date_from"], Date)
     if group is not None and key.name == "unit":
-        start = func.greatest(_unit(numbered.c.day, options["unit"]), start)
-    new = func.count(func.distinct(case((numbered.c.first_day >= start, numbered.c.customer_id))))
-    measures = [func.count(), func.coalesce(func.sum(numbered.c.amount), 0),
-                func.count(func.distinct(numbered.c.customer_id)), new]
-    statement = select(*([key] if key is not None else []), *measures).where(
-        *basis.within_period(numbered.c.day, options))
+        start = func.greatest(_unit(day, options["unit"]), start)
+    new = func.count(func.distinct(case((first_day >= start, period.c.customer_id))))
+    measures = [func.count(), func.coalesce(func.sum(period.c.amount), 0),
+                func.count(func.distinct(period.c.customer_id)), new]
+    statement = select(*([key] if key is not None else []), *measures).select_from(
+        period.join(firsts, firsts.c.customer_id == period.c.customer_id))
     if key is not None:
         statement = statement.group_by(key)
         rows = reading.execute(statement)
@@ -67,7 +71,7 @@ def report(reading, options):
     if options["unit"] == "day" and (options["date_to"] - options["date_from"]).days >= MAX_DAYS:
         raise field_error("date_from", f"max_days:{MAX_DAYS}")
     unit = options["unit"]
-    by_unit = figures(reading, options, lambda n: _unit(n.c.day, unit).label("unit"))
+    by_unit = figures(reading, options, lambda period, day: _unit(day, unit).label("unit"))
     units = units_of(options)
     label = day_label if unit == "day" else month_label
     rows = [_row(label(day), by_unit.get(day, [0] * 5)) for day in units]
@@ -76,7 +80,7 @@ def report(reading, options):
     tables = [table(name, [column("unit", "日付" if unit == "day" else "月", "text"), *COLUMNS],
                     rows + [_row("合計", total)])]
     if not options["shop_ids"]:
-        by_shop = figures(reading, options, lambda n: n.c.shop_id.label("shop"))
+        by_shop = figures(reading, options, lambda period, day: period.c.shop_id.label("shop"))
         tables.append(table("店舗別", [column("shop_id", "店舗", "shop"), *COLUMNS],
                             [_row(shop, counts) for shop, counts in sorted(by_shop.items())]))
     x = [row[0] for row in rows]

@@ -49,10 +49,11 @@ def _purchases(reading, options):
     bucket of the customer's second purchase, NULL when none)."""
     rows = basis.purchase_rows(options, until=reading.today).subquery()
     first_at, second_at = first_and_second(rows)
+    order = basis.purchase_order(rows.c.purchased_at, rows.c.id)
     columns = [rows.c.customer_id, first_at.label("first_at"), second_at.label("second_at"),
-               func.arg_min(rows.c.id, basis.purchase_order(rows.c.purchased_at, rows.c.id)).label("first_id")]
+               func.arg_min(rows.c.id, order).label("first_id")]
     if options["first_media"]:
-        columns.append(func.arg_min(rows.c.media, basis.purchase_order(rows.c.purchased_at, rows.c.id)).label("first_media"))
+        columns.append(func.arg_min(rows.c.media, order).label("first_media"))
     customers = (select(*columns).group_by(rows.c.customer_id).having(*in_period(first_at, options))
                  .subquery())
     c = customers.c

@@ -9,7 +9,7 @@ category by the purchases service's catalogue (未分類 when it does not know t
   amounts), 購入者数 (distinct customers), 受注件数 (distinct purchases) and 売上構成比 (its 売上金額 of all the
   period's line amounts, %), ordered by 数量, 売上金額 or 購入者数 (``order_by``).
 - 初回購入商品 (view ``first``): the customers' first purchases (the first over their whole history at the shops, by
-  moment then id, as ``basis.numbered`` numbers them) bought in the period; per product in them, 初回購入者数
+  moment then id, as ``basis.purchase_order`` orders them) bought in the period; per product in them, 初回購入者数
   (customers whose first purchase held it), 初回購入者に占める割合 (of all the period's first-time buyers),
   うち2回目購入あり (those of them whose second purchase was bought by today) and F2転換率 (うち2回目購入あり of
   初回購入者数). Over all products, a summary of the period's first-time buyers, those with a second purchase by
@@ -26,8 +26,8 @@ category by the purchases service's catalogue (未分類 when it does not know t
   period beside all the period's purchases (同じ注文) or buyers (その後の購入).
 
 The purchases that count are ``basis.purchase_rows``' (a purchase with only left-out lines is none). The first
-purchases are found by grouping them by customer rather than by numbering them all (``basis.numbered``'s window over
-every purchase): the same first purchase at about half the cost.
+purchases are found by grouping them by customer rather than by numbering them all with a window: the same first
+purchase at about half the cost.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -120,9 +120,9 @@ def ranking(reading, options):
 
 def first_purchases(options, today):
     """A CTE of the period's first-time buyers: customer_id, purchase_id (their first purchase over the whole
-    history at the shops, by moment then id, as ``basis.numbered`` numbers them) and again (1 when a second purchase
-    was bought by ``today``, else 0). One pass over the purchases, grouped by customer (no window over them all):
-    the first is the least of moment × 2³² + id, and there is a second when two ids were bought by today."""
+    history at the shops, by moment then id, as ``basis.purchase_order`` orders them) and again (1 when a second
+    purchase was bought by ``today``, else 0). One pass over the purchases, grouped by customer (no window over them
+    all): the first is the least of moment × 2³² + id, and there is a second when two ids were bought by today."""
     moments = purchase_moments(options).subquery()
     m = moments.c
     order = basis.purchase_order(m.purchased_at, m.purchase_id)
@@ -194,7 +194,8 @@ def together_in_order(options, product):
     with_p = select(L.purchase_id).where(*basis.period_lines(options), L.product_code == product).cte("with_p")
     count = func.count(func.distinct(L.purchase_id)).label("count")
     listed = (select(L.product_code, count)
-              .where(*basis.period_lines(options), L.product_code != product, L.purchase_id.in_(select(with_p.c.purchase_id)))
+              .where(*basis.period_lines(options), L.product_code != product,
+                     L.purchase_id.in_(select(with_p.c.purchase_id)))
               .group_by(L.product_code).order_by(count.desc(), L.product_code).limit(options["top"]).cte("listed"))
     return _with_base(options, listed, "purchase_id")
 

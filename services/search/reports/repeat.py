@@ -1,8 +1,8 @@
 """リピート率: how the period's new customers came back, and how the period's buyers repeated.
 
 - A cohort is the customers whose first purchase (their first counted purchase at the chosen shops over their whole
-  history, by moment then id, as ``basis.numbered`` numbers them) fell in a month of the period (Japan days; the first
-  and the last month hold only the period's days).
+  history, by moment then id, as ``basis.purchase_order`` orders them) fell in a month of the period (Japan days;
+  the first and the last month hold only the period's days).
 - F2転換率 within N days (N = 30, 60, 90, 180, 360): the share of the cohort whose second purchase's Japan day less
   the first purchase's Japan day is N or less (bought on day 30 counts for 30, day 31 does not). A window that has not
   yet elapsed for the whole cohort (the cohort's last day — the month's last day, or the period's end when sooner —
@@ -13,7 +13,7 @@
 
 Purchases after today are not read. One statement: the customers' first and second purchases are found by a
 per-customer aggregate over ``basis.purchase_rows`` (their two earliest moments) rather than by numbering every
-purchase with ``basis.numbered``'s window — the same purchases, in about half the time at a million customers — then
+purchase with a window — the same purchases, in about half the time at a million customers — then
 counted per cohort month. The cohorts' helpers here (their months, their last days, the elapsed windows, a customer's
 first purchases, the order of a customer's purchases) are LTV推移's too.
 """
