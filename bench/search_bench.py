@@ -642,6 +642,7 @@ def main():
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--reuse", action="store_true", help="query the databases a previous run loaded")
     parser.add_argument("--skip-baseline", action="store_true", help="no plain-SQL baseline (large sizes)")
+    parser.add_argument("--reports-only", action="store_true", help="after the first load, time 集計 alone")
     args = parser.parse_args()
     if args.reuse:
         index_url = f"{args.server}/tsuhan_bench_index"
@@ -685,6 +686,9 @@ def main():
                 print(f"replica memory after loading: {replica.memory()}")
                 print(f"store on disk: {store_size(STORE_DIR)} (the index database in PostgreSQL: "
                       f"{index_bytes / 2**20:,.0f} MB)", flush=True)
+                if args.reports_only:
+                    measure_reports(rpc, scope, args.repeat)
+                    return
                 measure_queries(rpc, scope, baseline, args.repeat)
                 measure_sorts(rpc, scope, baseline, args.repeat)
                 measure_sections(rpc, scope, baseline, args.repeat)

@@ -8,6 +8,9 @@
   if (!source || !box || !window.echarts) return;
   var spec = JSON.parse(source.textContent);
   var number = function (n) { return n === null || n === undefined ? "—" : Number(n).toLocaleString("ja-JP"); };
+  if (spec.type === "heatmap") {  // a row per cohort: tall enough that every row's label shows
+    box.style.height = Math.max(300, 18 * spec.y.length + 90) + "px";
+  }
   var chart = echarts.init(box, null, {renderer: "canvas"});
   var option;
   if (spec.type === "heatmap") {
@@ -18,10 +21,11 @@
       tooltip: {formatter: function (p) {
         return spec.y[p.data[1]] + " ／ " + spec.x[p.data[0]] + "<br>" + number(p.data[2]) + (spec.y_names[0] ? " " + spec.y_names[0] : "");
       }},
-      grid: {left: 90, right: 24, top: 16, bottom: 64},
-      xAxis: {type: "category", data: spec.x, name: spec.x_name, nameLocation: "middle", nameGap: 28, splitArea: {show: true}},
-      yAxis: {type: "category", data: spec.y, inverse: true, splitArea: {show: true}},
-      visualMap: {min: 0, max: most || 1, calculable: false, orient: "horizontal", left: "center", bottom: 0,
+      grid: {left: 90, right: 90, top: 16, bottom: 56},
+      xAxis: {type: "category", data: spec.x, name: spec.x_name, nameLocation: "middle", nameGap: 30,
+              splitArea: {show: true}, axisLabel: {hideOverlap: true}},
+      yAxis: {type: "category", data: spec.y, inverse: true, splitArea: {show: true}, axisLabel: {interval: 0}},
+      visualMap: {min: 0, max: most || 1, calculable: false, orient: "vertical", right: 8, top: "middle",
                   itemHeight: 120, text: ["多", "少"], inRange: {color: ["#eef4fa", "#7fb0dc", "#1f6fb2"]}},
       series: [{type: "heatmap", data: spec.cells, label: {show: spec.x.length * spec.y.length <= 300,
                  formatter: function (p) { return number(p.data[2]); }, fontSize: 11}}]

@@ -50,6 +50,8 @@ def test_the_rfm_chart_is_drawn_above_the_table_and_a_cell_clicked_opens_its_cus
     _demo_like(rpc, tenant)
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="集計").click()
+    expect(page).to_have_url(re.compile(r"/reports/daily_monthly$"))  # 集計 opens on its first report
+    page.get_by_role("navigation", name="集計").get_by_role("link", name="RFM集計", exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/rfm$"))
     page.fill("#day", "2026/11/30")
     page.click("#rfm-filters button:has-text('表示')")
