@@ -22,13 +22,6 @@ OPTION_NAMES = {"date_from": "期間（開始日）", "date_to": "期間（終�
                 "order_by": "並び順", "product": "商品番号", "together": "併売の範囲", "top": "表示件数",
                 "lapse_days": "離脱とみなす日数", "first_product": "初回購入商品", "first_category": "初回購入商品カテゴリ",
                 "first_media": "初回購入メディア"}
-CHOICES = {
-    "unit": (("month", "月別（月報）"), ("day", "日別（日報）")),
-    "by": (("shop", "店舗別"), ("media", "購入メディア別"), ("category", "商品カテゴリ別"), ("customer_class", "顧客区分別")),
-    "view": (("ranking", "商品ランキング"), ("first", "初回購入商品"), ("together", "併売")),
-    "order_by": (("sales", "売上金額順"), ("quantity", "数量順"), ("buyers", "購入者数順")),
-    "together": (("order", "同じ注文"), ("later", "その後の購入")),
-}
 DAYS = ("date_from", "date_to", "day")
 NUMBERS = ("top", "lapse_days")
 TEXTS = ("product", "first_product", "first_category", "first_media")
@@ -36,7 +29,10 @@ _CODES = re.compile(r"[\s,、，]+")
 
 
 def catalogue():
-    return services().search.report_catalogue()
+    """The search service's list of reports, asked once per request (the page's tabs and the report read it)."""
+    if "report_catalogue" not in g:
+        g.report_catalogue = services().search.report_catalogue()
+    return g.report_catalogue
 
 
 def visible_reports():
@@ -108,7 +104,7 @@ def home():
 def report(kind):
     entry = entry_of(kind)
     options = options_from(entry, request.args)
-    context = {"entry": entry, "reports": visible_reports(), "choices": CHOICES, "option_names": OPTION_NAMES,
+    context = {"entry": entry, "choices": entry["choices"], "option_names": OPTION_NAMES,
                "args": request.args, "answer": None, "errors": [], "shops_named": shop_names(),
                "may_export": g.scope.may(entry["export_permission"]), "labels": LABELS}
     try:

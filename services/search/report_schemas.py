@@ -9,11 +9,14 @@ from .conditions import FIRST_DAY, LAST_DAY
 MAX_EXCLUDED_PRODUCTS = 100
 MAX_PRODUCT_CODE = 50
 MAX_DAYS_IN_A_DAILY_REPORT = 366
-UNITS = ("day", "month")
-SALES_BY = ("shop", "media", "category", "customer_class")
-PRODUCT_VIEWS = ("ranking", "first", "together")
-PRODUCT_ORDERS = ("quantity", "sales", "buyers")
-TOGETHER_WITHIN = ("order", "later")
+# The choices of the options that have them, each with the operator's word for it (the screens show these).
+UNITS = {"month": "月別（月報）", "day": "日別（日報）"}
+SALES_BY = {"shop": "店舗別", "media": "購入メディア別", "category": "商品カテゴリ別", "customer_class": "顧客区分別"}
+PRODUCT_VIEWS = {"ranking": "商品ランキング", "first": "初回購入商品", "together": "併売"}
+PRODUCT_ORDERS = {"sales": "売上金額順", "quantity": "数量順", "buyers": "購入者数順"}
+TOGETHER_WITHIN = {"order": "同じ注文", "later": "その後の購入"}
+CHOICES = {"unit": UNITS, "by": SALES_BY, "view": PRODUCT_VIEWS, "order_by": PRODUCT_ORDERS,
+           "together": TOGETHER_WITHIN}
 MAX_LAPSE_DAYS = 3650
 MAX_TOP = 500
 
@@ -38,12 +41,12 @@ class ReportOptions(Contract):
     excluded_products = fields.List(fields.String(validate=max_length(MAX_PRODUCT_CODE)),
                                     load_default=list,
                                     validate=validate.Length(max=MAX_EXCLUDED_PRODUCTS, error="max_items:{max}"))
-    unit = fields.String(load_default="month", validate=one_of(UNITS))  # 日報・月報, 売上: per day or per month
-    by = fields.String(load_default="shop", validate=one_of(SALES_BY))  # 売上: what the sales are split by
-    view = fields.String(load_default="ranking", validate=one_of(PRODUCT_VIEWS))  # 商品
-    order_by = fields.String(load_default="sales", validate=one_of(PRODUCT_ORDERS))  # 商品 ranking
+    unit = fields.String(load_default="month", validate=one_of(tuple(UNITS)))  # 日報・月報, 売上: per day or per month
+    by = fields.String(load_default="shop", validate=one_of(tuple(SALES_BY)))  # 売上: what the sales are split by
+    view = fields.String(load_default="ranking", validate=one_of(tuple(PRODUCT_VIEWS)))  # 商品
+    order_by = fields.String(load_default="sales", validate=one_of(tuple(PRODUCT_ORDERS)))  # 商品 ranking
     product = _code()  # 商品 併売: the product asked about
-    together = fields.String(load_default="order", validate=one_of(TOGETHER_WITHIN))  # 併売: same order or later
+    together = fields.String(load_default="order", validate=one_of(tuple(TOGETHER_WITHIN)))  # 併売: same order or later
     top = fields.Integer(load_default=50, validate=number_range(1, MAX_TOP))
     lapse_days = fields.Integer(load_default=365,  # 継続・離脱: lapsed when nothing was bought for this long
                                 validate=number_range(1, MAX_LAPSE_DAYS))

@@ -3,6 +3,8 @@ account see it (利用許可) and download it (出力許可), the options its sc
 gateway builds its menu, its filters and its permission checks from this list (``search.report_catalogue``)."""
 from dataclasses import asdict, dataclass
 
+from ..report_schemas import CHOICES
+
 
 @dataclass(frozen=True)
 class Report:
@@ -45,5 +47,8 @@ BY_KIND = {report.kind: report for report in REPORTS}
 
 def catalogue():
     """The list as the RPC returns it: [{kind, title, use_permission, export_permission, options, default_days,
-    summary}]."""
-    return [dict(asdict(report), options=list(report.options)) for report in REPORTS]
+    summary, choices: {option: [[value, the operator's word], …]} of its options that have choices}]."""
+    return [dict(asdict(report), options=list(report.options),
+                 choices={name: [[value, label] for value, label in CHOICES[name].items()]
+                          for name in report.options if name in CHOICES})
+            for report in REPORTS]
