@@ -44,6 +44,19 @@ def purchase_event(number, customer, moment, lines, shop_id=1, billed=None, coun
                           for code, quantity, price in lines]}}
 
 
+def events_of(purchases, ids, shop_of):
+    """The events of a company written as {customer name: [(moment, lines, shop id, counted[, media]), …]}:
+    ``ids`` {name: customer id}, ``shop_of`` {name: the customer's shop}. Purchases are numbered in that order."""
+    events = [customer_event(ids[name], shop_id=shop_of.get(name, 1)) for name in ids]
+    number = 0
+    for name, bought in purchases.items():
+        for moment, lines, shop, counted, *media in bought:
+            number += 1
+            events.append(purchase_event(number, ids[name], moment, lines, shop_id=shop, counted=counted,
+                                         media=media[0] if media else ""))
+    return events
+
+
 @contextlib.contextmanager
 def company_store(events):
     """A store loaded from an index built of ``events``."""

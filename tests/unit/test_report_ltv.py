@@ -29,8 +29,8 @@ Filters: first product P-A → aida (2024/11) and doi (2024/12); category 化粧
 import pytest
 
 from services.common.errors import Forbidden
-from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
-                                       table_rows)
+from tests.unit.report_company import (company_store, customer_event, events_of, purchase_event, run_report,
+                                       shop_scope, table_rows)
 
 CATALOGUE = {"P-A": ("青汁", "健康食品"), "P-B": ("酵素", "健康食品"), "P-C": ("美容液", "化粧品"), "SHIP": ("送料", "送料")}
 NAMES = ("aida", "baba", "chida", "doi", "eno", "fuka")
@@ -63,14 +63,8 @@ HORIZONS = [f"{days}日" for days in range(30, 721, 30)]
 
 
 def _events():
-    events = [customer_event(ID[name], shop_id=2 if name == "fuka" else 1) for name in NAMES]
-    number = 0
-    for name, purchases in PURCHASES.items():
-        for day, lines, shop, counted, media in purchases:
-            number += 1
-            events.append(purchase_event(number, ID[name], _noon(day), lines, shop_id=shop, counted=counted,
-                                         media=media))
-    return events
+    at_noon = {name: [(_noon(day), *rest) for day, *rest in bought] for name, bought in PURCHASES.items()}
+    return events_of(at_noon, {name: ID[name] for name in NAMES}, {"fuka": 2})
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import Forbidden
-from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
-                                       table_rows)
+from tests.unit.report_company import company_store, events_of, run_report, shop_scope, table_rows
 
 NAMES = ("ando", "bessho", "chino", "daigo", "eto", "fuse", "goda", "hino", "imai", "jin", "kudo", "mori", "nara")
 ID = {name: number for number, name in enumerate(NAMES, start=1)}
@@ -89,13 +88,7 @@ F2 = [["2025/11", 2, 0.0, 0.0, 0.0, 0.0, 50.0],
 
 
 def _events():
-    events = [customer_event(ID[name], shop_id=2 if name == "kudo" else 1) for name in NAMES]
-    number = 0
-    for name, purchases in PURCHASES.items():
-        for moment, lines, shop, counted in purchases:
-            number += 1
-            events.append(purchase_event(number, ID[name], moment, lines, shop_id=shop, counted=counted))
-    return events
+    return events_of(PURCHASES, {name: ID[name] for name in NAMES}, {"kudo": 2})
 
 
 @pytest.fixture(scope="module")

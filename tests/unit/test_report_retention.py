@@ -31,8 +31,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import Forbidden
-from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
-                                       table_rows)
+from tests.unit.report_company import company_store, events_of, run_report, shop_scope, table_rows
 
 NAMES = ("abe", "ban", "cho", "dan", "eda", "fuji", "gen", "hata", "ino", "jo", "kai")
 ID = {name: number for number, name in enumerate(NAMES, start=1)}
@@ -71,13 +70,7 @@ ON_THE_DAY = [
 
 
 def _events():
-    events = [customer_event(ID[name], shop_id=2 if name == "jo" else 1) for name in NAMES]
-    number = 0
-    for name, purchases in PURCHASES.items():
-        for moment, lines, shop, counted in purchases:
-            number += 1
-            events.append(purchase_event(number, ID[name], moment, lines, shop_id=shop, counted=counted))
-    return events
+    return events_of(PURCHASES, {name: ID[name] for name in NAMES}, {"jo": 2})
 
 
 @pytest.fixture(scope="module")
