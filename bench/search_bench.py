@@ -688,6 +688,7 @@ def main():
                       f"{index_bytes / 2**20:,.0f} MB)", flush=True)
                 if args.reports_only:
                     measure_reports(rpc, scope, args.repeat)
+                    print(f"replica memory after the reports: {replica.memory()}")
                     return
                 measure_queries(rpc, scope, baseline, args.repeat)
                 measure_sorts(rpc, scope, baseline, args.repeat)
