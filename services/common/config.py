@@ -110,7 +110,7 @@ def nameko_config(service):
         "SEARCH_STORE_DIR": env("SEARCH_STORE_DIR", ""),
         "SEARCH_STORE_POLL_SECONDS": float(env("SEARCH_STORE_POLL_SECONDS", "0.1")),
         "SEARCH_STORE_THREADS": env_int("SEARCH_STORE_THREADS", 2),
-        "SEARCH_STORE_MEMORY": env("SEARCH_STORE_MEMORY", "1GB"),
+        "SEARCH_STORE_MEMORY": env("SEARCH_STORE_MEMORY", "768MB"),
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
