@@ -35,6 +35,8 @@ from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 from sqlalchemy.schema import CreateTable
 
+from services.common.errors import Unavailable
+
 from . import store_tables as T
 from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase, IndexIdentity, SavedSearch, SavedSearchMember)
@@ -356,6 +358,9 @@ class IndexStore:
         cursor = self._cursor(self.catalogs.get(company_id, "empty"))
         try:
             return cursor.execute(sql, parameters).fetchall()
+        except duckdb.OutOfMemoryException:  # the question, not the replica, is too big: say so, nothing is harmed
+            log.warning("a query of company %s needed more than SEARCH_STORE_MEMORY", company_id)
+            raise Unavailable("the search store's memory (SEARCH_STORE_MEMORY) is too small for this question")
         finally:
             cursor.close()
 
