@@ -102,7 +102,7 @@ def _long_names(rpc, tenant):
     return common, {"attribute": attribute["id"], "history": history["id"]}, imports
 
 
-def _every_screen(app, common, groups, imports):
+def _every_screen(app, common, groups, imports, reports):
     """A URL for every GET route that is a screen, each ``any(...)`` argument taking each of its values."""
     urls = []
     for rule in app.url_map.iter_rules():
@@ -115,6 +115,8 @@ def _every_screen(app, common, groups, imports):
             variants = [dict(v, **{name: value}) for v in variants for value in values]
         if "import_id" in rule.arguments:  # <kind> is a kind of file here
             variants = [{"kind": kind, "import_id": job["id"]} for kind, job in imports.items()]
+        elif rule.endpoint.startswith("reports.") and "kind" in rule.arguments:  # a report of the catalogue
+            variants = [{"kind": kind} for kind in reports]
         for variant in variants:
             values = dict(common, **(rule.defaults or {}), **variant)
             if "group_id" in rule.arguments:
@@ -129,7 +131,8 @@ def _every_screen(app, common, groups, imports):
 def test_every_screen_keeps_long_names_inside_the_window(screen, gateway_url, app, tenant, rpc):
     page = screen
     common, groups, imports = _long_names(rpc, tenant)
-    urls = _every_screen(app, common, groups, imports)
+    reports = [entry["kind"] for entry in rpc.search.report_catalogue()]
+    urls = _every_screen(app, common, groups, imports, reports)
     assert len(urls) > 40, urls
     log_in(page, gateway_url, tenant.operator_login, tenant.password)
     found = {}
