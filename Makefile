@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-freshness bench-load bench-import bench-index-backlog
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-scale bench-freshness bench-load bench-import bench-index-backlog
 
 # The browser libraries the gateway serves itself (no CDN: the admin works without outside network), at the versions
 # package-lock.json pins, copied from node_modules/ into gateway/static/vendor/ (npm run vendor).
@@ -58,8 +58,13 @@ clean:
 
 # The search benchmark on the local PostgreSQL (BENCH_CUSTOMERS=100000 for a quicker run).
 BENCH_CUSTOMERS ?= 1000000
+SCALE_TIMES ?= 10
 bench-search: $(VENV)/.dev-installed
 	$(PY) -m bench.search_bench --customers $(BENCH_CUSTOMERS)
+
+# 検索 and 集計 at ten times bench-search's company, in process, on ten copies of the store bench-search built.
+bench-scale: $(VENV)/.dev-installed
+	$(PY) -m bench.scale_bench --times $(SCALE_TIMES)
 
 # Freshness of the search index under steady load: every service on fresh PostgreSQL databases, search as two
 # replicas (FRESHNESS_SECONDS of load at FRESHNESS_RATE changes per second).
