@@ -58,6 +58,38 @@ def figures(day, shop_ids=(), which=None):
             .where(*where).group_by(P.customer_id))
 
 
+def figures_of_two_days(day_from, day_to, shop_ids=()):
+    """``figures`` of two days in one pass over the purchases: SELECT customer_id, then recency_days, purchase_count
+    and purchase_total of ``day_to`` and the same of ``day_from`` as ``before_recency_days``, … (NULL counts as 0
+    purchases: the customer had not bought yet on ``day_from``). One row per customer with a counted purchase bought
+    on or before ``day_to``."""
+    where = [P.counted.is_(True), P.purchased_at < day_end(day_to)]
+    if shop_ids:
+        where.append(P.shop_id.in_(list(shop_ids)))
+    before = P.purchased_at < day_end(day_from)
+    recency_to = literal((day_to - EPOCH).days) - _japan_day_number(func.max(P.purchased_at))
+    recency_from = literal((day_from - EPOCH).days) - _japan_day_number(func.max(P.purchased_at).filter(before))
+    return (select(P.customer_id.label("customer_id"), recency_to.label("recency_days"),
+                   func.count().label("purchase_count"), func.sum(P.billed_amount).label("purchase_total"),
+                   recency_from.label("before_recency_days"), func.count().filter(before).label("before_purchase_count"),
+                   func.sum(P.billed_amount).filter(before).label("before_purchase_total"))
+            .where(*where).group_by(P.customer_id))
+
+
+def ranks_of_two_days(day_from, day_to, shop_ids, settings):
+    """A subquery of ``figures_of_two_days`` with ``rank`` (of ``day_to``) and ``before_rank`` (of ``day_from``;
+    NULL for a customer who had not bought yet then)."""
+    measured = figures_of_two_days(day_from, day_to, shop_ids).subquery()
+    m = measured.c
+
+    def rank(prefix):
+        bands = [band_of(m[f"{prefix}{axis}"], settings.bands[axis]) for axis in AXES[:2]]
+        return rank_of(*bands, settings.cells)
+
+    before = case((m.before_purchase_count > 0, rank("before_")))
+    return select(measured, rank("").label("rank"), before.label("before_rank")).subquery()
+
+
 def summary_figures(day, which):
     """``figures`` of ``day`` over every shop, read from the customers' summaries (every counted purchase at every
     shop) instead of the purchases: one row each, no grouping. Exactly ``figures(day)`` for a customer whose latest

@@ -95,12 +95,14 @@ def movement(session, scope, options, store):
         raise field_error("day_to", "from_after_to")
     shops = rfm.shops_for(scope, options["shop_ids"])
     settings = rfm_settings.settings_of(session, scope.company_id)
-    before, after = rfm.ranked(day_from, shops, settings), rfm.ranked(day_to, shops, settings)
-    # purchases bought by day_from were bought by day_to: every customer of the first grid is in the second
+    # purchases bought by day_from were bought by day_to: every customer of the first grid is in the second, and
+    # both days' figures come from one pass over the purchases
+    ranked = rfm.ranks_of_two_days(day_from, day_to, shops, settings)
+    r = ranked.c
     rows = store.execute(scope.company_id, select(
-        before.c.rank, after.c.rank, func.count(), func.sum(before.c.purchase_total), func.sum(after.c.purchase_total))
-        .select_from(_with_customers(after).outerjoin(before, before.c.customer_id == after.c.customer_id))
-        .where(*scope_clauses(scope)).group_by(before.c.rank, after.c.rank))
+        r.before_rank, r.rank, func.count(), func.coalesce(func.sum(r.before_purchase_total), 0),
+        func.sum(r.purchase_total))
+        .select_from(_with_customers(ranked)).where(*scope_clauses(scope)).group_by(r.before_rank, r.rank))
 
     moves = {rank: {to: 0 for to in RANKS} for rank in (rfm_settings.NOT_YET, *RANKS)}
     tallies = {"from": {rank: [0, 0] for rank in RANKS}, "to": {rank: [0, 0] for rank in RANKS}}

@@ -71,11 +71,13 @@ def period_lines(options):
             L.purchased_at < day_end(options["date_to"])]
 
 
-def purchase_rows(options, until=None, since=None):
+def purchase_rows(options, until=None, since=None, of_customers=None):
     """SELECT id, customer_id, shop_id, purchased_at, media, sales, amount: the counted purchases at the options' shops
-    (bought on or after the Japan day ``since`` and on or before ``until``, when given), with their amount (請求金額
-    less left-out lines)."""
+    (bought on or after the Japan day ``since`` and on or before ``until``, when given; of the customers the select
+    ``of_customers`` gives, when given), with their amount (請求金額 less left-out lines)."""
     where = [P.counted.is_(True)]
+    if of_customers is not None:
+        where.append(P.customer_id.in_(of_customers))
     if options["shop_ids"]:
         where.append(P.shop_id.in_(options["shop_ids"]))
     if since is not None:
@@ -99,6 +101,16 @@ def purchase_rows(options, until=None, since=None):
                    P.purchased_at.label("purchased_at"), P.media.label("media"), sales.label("sales"),
                    amount.label("amount"))
             .select_from(source).where(*where))
+
+
+def first_buyers(options):
+    """When every shop counts and nothing is left out, a select of the customers whose first purchase (their summary)
+    fell in the options' period — a cohort report then groups their purchases alone instead of every customer's —;
+    None otherwise (the first purchase at some shops, or without left-out products, is known only by grouping)."""
+    if options["shop_ids"] or options["excluded_products"]:
+        return None
+    return select(C.id).where(C.first_purchase_at >= day_start(options["date_from"]),
+                              C.first_purchase_at < day_end(options["date_to"]))
 
 
 def first_moments(options, until):

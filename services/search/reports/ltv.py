@@ -47,7 +47,8 @@ def _purchases(reading, options):
     (its customer's cohort), bucket (0: on the first day; n: within n × 30 days of it, not within (n - 1) × 30; only
     up to 720 days), amount, first (the customer's first purchase) and second_bucket (on the first purchase: the
     bucket of the customer's second purchase, NULL when none)."""
-    rows = basis.purchase_rows(options, until=reading.today).subquery()
+    cohort = basis.first_buyers(options)
+    rows = basis.purchase_rows(options, until=reading.today, of_customers=cohort).subquery()
     first_at, second_at = first_and_second(rows)
     order = basis.purchase_order(rows.c.purchased_at, rows.c.id)
     columns = [rows.c.customer_id, first_at.label("first_at"), second_at.label("second_at"),
@@ -65,7 +66,7 @@ def _purchases(reading, options):
     if options["first_category"]:
         codes = _category_codes(reading, options)
         where.append(c.first_id.in_(_lines_holding(options, codes)) if codes else false())
-    purchases = basis.purchase_rows(options, until=reading.today).subquery()
+    purchases = basis.purchase_rows(options, until=reading.today, of_customers=cohort).subquery()
     p = purchases.c
     first_day = basis.day_number(c.first_at)
     gap = basis.day_number(p.purchased_at) - first_day

@@ -50,10 +50,10 @@ PRODUCT_COLUMNS = [column("rank", "順位", "number"), column("product_code", "�
                    column("product_name", "商品名", "text"), column("category", "商品カテゴリ", "text")]
 
 
-def purchase_moments(options, since=None, until=None):
+def purchase_moments(options, since=None, until=None, of_customers=None):
     """SELECT customer_id, purchase_id, purchased_at of ``basis.purchase_rows``: the purchases that count (bought on
     or after the Japan day ``since`` and on or before ``until`` when given)."""
-    rows = basis.purchase_rows(options, until=until, since=since).subquery()
+    rows = basis.purchase_rows(options, until=until, since=since, of_customers=of_customers).subquery()
     return select(rows.c.customer_id, rows.c.id.label("purchase_id"), rows.c.purchased_at)
 
 
@@ -123,7 +123,7 @@ def first_purchases(options, today):
     history at the shops, by moment then id, as ``basis.purchase_order`` orders them) and again (1 when a second
     purchase was bought by ``today``, else 0). One pass over the purchases, grouped by customer (no window over them
     all): the first is the least of moment × 2³² + id, and there is a second when two ids were bought by today."""
-    moments = purchase_moments(options).subquery()
+    moments = purchase_moments(options, of_customers=basis.first_buyers(options)).subquery()
     m = moments.c
     order = basis.purchase_order(m.purchased_at, m.purchase_id)
     by_today = m.purchased_at < basis.day_end(today)

@@ -67,30 +67,33 @@ def window_label(days):
 
 
 def _customers(options, today):
-    """A subquery: one row per customer who bought by today — first_at, month, second_gap (the days from the first
-    purchase to the second, NULL when none), purchases (by today), in_period (purchases in the period)."""
-    rows = basis.purchase_rows(options, until=today).subquery()
+    """A subquery: one row per customer who bought by today (of the period's first buyers alone when the customers'
+    summaries tell them: ``basis.first_buyers``) — first_at, month, second_gap (the days from the first purchase to
+    the second, NULL when none), purchases (by today)."""
+    rows = basis.purchase_rows(options, until=today, of_customers=basis.first_buyers(options)).subquery()
     first_at, second_at = first_and_second(rows)
     return (select(first_at.label("first_at"), basis.month_of(basis.japan_day(first_at)).label("month"),
                    (basis.day_number(second_at) - basis.day_number(first_at)).label("second_gap"),
-                   func.count().label("purchases"),
-                   func.count().filter(*in_period(rows.c.purchased_at, options)).label("in_period"))
+                   func.count().label("purchases"))
             .group_by(rows.c.customer_id).subquery())
 
 
 def _figures(reading, options):
     """({cohort month: (customers, second purchases within each window, customers with at least 2 … 10
-    purchases)}, buyers in the period, of them with two or more purchases in it)."""
+    purchases)}, buyers in the period, of them with two or more purchases in it): the cohorts, then the period's
+    buyers (a grouping of the period's purchases alone)."""
     customers = _customers(options, reading.today)
     c = customers.c
-    cohort = in_period(c.first_at, options)
-    measures = [func.count().filter(*cohort),
-                *[func.count().filter(*cohort, c.second_gap <= days) for days in WINDOWS],
-                *[func.count().filter(*cohort, c.purchases >= n) for n in range(2, MAX_PURCHASES + 1)],
-                func.count(), func.count().filter(c.in_period >= 2)]
-    rows = reading.execute(select(c.month, *measures).where(c.in_period > 0).group_by(c.month))
-    by_month = {row[0]: tuple(row[1:-2]) for row in rows}
-    return by_month, sum(row[-2] for row in rows), sum(row[-1] for row in rows)
+    measures = [func.count(),
+                *[func.count().filter(c.second_gap <= days) for days in WINDOWS],
+                *[func.count().filter(c.purchases >= n) for n in range(2, MAX_PURCHASES + 1)]]
+    rows = reading.execute(select(c.month, *measures).where(*in_period(c.first_at, options)).group_by(c.month))
+    by_month = {row[0]: tuple(row[1:]) for row in rows}
+    period = basis.purchase_rows(options, until=min(options["date_to"], reading.today),
+                                 since=options["date_from"]).subquery()
+    bought = select(func.count().label("purchases")).select_from(period).group_by(period.c.customer_id).subquery()
+    buyers, repeaters = reading.execute(select(func.count(), func.count().filter(bought.c.purchases >= 2)))[0]
+    return by_month, buyers, repeaters
 
 
 def report(reading, options):
