@@ -40,6 +40,16 @@ SHIFTED = {"customers": {"id": "customer", "member_number_value": "customer", "l
 SPACES = {"customer": ("customers", "id"), "purchase": ("purchases", "id"), "activity": ("mail_activities", "id")}
 
 
+def memory():
+    """'VmRSS … MB, VmHWM … MB' of this process (the store's DuckDB runs in it)."""
+    figures = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            figures[key] = int(value.split()[0]) / 1024
+    return f"VmRSS {figures['VmRSS']:,.0f} MB, VmHWM (peak) {figures['VmHWM']:,.0f} MB"
+
+
 def source_file():
     found = sorted(glob.glob(str(STORE_DIR / "slot-1" / f"company_{COMPANY}_*.duckdb")), key=os.path.getmtime)
     if not found:
@@ -89,7 +99,8 @@ def main():
     print(f"replicating {source} {args.times} times into {SCALED_DIR}", flush=True)
     seconds = build(store, source, args.times)
     size = sum(f.stat().st_size for f in SCALED_DIR.rglob("*.duckdb")) / 2**20
-    print(f"store written in {seconds:.0f} s: {size:,.0f} MB on disk", flush=True)
+    print(f"store written in {seconds:.0f} s: {size:,.0f} MB on disk; memory {memory()} (while writing, DuckDB "
+          f"had {args.build_memory})", flush=True)
     threads, memory = os.environ.get("SEARCH_STORE_THREADS", "2"), os.environ.get("SEARCH_STORE_MEMORY", "1GB")
     store.db.execute(f"SET threads = {int(threads)}")
     store.db.execute(f"SET memory_limit = '{memory}'")
@@ -118,6 +129,7 @@ def main():
             answer, times = timed(lambda: running.run(SCOPE, kind, options, store, lambda codes: {}), args.repeat)
             rows = sum(len(table["rows"]) for table in answer["tables"])
             print(f"{name:<44} {rows:>11,} {columns(times)}", flush=True)
+        print(f"\nmemory after the queries: {memory()}")
     finally:
         session.close()
         store.close()
