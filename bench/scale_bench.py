@@ -8,7 +8,7 @@ the 30 mails are shared): the distributions are the 1,000,000-customer company's
 The store is written in the order the service keeps it (``store.ORDERED_BY``) and queried with the service's DuckDB
 settings (``SEARCH_STORE_THREADS``, ``SEARCH_STORE_MEMORY``: 2 threads, 1 GB by default).
 
-    python -m bench.scale_bench [--times 10] [--repeat 5]   (after make bench-search has built its store)
+    python -m bench.scale_bench [--times 10] [--repeat 5] [--reuse]   (after make bench-search has built its store)
 """
 import argparse
 import glob
@@ -92,19 +92,29 @@ def main():
     parser.add_argument("--times", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--build-memory", default="8GB", help="DuckDB's memory while the copies are written")
+    parser.add_argument("--reuse", action="store_true",
+                        help="query the store a previous run wrote (this process's memory is then the queries' alone)")
     args = parser.parse_args()
-    source = source_file()
-    shutil.rmtree(SCALED_DIR, ignore_errors=True)
-    store = IndexStore.open(SCALED_DIR, threads=2, memory_limit=args.build_memory)
-    print(f"replicating {source} {args.times} times into {SCALED_DIR}", flush=True)
-    seconds = build(store, source, args.times)
-    size = sum(f.stat().st_size for f in SCALED_DIR.rglob("*.duckdb")) / 2**20
-    print(f"store written in {seconds:.0f} s: {size:,.0f} MB on disk; memory {memory()} (while writing, DuckDB "
-          f"had {args.build_memory})", flush=True)
-    threads, memory = os.environ.get("SEARCH_STORE_THREADS", "2"), os.environ.get("SEARCH_STORE_MEMORY", "1GB")
-    store.db.execute(f"SET threads = {int(threads)}")
-    store.db.execute(f"SET memory_limit = '{memory}'")
-    print(f"queries with DuckDB threads {threads}, memory limit {memory}; p50 / p95 of {args.repeat}")
+    threads, limit = os.environ.get("SEARCH_STORE_THREADS", "2"), os.environ.get("SEARCH_STORE_MEMORY", "768MB")
+    if args.reuse:
+        written = sorted(SCALED_DIR.glob(f"slot-1/company_{COMPANY}_*.duckdb"))[-1]
+        store = IndexStore(None, threads, limit)
+        store._attach("scaled", str(written))
+        store.catalogs[COMPANY] = "scaled"
+        print(f"querying {written} ({written.stat().st_size / 2**20:,.0f} MB)", flush=True)
+    else:
+        source = source_file()
+        shutil.rmtree(SCALED_DIR, ignore_errors=True)
+        store = IndexStore.open(SCALED_DIR, threads=2, memory_limit=args.build_memory)
+        print(f"replicating {source} {args.times} times into {SCALED_DIR}", flush=True)
+        seconds = build(store, source, args.times)
+        size = sum(f.stat().st_size for f in SCALED_DIR.rglob("*.duckdb")) / 2**20
+        print(f"store written in {seconds:.0f} s: {size:,.0f} MB on disk (DuckDB had {args.build_memory} while "
+              f"writing)", flush=True)
+        store.db.execute(f"SET threads = {int(threads)}")
+        store.db.execute(f"SET memory_limit = '{limit}'")
+    print(f"queries with DuckDB threads {threads}, memory limit {limit}; p50 / p95 of {args.repeat}; "
+          f"memory {memory()}")
 
     engine = create_engine("sqlite://")  # RFM設定 and saved searches: the defaults, none saved
     Base.metadata.create_all(engine)
