@@ -7,20 +7,15 @@ customer: R, the days from the Japan day of the latest of them to the day; F, th
 amounts. A customer without such a purchase has no figures (and is in no cell). Bands and ranks follow the company's
 RFM設定 (``rfm_settings.py``) as CASE expressions, their bounds bound as parameters.
 """
-import datetime as dt
-
-from sqlalchemy import Integer, case, cast, func, literal, select
+from sqlalchemy import case, func, literal, select
 
 from services.common.errors import Forbidden
 
-from .ranges import day_start, in_range
+from .ranges import EPOCH, day_end, day_number, in_range
 from .schemas import AXES, BANDS
 from .store_tables import customers, purchases
 
 P = purchases.c
-EPOCH = dt.date(1970, 1, 1)
-SECONDS_A_DAY = 86_400
-JST_OFFSET_SECONDS = 9 * 3600
 
 
 def shops_for(scope, shop_ids):
@@ -33,16 +28,6 @@ def shops_for(scope, shop_ids):
     return sorted(set(shop_ids))
 
 
-def day_end(day):
-    """The moment (UTC) the Japan day after ``day`` begins: purchases bought on or before ``day`` are before it."""
-    return day_start(day + dt.timedelta(days=1))
-
-
-def _japan_day_number(moment):
-    """The Japan day of a moment as days since 1970-01-01 (no time zone data needed: Japan is UTC+9 all year)."""
-    return cast(func.floor((func.epoch(moment) + JST_OFFSET_SECONDS) / SECONDS_A_DAY), Integer)
-
-
 def figures(day, shop_ids=(), which=None):
     """SELECT customer_id, recency_days, purchase_count, purchase_total: one row per customer with a counted purchase
     bought on or before ``day`` at ``shop_ids`` (all when empty); of the customers ``which(customer id column)``
@@ -52,7 +37,7 @@ def figures(day, shop_ids=(), which=None):
         where.append(which(P.customer_id))
     if shop_ids:
         where.append(P.shop_id.in_(list(shop_ids)))
-    recency = literal((day - EPOCH).days) - _japan_day_number(func.max(P.purchased_at))
+    recency = literal((day - EPOCH).days) - day_number(func.max(P.purchased_at))
     return (select(P.customer_id.label("customer_id"), recency.label("recency_days"),
                    func.count().label("purchase_count"), func.sum(P.billed_amount).label("purchase_total"))
             .where(*where).group_by(P.customer_id))
@@ -67,8 +52,8 @@ def figures_of_two_days(day_from, day_to, shop_ids=()):
     if shop_ids:
         where.append(P.shop_id.in_(list(shop_ids)))
     before = P.purchased_at < day_end(day_from)
-    recency_to = literal((day_to - EPOCH).days) - _japan_day_number(func.max(P.purchased_at))
-    recency_from = literal((day_from - EPOCH).days) - _japan_day_number(func.max(P.purchased_at).filter(before))
+    recency_to = literal((day_to - EPOCH).days) - day_number(func.max(P.purchased_at))
+    recency_from = literal((day_from - EPOCH).days) - day_number(func.max(P.purchased_at).filter(before))
     return (select(P.customer_id.label("customer_id"), recency_to.label("recency_days"),
                    func.count().label("purchase_count"), func.sum(P.billed_amount).label("purchase_total"),
                    recency_from.label("before_recency_days"), func.count().filter(before).label("before_purchase_count"),
@@ -95,7 +80,7 @@ def summary_figures(day, which):
     shop) instead of the purchases: one row each, no grouping. Exactly ``figures(day)`` for a customer whose latest
     purchase was bought on or before ``day``; only those are given (``which`` picks among them)."""
     C = customers.c
-    recency = literal((day - EPOCH).days) - _japan_day_number(C.latest_purchase_at)
+    recency = literal((day - EPOCH).days) - day_number(C.latest_purchase_at)
     return select(C.id.label("customer_id"), recency.label("recency_days"), C.purchase_count.label("purchase_count"),
                   C.purchase_total.label("purchase_total")).where(
         C.purchase_count > 0, C.latest_purchase_at < day_end(day), which(C.id))

@@ -85,8 +85,7 @@ def labels_of(catalogue):
     return product_labels
 
 
-def run_report(store, kind, options=None, scope=OPERATOR_SCOPE, today=dt.date(2026, 12, 6), catalogue=None,
-               monkeypatch=None):
+def run_report(store, kind, options=None, scope=OPERATOR_SCOPE, today=dt.date(2026, 12, 6), catalogue=None):
     """The report as ``search.report`` answers it, with ``today`` the given Japan day."""
     original = matching.today_jst
     matching.today_jst = lambda: today

@@ -7,25 +7,13 @@ below 0), and a purchase whose every line is left out is no purchase at all (a f
 a repeat buyer). A customer's purchases are ordered over their whole history at those shops (``purchase_order``),
 so that "the first purchase" and "the second" mean the same in every report whatever its period.
 """
-import datetime as dt
-
 from duckdb_engine.datatypes import HugeInteger
-from sqlalchemy import Date, Integer, cast, func, literal_column, select
+from sqlalchemy import Date, cast, func, literal_column, select
 
-from ..ranges import day_start
+from ..ranges import EPOCH, day_end, day_number, day_start
 from ..store_tables import customers, lines, purchases
 
 C, P, L = customers.c, purchases.c, lines.c
-EPOCH = dt.date(1970, 1, 1)
-SECONDS_A_DAY = 86_400
-JST_OFFSET_SECONDS = 9 * 3600
-
-
-def day_number(moment):
-    """The Japan day of a moment as days since 1970-01-01 (Japan is UTC+9 all year: no time zone data needed)."""
-    return cast(func.floor((func.epoch(moment) + JST_OFFSET_SECONDS) / SECONDS_A_DAY), Integer)
-
-
 def japan_day(moment):
     """The Japan day of a moment, a DATE."""
     return literal_column(f"DATE '{EPOCH.isoformat()}'", Date) + day_number(moment)
@@ -37,11 +25,6 @@ MONTH = literal_column("'month'")  # written in, not bound: a GROUP BY must read
 def month_of(day):
     """The first day of the month of a DATE."""
     return cast(func.date_trunc(MONTH, day), Date)
-
-
-def day_end(day):
-    """The moment the Japan day after ``day`` begins."""
-    return day_start(day + dt.timedelta(days=1))
 
 
 def purchase_order(moment, purchase_id):
@@ -103,11 +86,17 @@ def purchase_rows(options, until=None, since=None, of_customers=None):
             .select_from(source).where(*where))
 
 
+def summaries_tell(options):
+    """Do the customers' summaries (over every counted purchase at every shop) hold the options' first purchases?
+    When every shop counts and nothing is left out."""
+    return not options["shop_ids"] and not options["excluded_products"]
+
+
 def first_buyers(options):
     """When every shop counts and nothing is left out, a select of the customers whose first purchase (their summary)
     fell in the options' period — a cohort report then groups their purchases alone instead of every customer's —;
     None otherwise (the first purchase at some shops, or without left-out products, is known only by grouping)."""
-    if options["shop_ids"] or options["excluded_products"]:
+    if not summaries_tell(options):
         return None
     return select(C.id).where(C.first_purchase_at >= day_start(options["date_from"]),
                               C.first_purchase_at < day_end(options["date_to"]))
@@ -116,7 +105,7 @@ def first_buyers(options):
 def first_moments(options, until):
     """SELECT customer_id, first_at: the moment of each customer's first purchase (``purchase_rows`` up to
     ``until``). Over every shop with nothing left out that is the customer's summary (one row each, no grouping)."""
-    if not options["shop_ids"] and not options["excluded_products"]:
+    if summaries_tell(options):
         return (select(C.id.label("customer_id"), C.first_purchase_at.label("first_at"))
                 .where(C.purchase_count > 0, C.first_purchase_at < day_end(until)))
     rows = purchase_rows(options, until=until).subquery()

@@ -5,12 +5,12 @@
 
 ``chart.type`` is ``bar`` or ``line`` (series over ``x``; ``axis`` 1 draws a series against a second axis, e.g. a
 rate beside counts) or ``heatmap`` (``cells`` [[x index, y index, value]] over ``x`` and ``y``). A column's ``unit``
-tells the page and the CSV how to write a value: ``count`` (人・件), ``yen``, ``percent`` (one decimal), ``text``,
-``day``, ``month``.
+tells the page and the CSV how to write a value: ``count`` (人・件), ``yen``, ``percent`` (one decimal), ``number``,
+``text``, ``shop``, ``customer_class``.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
-UNITS = ("text", "count", "yen", "percent", "number", "day", "month", "shop", "customer_class")
+UNITS = ("text", "count", "yen", "percent", "number", "shop", "customer_class")
 """How a column's values are written. ``shop``: a shop's id, which the page and the CSV write as its number and name;
 ``customer_class``: a 顧客区分 value (``new``), written in the customers service's words (新規)."""
 
