@@ -30,13 +30,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from duckdb_engine import Dialect
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, and_, delete, false, func, select, union
-from sqlalchemy.sql import column as sql_column
-from sqlalchemy.sql import table as sql_table
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
 from sqlalchemy.schema import CreateTable
 
 from services.common.errors import Unavailable
 
+from . import store_derived as derived
 from . import store_tables as T
 from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase, IndexIdentity, SavedSearch, SavedSearchMember)
@@ -50,7 +49,7 @@ JOURNAL_KEPT = dt.timedelta(hours=1)
 FOLLOW_MARGIN = 5000
 """Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
 after the store last followed."""
-LAYOUT = 3
+LAYOUT = 4
 """The store's table layout (store_tables.py, ORDERED_BY); a slot written with another is loaded afresh."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
 STATE_SAVED_EVERY = 10.0
@@ -105,27 +104,10 @@ def _arrow(table, rows):
 C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
 A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
-TOUCHED = sql_table("touched", sql_column("id"))  # the customers whose mail flags are set again, registered for a statement
-
-
-def _mail_flag_statements(touched_only):
-    """Clear the MAIL_FLAGS (of the customers in ``touched``, or of everyone), then set those that any activity of a
-    mail of the family makes true."""
-    only = [T.customers.c.id.in_(select(TOUCHED.c.id))] if touched_only else []
-    M = T.mails.c
-    figures = (select(A.customer_id, *[func.bool_or(and_(M.family == family, A.activity == activity)).label(name)
-                                       for name, (family, activity) in T.MAIL_FLAGS.items()])
-               .join(T.mails, M.id == A.mail_id).group_by(A.customer_id))
-    if touched_only:
-        figures = figures.where(A.customer_id.in_(select(TOUCHED.c.id)))
-    figures = figures.subquery()
-    clear = T.customers.update().where(*only).values(**{name: false() for name in T.MAIL_FLAGS})
-    found = (T.customers.update().where(T.customers.c.id == figures.c.customer_id)
-             .values(**{name: figures.c[name] for name in T.MAIL_FLAGS}))
-    return [compiled(clear), compiled(found)]
-
-
-MAIL_FLAGS_OF_EVERYONE, MAIL_FLAGS_OF_TOUCHED = _mail_flag_statements(False), _mail_flag_statements(True)
+PURCHASE_CUSTOMER = list(T.purchases.columns.keys()).index("customer_id")
+DERIVED = {kind: {touched_only: [compiled(statement) for statement in derived.statements(kind, touched_only)]
+                  for touched_only in (False, True)} for kind in (derived.MAIL, derived.PURCHASES)}
+"""The statements setting the store's computed customer columns (``store_derived.py``), compiled once."""
 _SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
 
 
@@ -134,8 +116,8 @@ def _customer_columns():
     for column in T.customers.columns:
         if hasattr(C, column.name):
             columns.append(getattr(C, column.name))
-        elif column.name in T.MAIL_FLAGS:  # computed in the store (_set_mail_flags)
-            columns.append(false().label(column.name))
+        elif column.name in derived.COLUMNS:  # computed in the store (_set_derived)
+            columns.append(derived.CLEARED[column.name].label(column.name))
         elif column.name in _SUMMARY_DEFAULTS:  # a customer without a summary never bought
             columns.append(func.coalesce(getattr(S, column.name), _SUMMARY_DEFAULTS[column.name]))
         else:
@@ -380,14 +362,19 @@ class IndexStore:
 
     def _write(self, catalog, replaced, rows_by_table, customers_changed=()):
         """One transaction on one company's database: the rows of the keys in ``replaced`` ({table: keys}) taken out,
-        ``rows_by_table`` ({table: [rows]}) put in, and the mail flags of the customers this touches set again (of
-        ``customers_changed``, whose rows come without them, and of those whose mails or activities changed)."""
+        ``rows_by_table`` ({table: [rows]}) put in, and the computed columns of the customers this touches set again
+        (of ``customers_changed``, whose rows come without them; the mail flags of those whose mails or activities
+        changed; the purchase figures of those whose purchases changed)."""
         cursor = self._cursor(catalog)
         try:
             cursor.execute("BEGIN TRANSACTION")
-            touched = set(customers_changed)
+            touched = {derived.MAIL: set(customers_changed), derived.PURCHASES: set(customers_changed)}
             if replaced.get("mail_activities"):  # whose activities go
-                touched.update(self._customers_of(cursor, A.id, replaced["mail_activities"]))
+                touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.id,
+                                                                replaced["mail_activities"]))
+            if replaced.get("purchases"):  # whose purchases go (or move to another customer)
+                touched[derived.PURCHASES].update(self._customers_of(cursor, T.purchases.c.customer_id,
+                                                                     T.purchases.c.id, replaced["purchases"]))
             for name, keys in replaced.items():
                 if keys:
                     key = SOURCES[name][2]
@@ -398,11 +385,13 @@ class IndexStore:
                     cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
                     cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
                     cursor.unregister("incoming")
-            touched.update(row[ACTIVITY_CUSTOMER] for row in rows_by_table.get("mail_activities") or ())
+            touched[derived.MAIL].update(row[ACTIVITY_CUSTOMER] for row in rows_by_table.get("mail_activities") or ())
+            touched[derived.PURCHASES].update(row[PURCHASE_CUSTOMER] for row in rows_by_table.get("purchases") or ())
             if replaced.get("mails"):  # whose mails changed family
-                touched.update(self._customers_of(cursor, A.mail_id, replaced["mails"]))
-            if touched:
-                self._set_mail_flags(cursor, touched)
+                touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id, replaced["mails"]))
+            for kind, customer_ids in touched.items():
+                if customer_ids:
+                    self._set_derived(cursor, kind, customer_ids)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -411,21 +400,21 @@ class IndexStore:
             cursor.close()
 
     @staticmethod
-    def _customers_of(cursor, column, keys):
+    def _customers_of(cursor, customer_id, column, keys):
         return {row[0] for row in cursor.execute(*compiled(
-            select(A.customer_id).where(column.in_(sorted(keys))).distinct())).fetchall()}
+            select(customer_id).where(column.in_(sorted(keys))).distinct())).fetchall()}
 
     @staticmethod
-    def _set_mail_flags(cursor, customer_ids=None):
-        """Set each customer's MAIL_FLAGS from the mails and activities the store holds (of ``customer_ids``, else
-        of everyone): all cleared, then set from one pass over their activities (statements compiled once)."""
+    def _set_derived(cursor, kind, customer_ids=None):
+        """Set the computed customer columns of ``kind`` (``store_derived``) from the rows the store holds, of
+        ``customer_ids``, else of everyone: all cleared, then set from one grouping (statements compiled once)."""
         if customer_ids is None:
-            for statement in MAIL_FLAGS_OF_EVERYONE:
+            for statement in DERIVED[kind][False]:
                 cursor.execute(*statement)
             return
         cursor.register("touched", pa.table({"id": pa.array(sorted(customer_ids), type=pa.int64())}))
         try:
-            for statement in MAIL_FLAGS_OF_TOUCHED:
+            for statement in DERIVED[kind][True]:
                 cursor.execute(*statement)
         finally:
             cursor.unregister("touched")
@@ -440,16 +429,17 @@ class IndexStore:
             for chunk in _read(session, table.name, company_id):
                 run(self._write, catalog, {}, {table.name: chunk})
                 rows += len(chunk)
-        run(self._set_all_mail_flags, catalog)
+        run(self._set_all_derived, catalog)
         if ordered:  # what searches read is the copy in order; the loaded file is never read
             run(self._rewrite, company_id, catalog)
         else:
             self._install(company_id, catalog, generation, rows)
 
-    def _set_all_mail_flags(self, catalog):
+    def _set_all_derived(self, catalog):
         cursor = self._cursor(catalog)
         try:
-            self._set_mail_flags(cursor)
+            for kind in derived.FIGURES:
+                self._set_derived(cursor, kind)
         finally:
             cursor.close()
 

@@ -32,8 +32,11 @@ customers = Table(
     Column("first_purchase_at", Moment), Column("latest_purchase_at", Moment), Column("latest_shipped_at", Moment),
     Column("latest_order_code", String), Column("latest_purchase_id", Integer), Column("purchase_count", Integer),
     Column("purchase_total", BigInteger), Column("address_errors", Integer),
+    # computed in the store from its purchases (store_derived.py): the first counted purchase, by moment then id,
+    # and the moment of the second — 集計's cohort reports read them instead of grouping every purchase
+    Column("first_purchase_id", Integer), Column("second_purchase_at", Moment),
     # what happened to the family's mails, of any mail and any day: the commonest メール履歴 questions read these
-    # instead of joining every customer with the activities (computed in the store from mails and mail_activities)
+    # instead of joining every customer with the activities (computed in the store: store_derived.py)
     *[Column(name, Boolean) for name in MAIL_FLAGS],
 )
 

@@ -5,13 +5,15 @@ import copy
 import random
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bench.generate import generate
 from services.common.errors import ValidationFailed
 from services.common.scope import OPERATOR, SHOP, Scope
 from services.search import exports, indexer, rebuild, searching
+from services.search import store_derived as derived
+from services.search import store_tables as T
 from services.search.models import Base, CustomerSummary, IndexedCustomer, IndexIdentity
 from services.search.store import IndexStore
 
@@ -153,8 +155,11 @@ def _download(factory, store, scope, conditions):
 
 
 def _agree(factory, followed):
-    """The followed store answers like one loaded afresh: every condition, in both scopes, every sort, downloads."""
+    """The followed store answers like one loaded afresh: every condition, in both scopes, every sort, downloads, and
+    the customer columns the store computes itself."""
     with _store(factory) as afresh:
+        computed = select(T.customers.c.id, *[T.customers.c[name] for name in derived.COLUMNS]).order_by("id")
+        assert followed.execute(1, computed) == afresh.execute(1, computed)
         for scope in (OPERATOR_SCOPE, SHOP_SCOPE):
             for conditions in CONDITIONS:
                 assert _ids(factory, followed, scope, conditions) == _ids(factory, afresh, scope, conditions), \

@@ -6,10 +6,14 @@ out of a report (送料, gifts) are not sales: the amount of a purchase is its �
 below 0), and a purchase whose every line is left out is no purchase at all (a free sample does not make a customer
 a repeat buyer). A customer's purchases are ordered over their whole history at those shops (``purchase_order``),
 so that "the first purchase" and "the second" mean the same in every report whatever its period.
-"""
-from duckdb_engine.datatypes import HugeInteger
-from sqlalchemy import Date, cast, func, literal_column, select
 
+Over every shop with nothing left out, the customers' rows already hold their first and second purchase and their
+counts (the summary, and what the store computes: ``store_derived.py``): a report then reads one row per customer
+instead of grouping every purchase (``firsts``, ``first_moments``).
+"""
+from sqlalchemy import Date, cast, func, literal_column, select, union_all
+
+from ..purchase_order import purchase_order
 from ..ranges import EPOCH, day_end, day_number, day_start
 from ..store_tables import customers, lines, purchases
 
@@ -25,12 +29,6 @@ MONTH = literal_column("'month'")  # written in, not bound: a GROUP BY must read
 def month_of(day):
     """The first day of the month of a DATE."""
     return cast(func.date_trunc(MONTH, day), Date)
-
-
-def purchase_order(moment, purchase_id):
-    """A purchase's place among its customer's purchases as one number: by moment, then id (microseconds since 1970
-    × 2³² + id, a HUGEINT: cheaper to compare, and to take the least of, than a (moment, id) pair)."""
-    return cast(func.epoch_us(moment), HugeInteger) * literal_column(str(2 ** 32)) + purchase_id
 
 
 def line_amount():
@@ -92,14 +90,32 @@ def summaries_tell(options):
     return not options["shop_ids"] and not options["excluded_products"]
 
 
-def first_buyers(options):
-    """When every shop counts and nothing is left out, a select of the customers whose first purchase (their summary)
-    fell in the options' period — a cohort report then groups their purchases alone instead of every customer's —;
-    None otherwise (the first purchase at some shops, or without left-out products, is known only by grouping)."""
+def firsts(options, until):
+    """SELECT customer_id, first_at, second_at, first_id, purchases: one row per customer with a ``purchase_rows``
+    purchase bought on or before ``until`` — the moments of the first and the second (NULL when none by ``until``; the
+    same moment when two share it), the first's id (by ``purchase_order``) and how many there were by ``until``.
+
+    Over every shop with nothing left out, a customer whose latest purchase was bought by ``until`` is read from the
+    customers' rows (no grouping); the rest (purchases after ``until``: seldom) and every customer otherwise by
+    grouping their purchases."""
     if not summaries_tell(options):
-        return None
-    return select(C.id).where(C.first_purchase_at >= day_start(options["date_from"]),
-                              C.first_purchase_at < day_end(options["date_to"]))
+        return _grouped_firsts(purchase_rows(options, until=until))
+    ended = day_end(until)
+    summarised = select(C.id.label("customer_id"), C.first_purchase_at.label("first_at"),
+                        C.second_purchase_at.label("second_at"), C.first_purchase_id.label("first_id"),
+                        C.purchase_count.label("purchases")).where(C.purchase_count > 0, C.latest_purchase_at < ended)
+    later = select(C.id).where(C.latest_purchase_at >= ended)
+    return union_all(summarised, _grouped_firsts(purchase_rows(options, until=until, of_customers=later)))
+
+
+def _grouped_firsts(rows):
+    rows = rows.subquery()
+    at = rows.c.purchased_at
+    return (select(rows.c.customer_id, func.min(at).label("first_at"),
+                   func.list_extract(func.min(at, 2), 2).label("second_at"),
+                   func.arg_min(rows.c.id, purchase_order(at, rows.c.id)).label("first_id"),
+                   func.count().label("purchases"))
+            .group_by(rows.c.customer_id))
 
 
 def first_moments(options, until):

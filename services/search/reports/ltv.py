@@ -12,19 +12,19 @@
 - A horizon not yet elapsed for the whole cohort (the cohort's last day plus H is after today) is None (blank).
 
 Purchases after today are not read. One statement (two with a category: its products' codes are looked up first):
-the cohorts' customers by a per-customer aggregate over ``basis.purchase_rows`` (first and second purchase, the
-first's id and media — the first by moment, then id), their purchases joined back and summed per cohort month and
-30-day step from the first day; Python cumulates the steps into the horizons.
+the cohorts' customers from ``basis.firsts`` (first and second purchase, the first's id — the first by moment, then
+id), their purchases joined back and summed per cohort month and 30-day step from the first day; Python cumulates
+the steps into the horizons.
 """
 from sqlalchemy import case, false, func, select
 
 from . import basis
-from .repeat import NOT_ELAPSED_NOTE, cohort_months, elapsed, first_and_second, in_period, window_label
+from .repeat import NOT_ELAPSED_NOTE, cohort_months, elapsed, in_period, window_label
 from .results import chart, column, month_label, per, rate, table
 
 STEP = 30
 HORIZONS = tuple(range(STEP, 24 * STEP + 1, STEP))
-L = basis.L
+L, P = basis.L, basis.P
 
 
 def _lines_holding(options, codes):
@@ -47,29 +47,21 @@ def _purchases(reading, options):
     (its customer's cohort), bucket (0: on the first day; n: within n × 30 days of it, not within (n - 1) × 30; only
     up to 720 days), amount, first (the customer's first purchase) and second_bucket (on the first purchase: the
     bucket of the customer's second purchase, NULL when none)."""
-    # the period's first buyers from the customers' summaries, unless a first product, category or media narrows
-    # them (measured at ten million customers: with such a filter, restricting the purchases first costs more)
-    narrowed = options["first_product"] or options["first_category"] or options["first_media"]
-    cohort = None if narrowed else basis.first_buyers(options)
-    rows = basis.purchase_rows(options, until=reading.today, of_customers=cohort).subquery()
-    first_at, second_at = first_and_second(rows)
-    order = basis.purchase_order(rows.c.purchased_at, rows.c.id)
-    columns = [rows.c.customer_id, first_at.label("first_at"), second_at.label("second_at"),
-               func.arg_min(rows.c.id, order).label("first_id")]
-    if options["first_media"]:
-        columns.append(func.arg_min(rows.c.media, order).label("first_media"))
-    customers = (select(*columns).group_by(rows.c.customer_id).having(*in_period(first_at, options))
-                 .subquery())
-    c = customers.c
-    where = []
-    if options["first_media"]:
-        where.append(c.first_media == options["first_media"])
+    found = basis.firsts(options, reading.today).subquery()
+    f = found.c
+    where = in_period(f.first_at, options)
+    if options["first_media"]:  # the first purchase is one of the period's: only their row groups are read
+        where.append(f.first_id.in_(select(P.id).where(P.media == options["first_media"],
+                                                       *in_period(P.purchased_at, options))))
     if options["first_product"]:
-        where.append(c.first_id.in_(_lines_holding(options, [options["first_product"]])))
+        where.append(f.first_id.in_(_lines_holding(options, [options["first_product"]])))
     if options["first_category"]:
         codes = _category_codes(reading, options)
-        where.append(c.first_id.in_(_lines_holding(options, codes)) if codes else false())
-    purchases = basis.purchase_rows(options, until=reading.today, of_customers=cohort).subquery()
+        where.append(f.first_id.in_(_lines_holding(options, codes)) if codes else false())
+    customers = select(f.customer_id, f.first_at, f.second_at, f.first_id).where(*where).subquery()
+    c = customers.c
+    # every purchase of a cohort's customer is on or after the first, in the period: the earlier ones are not read
+    purchases = basis.purchase_rows(options, until=reading.today, since=options["date_from"]).subquery()
     p = purchases.c
     first_day = basis.day_number(c.first_at)
     gap = basis.day_number(p.purchased_at) - first_day
@@ -78,7 +70,7 @@ def _purchases(reading, options):
                    p.amount, first.label("first"),
                    case((first, _bucket(basis.day_number(c.second_at) - first_day))).label("second_bucket"))
             .select_from(purchases.join(customers, p.customer_id == c.customer_id))
-            .where(*where, gap <= HORIZONS[-1]).subquery())
+            .where(gap <= HORIZONS[-1]).subquery())
 
 
 def _bucket(days):

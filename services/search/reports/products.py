@@ -26,8 +26,8 @@ category by the purchases service's catalogue (未分類 when it does not know t
   period beside all the period's purchases (同じ注文) or buyers (その後の購入).
 
 The purchases that count are ``basis.purchase_rows``' (a purchase with only left-out lines is none). The first
-purchases are found by grouping them by customer rather than by numbering them all with a window: the same first
-purchase at about half the cost.
+purchases are ``basis.firsts``: the customers' rows over every shop with nothing left out, else their purchases
+grouped by customer.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -130,18 +130,13 @@ def ranking(reading, options):
 
 def first_purchases(options, today):
     """A CTE of the period's first-time buyers: customer_id, purchase_id (their first purchase over the whole
-    history at the shops, by moment then id, as ``basis.purchase_order`` orders them) and again (1 when a second
-    purchase was bought by ``today``, else 0). One pass over the purchases, grouped by customer (no window over them
-    all): the first is the least of moment × 2³² + id, and there is a second when two ids were bought by today."""
-    moments = purchase_moments(options, of_customers=basis.first_buyers(options)).subquery()
-    m = moments.c
-    order = basis.purchase_order(m.purchased_at, m.purchase_id)
-    by_today = m.purchased_at < basis.day_end(today)
-    again = case((func.min(m.purchase_id).filter(by_today) != func.max(m.purchase_id).filter(by_today), 1), else_=0)
-    first_moment = func.min(m.purchased_at)
-    return (select(m.customer_id, func.arg_min(m.purchase_id, order).label("purchase_id"), again.label("again"))
-            .group_by(m.customer_id)
-            .having(first_moment >= day_start(options["date_from"]), first_moment < basis.day_end(options["date_to"]))
+    history at the shops, by moment then id: ``basis.firsts``) and again (1 when a second purchase was bought by
+    ``today``, else 0)."""
+    found = basis.firsts(options, today).subquery()
+    f = found.c
+    again = case((f.second_at.is_not(None), 1), else_=0)
+    return (select(f.customer_id, f.first_id.label("purchase_id"), again.label("again"))
+            .where(f.first_at >= day_start(options["date_from"]), f.first_at < basis.day_end(options["date_to"]))
             .cte("firsts"))
 
 

@@ -11,11 +11,10 @@
 - F2→F3→F4…: of the period's cohorts together, how many had made at least n purchases by today (n = 1 … 10: the row
   of 10 is 10回以上), and the share of the row before that reached the row.
 
-Purchases after today are not read. One statement: the customers' first and second purchases are found by a
-per-customer aggregate over ``basis.purchase_rows`` (their two earliest moments) rather than by numbering every
-purchase with a window — the same purchases, in about half the time at a million customers — then
-counted per cohort month. The cohorts' helpers here (their months, their last days, the elapsed windows, a customer's
-first purchases, the order of a customer's purchases) are LTV推移's too.
+Purchases after today are not read. Two statements: the customers' first and second purchases and their counts
+(``basis.firsts``: the customers' rows over every shop with nothing left out, else a per-customer aggregate over
+``basis.purchase_rows``) counted per cohort month; the period's buyers grouped. The cohorts' helpers here (their
+months, their last days, the elapsed windows) are LTV推移's too.
 """
 import datetime as dt
 
@@ -56,26 +55,18 @@ def in_period(moment, options):
     return [moment >= day_start(options["date_from"]), moment < basis.day_end(options["date_to"])]
 
 
-def first_and_second(rows):
-    """Aggregates over a customer's purchases (of a ``purchase_rows`` subquery): the moments of the first purchase and
-    of the second (NULL when none; the same moment when two purchases share it)."""
-    return func.min(rows.c.purchased_at), func.list_extract(func.min(rows.c.purchased_at, 2), 2)
-
-
 def window_label(days):
     return f"{days}日"
 
 
 def _customers(options, today):
-    """A subquery: one row per customer who bought by today (of the period's first buyers alone when the customers'
-    summaries tell them: ``basis.first_buyers``) — first_at, month, second_gap (the days from the first purchase to
-    the second, NULL when none), purchases (by today)."""
-    rows = basis.purchase_rows(options, until=today, of_customers=basis.first_buyers(options)).subquery()
-    first_at, second_at = first_and_second(rows)
-    return (select(first_at.label("first_at"), basis.month_of(basis.japan_day(first_at)).label("month"),
-                   (basis.day_number(second_at) - basis.day_number(first_at)).label("second_gap"),
-                   func.count().label("purchases"))
-            .group_by(rows.c.customer_id).subquery())
+    """A subquery: one row per customer who bought by today (``basis.firsts``) — first_at, month, second_gap (the days
+    from the first purchase to the second, NULL when none), purchases (by today)."""
+    found = basis.firsts(options, today).subquery()
+    f = found.c
+    return select(f.first_at, basis.month_of(basis.japan_day(f.first_at)).label("month"),
+                  (basis.day_number(f.second_at) - basis.day_number(f.first_at)).label("second_gap"),
+                  f.purchases).subquery()
 
 
 def _figures(reading, options):
