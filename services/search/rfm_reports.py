@@ -40,10 +40,13 @@ def _axis(settings, axis):
                                     for band, label in enumerate(settings.labels(axis))]}
 
 
-def _with_customers(ranked):
-    """The ranked figures of the customers the index holds (the scope's customers are then a WHERE on them): the
-    grid counts exactly whom a search finds."""
-    return ranked.join(customers, C.id == ranked.c.customer_id)
+def _in_scope(statement, ranked, scope, shops):
+    """``statement`` over the ranked figures of the customers the index holds, in the caller's scope: the grid counts
+    exactly whom a search finds. Over every shop, ``rfm.figures`` reads them from the customers' rows or groups the
+    purchases of listed customers alone: an operator's need no join."""
+    if not shops and not scope.is_shop:
+        return statement.select_from(ranked)
+    return statement.select_from(ranked.join(customers, C.id == ranked.c.customer_id)).where(*scope_clauses(scope))
 
 
 def grid(session, scope, options, store):
@@ -56,16 +59,17 @@ def grid(session, scope, options, store):
     settings = rfm_settings.settings_of(session, scope.company_id)
     ranked = rfm.ranked(day, shops, settings)
     bands = [ranked.c[f"{axis}_band"] for axis in AXES]
-    # every customer's three bands and rank, counted: at most 6 × 6 × 6 rows, folded below into the two axes shown
-    rows = store.execute(scope.company_id, select(*bands, ranked.c.rank, func.count(), func.sum(ranked.c.purchase_total))
-                         .select_from(_with_customers(ranked)).where(*scope_clauses(scope))
-                         .group_by(*bands, ranked.c.rank))
+    # every customer's three bands counted: at most 6 × 6 × 6 rows, folded below into the two axes shown and the
+    # ranks (the R and F bands name it)
+    counted = select(*bands, func.count(), func.sum(ranked.c.purchase_total))
+    rows = store.execute(scope.company_id, _in_scope(counted, ranked, scope, shops).group_by(*bands))
 
     row_axis, column_axis = GRID_AXES[options["axes"]]
     at_row, at_column = AXES.index(row_axis), AXES.index(column_axis)
     counts = [[[0, 0] for _ in range(BANDS)] for _ in range(BANDS)]
     by_rank = {rank: [0, 0] for rank in RANKS}
-    for *band, rank, customer_count, sales in rows:
+    for *band, customer_count, sales in rows:
+        rank = rfm.rank_of_cell(rfm.cell_of(band[0], band[1]), settings)
         for tally in (counts[band[at_row]][band[at_column]], by_rank[rank]):
             tally[0] += customer_count
             tally[1] += int(sales)
@@ -97,16 +101,17 @@ def movement(session, scope, options, store):
     settings = rfm_settings.settings_of(session, scope.company_id)
     # purchases bought by day_from were bought by day_to: every customer of the first grid is in the second, and
     # both days' figures come from one pass over the purchases
-    ranked = rfm.ranks_of_two_days(day_from, day_to, shops, settings)
+    ranked = rfm.cells_of_two_days(day_from, day_to, shops, settings)
     r = ranked.c
-    rows = store.execute(scope.company_id, select(
-        r.before_rank, r.rank, func.count(), func.coalesce(func.sum(r.before_purchase_total), 0),
-        func.sum(r.purchase_total))
-        .select_from(_with_customers(ranked)).where(*scope_clauses(scope)).group_by(r.before_rank, r.rank))
+    counted = select(r.before_cell, r.cell, func.count(), func.coalesce(func.sum(r.before_purchase_total), 0),
+                     func.sum(r.purchase_total))
+    rows = store.execute(scope.company_id, _in_scope(counted, ranked, scope, shops).group_by(r.before_cell, r.cell))
 
     moves = {rank: {to: 0 for to in RANKS} for rank in (rfm_settings.NOT_YET, *RANKS)}
     tallies = {"from": {rank: [0, 0] for rank in RANKS}, "to": {rank: [0, 0] for rank in RANKS}}
-    for rank_from, rank_to, customer_count, sales_from, sales_to in rows:
+    for cell_from, cell_to, customer_count, sales_from, sales_to in rows:
+        rank_to = rfm.rank_of_cell(cell_to, settings)
+        rank_from = rfm.rank_of_cell(cell_from, settings) if cell_from is not None else None
         moves[rank_from or rfm_settings.NOT_YET][rank_to] += customer_count
         tallies["to"][rank_to][0] += customer_count
         tallies["to"][rank_to][1] += int(sales_to)
@@ -129,15 +134,7 @@ def ranks_today(session, scope, store, which):
     among those with figures (a search page's, a download slice's)."""
     settings = rfm_settings.settings_of(session, scope.company_id)
     today, shops = matching.today_jst(), rfm.shops_for(scope, [])
-    if shops:  # a shop account: its shop's purchases
-        ranked = rfm.ranked(today, shops, settings, which)
-        return dict(store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank))), settings
-    # every shop: the customers' summaries hold the figures (one row each), but for a purchase dated after today
-    summarised = rfm.ranked(today, (), settings, measured=rfm.summary_figures(today, which))
-    ranks = dict(store.execute(scope.company_id, select(summarised.c.customer_id, summarised.c.rank)))
-    later = [row[0] for row in store.execute(scope.company_id, select(customers.c.id).where(
-        which(customers.c.id), customers.c.latest_purchase_at >= rfm.day_end(today)))]
-    if later:
-        ranked = rfm.ranked(today, (), settings, lambda column: column.in_(later))
-        ranks.update(store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.rank)))
+    ranked = rfm.ranked(today, shops, settings, which)
+    ranks = {customer_id: rfm.rank_of_cell(cell, settings)
+             for customer_id, cell in store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.cell))}
     return ranks, settings
