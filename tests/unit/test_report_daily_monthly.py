@@ -28,7 +28,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from services.search.reports import catalogue
+from services.search.reports import catalogue, daily_monthly
 from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
                                        table_rows)
 
@@ -51,7 +51,16 @@ def store():
         yield store
 
 
-def test_the_daily_report_counts_each_japan_day_its_orders_sales_and_new_and_repeat_buyers(store):
+@pytest.fixture(params=["masks", "distinct"])
+def buyers_counted(request, monkeypatch):
+    """Buyers counted by bit masks (units and shops fit in one), or, with fewer bits than units, as distinct
+    customers: the same answers."""
+    if request.param == "distinct":
+        monkeypatch.setattr(daily_monthly, "MASK_BITS", 1)
+    return request.param
+
+
+def test_the_daily_report_counts_each_japan_day_its_orders_sales_and_new_and_repeat_buyers(store, buyers_counted):
     answer = run_report(store, "daily_monthly", DAYS)
     assert table_rows(answer) == [["2026/02/28", 1, 2500, 1, 0, 1, 2500],
                                   ["2026/03/01", 2, 4500, 2, 2, 0, 2250],
@@ -64,7 +73,7 @@ def test_the_daily_report_counts_each_japan_day_its_orders_sales_and_new_and_rep
                                  "excluded_products": []}
 
 
-def test_a_left_out_product_is_no_sale_and_an_order_of_it_alone_no_purchase(store):
+def test_a_left_out_product_is_no_sale_and_an_order_of_it_alone_no_purchase(store, buyers_counted):
     answer = run_report(store, "daily_monthly", {**DAYS, "excluded_products": ["SHIP"]})
     assert table_rows(answer) == [["2026/02/28", 1, 2000, 1, 0, 1, 2000],
                                   ["2026/03/01", 1, 4000, 1, 1, 0, 4000],
@@ -72,7 +81,7 @@ def test_a_left_out_product_is_no_sale_and_an_order_of_it_alone_no_purchase(stor
                                   ["合計", 4, 12000, 3, 1, 2, 3000]]
 
 
-def test_the_monthly_report_has_every_month_of_the_period_even_without_purchases(store):
+def test_the_monthly_report_has_every_month_of_the_period_even_without_purchases(store, buyers_counted):
     answer = run_report(store, "daily_monthly", {"date_from": "2026-01-01", "date_to": "2026-04-30"})
     assert table_rows(answer) == [["2026/01", 1, 3000, 1, 1, 0, 3000],
                                   ["2026/02", 2, 3500, 1, 1, 0, 1750],
@@ -81,7 +90,7 @@ def test_the_monthly_report_has_every_month_of_the_period_even_without_purchases
                                   ["合計", 7, 17000, 4, 4, 0, 2429]]
 
 
-def test_a_shop_sees_its_own_purchases_and_its_own_new_buyers(store):
+def test_a_shop_sees_its_own_purchases_and_its_own_new_buyers(store, buyers_counted):
     expected = [["2026/02/28", 0, 0, 0, 0, 0, None], ["2026/03/01", 1, 4000, 1, 1, 0, 4000],
                 ["2026/03/02", 2, 6000, 2, 0, 2, 3000], ["合計", 3, 10000, 2, 1, 1, 3333]]
     answer = run_report(store, "daily_monthly", {**DAYS, "shop_ids": [2]})

@@ -3,15 +3,17 @@ chosen shops fell in that day or month of the period) and repeat (bought before 
 and, over all shops, the period's figures of each shop."""
 import datetime as dt
 
-from sqlalchemy import Date, case, func, literal, select, tuple_
+from sqlalchemy import BigInteger, case, func, literal, null, select, tuple_, union_all
 
 from services.common.contracts import field_error
 
+from ..ranges import day_start
 from . import basis
 from .results import chart, column, day_label, month_label, per, series, table
 
 MAX_DAYS = 366
-BY_UNIT, BY_SHOP = 1, 2  # GROUPING(unit, shop) of the rows grouped by (unit, customer) and by (shop, customer)
+BY_UNIT, BY_SHOP, BY_NONE = 1, 2, 3  # GROUPING(unit, shop) of the rows grouped by unit, by shop, over the whole
+MASK_BITS = 63  # the units or shops a BIGINT bit mask marks
 
 
 def units_of(options):
@@ -37,39 +39,78 @@ COLUMNS = [column("orders", "受注件数"), column("sales", "売上金額", "ye
 
 def figures(reading, options):
     """{"unit": {day or month: counts}, "shop": {shop id: counts}, "whole": counts} of the period's purchases, each
-    counts [orders, sales, customers, new customers, repeat customers]. A buyer is new in a day or month when the
-    first purchase fell in its days (the unit within the period), new in a shop's row or the whole when it fell in the
-    period.
+    counts [orders, sales, customers, new customers, repeat customers]. A buyer is new when the first purchase (at the
+    chosen shops, over the whole history: ``basis.first_moments``) fell in the period, in a day's or month's row when
+    it fell in that day or month: a first purchase is one of the purchases counted, so a new buyer bought there.
 
-    One pass over the period's purchases: grouped by customer per unit, per shop and over the whole at once (GROUPING
-    SETS), then each set's customers counted, each joined to its first moment (one grouping of every purchase, or the
-    customers' summaries) — no window over every purchase, and no distinct count over millions of purchases."""
+    Three statements: the period's purchases counted and summed per unit, per shop and over the whole at once
+    (GROUPING SETS); their buyers (``_buyers``); the new buyers from the first purchases of the period — per unit
+    their number, per shop those of them who bought at the shop in the period."""
     rows = basis.purchase_rows(options, until=options["date_to"], since=options["date_from"]).subquery()
     period = select(rows, _unit(basis.japan_day(rows.c.purchased_at), options["unit"]).label("unit")).subquery()
-    unit, shop, customer = period.c.unit, period.c.shop_id, period.c.customer_id
-    per_customer = (select(func.grouping(unit, shop).label("kind"), unit, shop, customer,
-                           func.count().label("orders"), func.sum(period.c.amount).label("sales"))
-                    .group_by(func.grouping_sets(tuple_(unit, customer), tuple_(shop, customer), tuple_(customer)))
-                    .subquery())
-    c = per_customer.c
-    firsts = basis.first_moments(options, options["date_to"]).subquery()
-    date_from = literal(options["date_from"], Date)
-    start = case((c.kind == BY_UNIT, func.greatest(c.unit, date_from)), else_=date_from)
-    new = func.count().filter(basis.japan_day(firsts.c.first_at) >= start)
-    statement = (select(c.kind, c.unit, c.shop_id, func.coalesce(func.sum(c.orders), 0),
-                        func.coalesce(func.sum(c.sales), 0), func.count(), new)
-                 .select_from(per_customer.join(firsts, firsts.c.customer_id == c.customer_id))
-                 .group_by(c.kind, c.unit, c.shop_id))
+    unit, shop = period.c.unit, period.c.shop_id
+    statement = (select(func.grouping(unit, shop), unit, shop, func.count(), func.coalesce(func.sum(period.c.amount), 0))
+                 .group_by(func.grouping_sets(tuple_(unit), tuple_(shop), tuple_())))
     found = {"unit": {}, "shop": {}, "whole": [0] * 5}
-    for kind, unit_value, shop_id, orders, sales, buyers, new_buyers in reading.execute(statement):
-        counts = [int(orders), int(sales), buyers, new_buyers, buyers - new_buyers]
+    for kind, unit_value, shop_id, orders, sales in reading.execute(statement):
+        counts = [int(orders), int(sales), 0, 0, 0]
         if kind == BY_UNIT:
             found["unit"][unit_value] = counts
         elif kind == BY_SHOP:
             found["shop"][shop_id] = counts
         else:
             found["whole"] = counts
+    for (kind, key), buyers in _buyers(reading, options, period, sorted(found["unit"]), sorted(found["shop"])).items():
+        counts = found[kind][key] if key is not None else found[kind]
+        counts[2] = counts[4] = buyers
+    for kind, unit_value, shop_id, new_buyers in reading.execute(_new_buyers(options, period)):
+        shown = [found["unit"][unit_value], found["whole"]] if kind == BY_UNIT else [found["shop"][shop_id]]
+        for counts in shown:
+            counts[3:5] = [counts[3] + new_buyers, counts[4] - new_buyers]
     return found
+
+
+def _buyers(reading, options, period, units, shops):
+    """{("unit", day or month) | ("shop", shop id) | ("whole", None): distinct customers} of the period's purchases.
+
+    When the units and the shops bought at are each at most MASK_BITS, one grouping by customer marks in a bit mask
+    the units and the shops each bought in, and the masks' bits are counted (at ten million customers, about half
+    the time of counting distinct customers per unit, per shop and over the whole); else distinct counts."""
+    customer = period.c.customer_id
+    if len(units) > MASK_BITS or len(shops) > MASK_BITS:
+        unit, shop = period.c.unit, period.c.shop_id
+        statement = (select(func.grouping(unit, shop), unit, shop, func.count(func.distinct(customer)))
+                     .group_by(func.grouping_sets(tuple_(unit), tuple_(shop), tuple_())))
+        kinds = {BY_UNIT: "unit", BY_SHOP: "shop", BY_NONE: "whole"}
+        return {(kinds[kind], unit_value if kind == BY_UNIT else shop_id if kind == BY_SHOP else None): buyers
+                for kind, unit_value, shop_id, buyers in reading.execute(statement)}
+    unit_bit = case({value: n for n, value in enumerate(units)}, value=period.c.unit)
+    shop_bit = case({value: n for n, value in enumerate(shops)}, value=period.c.shop_id)
+    masks = select(customer, func.bit_or(_bit(unit_bit)).label("units"), func.bit_or(_bit(shop_bit)).label("shops")) \
+        .group_by(customer).subquery()
+    counted = [func.count(), *[func.count().filter(masks.c.units.op("&")(1 << n) != 0) for n in range(len(units))],
+               *[func.count().filter(masks.c.shops.op("&")(1 << n) != 0) for n in range(len(shops))]]
+    whole, *counts = reading.execute(select(*counted))[0]
+    return {("whole", None): whole, **{("unit", value): n for value, n in zip(units, counts)},
+            **{("shop", value): n for value, n in zip(shops, counts[len(units):])}}
+
+
+def _bit(position):
+    """1 shifted left by ``position``, a BIGINT."""
+    return literal(1, BigInteger).op("<<")(position)
+
+
+def _new_buyers(options, period):
+    """SELECT kind, unit, shop_id, new buyers: the customers whose first purchase fell in the period, counted by its
+    unit (kind BY_UNIT) and, of the period's purchases, by the shops they bought at (BY_SHOP)."""
+    firsts = basis.first_moments(options, options["date_to"]).subquery()
+    new = (select(firsts.c.customer_id, firsts.c.first_at)
+           .where(firsts.c.first_at >= day_start(options["date_from"])).cte("new"))
+    units = select(_unit(basis.japan_day(new.c.first_at), options["unit"]).label("unit")).subquery()
+    by_unit = select(literal(BY_UNIT), units.c.unit, null(), func.count()).group_by(units.c.unit)
+    by_shop = (select(literal(BY_SHOP), null(), period.c.shop_id, func.count(func.distinct(period.c.customer_id)))
+               .where(period.c.customer_id.in_(select(new.c.customer_id))).group_by(period.c.shop_id))
+    return union_all(by_unit, by_shop)
 
 
 def _row(label, counts):
