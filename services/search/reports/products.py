@@ -31,7 +31,7 @@ grouped by customer.
 """
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, literal, literal_column, select, union_all
 
 from services.common.contracts import field_error
 
@@ -111,10 +111,7 @@ def ranking(reading, options):
         ranked = reading.execute(select(L.product_code, quantity, sales, total)
                                  .where(*basis.period_lines(options)).group_by(L.product_code)
                                  .order_by(ordering.desc(), L.product_code).limit(options["top"]))
-        counted = dict((code, (b, o)) for code, b, o in reading.execute(
-            select(L.product_code, buyers, orders).where(*basis.period_lines(options),
-                                                         L.product_code.in_([row[0] for row in ranked]))
-            .group_by(L.product_code))) if ranked else {}
+        counted = distinct_per_product(reading, options, [row[0] for row in ranked], "customer_id", "purchase_id")
         rows = [(code, int(q), int(s), *counted[code], int(t)) for code, q, s, t in ranked]
     labels = _labelled(reading, [row[0] for row in rows])
     columns = [*PRODUCT_COLUMNS, column("quantity", "数量", "number"), column("sales", "売上金額", "yen"),
@@ -182,30 +179,39 @@ def _totals(reading, options, product, key):
     return p_orders, p_buyers, reading.execute(everyone)[0][0]
 
 
-def _with_base(options, listed, key):
-    """``listed`` (product_code, count) joined with each listed product's distinct ``key`` (purchase_id or
-    customer_id) over the period's lines: its base count for the lift."""
-    base_count = func.count(func.distinct(getattr(L, key))).label("base")
-    base = (select(L.product_code, base_count)
-            .where(*basis.period_lines(options), L.product_code.in_(select(listed.c.product_code)))
-            .group_by(L.product_code).subquery())
-    return (select(listed.c.product_code, listed.c.count, base.c.base)
-            .select_from(listed.join(base, base.c.product_code == listed.c.product_code))
-            .order_by(listed.c.count.desc(), listed.c.product_code))
+def distinct_per_product(reading, options, codes, *keys):
+    """{code: (the distinct count of each of ``keys``: customer_id, purchase_id)} over the period's lines of each
+    product of ``codes``. One branch per product: lines are kept by product, so each reads its own row groups and
+    counts in a hash table of its own (at ten million customers, the top 50 in half the time of one grouping of them
+    all, the top 500 in 7.3 s instead of 9–11 s)."""
+    if not codes:
+        return {}
+    counts = [func.count(func.distinct(getattr(L, key))) for key in keys]
+    branches = [select(literal(code), *counts).where(*basis.period_lines(options), L.product_code == code)
+                for code in codes]
+    return {code: tuple(found) for code, *found in reading.execute(union_all(*branches))}
 
 
-def together_in_order(options, product):
+def _with_base(reading, options, listed, key):
+    """[(Q, count, base)]: the ``listed`` statement's rows (product_code, count) with each listed product's distinct
+    ``key`` (purchase_id or customer_id) over the period's lines, its base count for the lift."""
+    rows = reading.execute(listed)
+    base = distinct_per_product(reading, options, [code for code, _count in rows], key)
+    return [(code, count, *base[code]) for code, count in rows]
+
+
+def together_in_order(reading, options, product):
     """(Q, purchases holding P and Q, the period's purchases holding Q) for the first ``top`` products Q ≠ P."""
     with_p = select(L.purchase_id).where(*basis.period_lines(options), L.product_code == product).cte("with_p")
     count = func.count(func.distinct(L.purchase_id)).label("count")
     listed = (select(L.product_code, count)
               .where(*basis.period_lines(options), L.product_code != product,
                      L.purchase_id.in_(select(with_p.c.purchase_id)))
-              .group_by(L.product_code).order_by(count.desc(), L.product_code).limit(options["top"]).cte("listed"))
-    return _with_base(options, listed, "purchase_id")
+              .group_by(L.product_code).order_by(count.desc(), L.product_code).limit(options["top"]))
+    return _with_base(reading, options, listed, "purchase_id")
 
 
-def together_later(options, product):
+def together_later(reading, options, product):
     """(Q, P's buyers who bought Q after their first purchase of P in the period, the period's buyers of Q) for the
     first ``top`` products Q."""
     since = (select(L.customer_id, func.min(L.purchased_at).label("since"))
@@ -214,8 +220,8 @@ def together_later(options, product):
     listed = (select(L.product_code, count)
               .select_from(lines.join(since, since.c.customer_id == L.customer_id))
               .where(*basis.period_lines(options), L.purchased_at > since.c.since)
-              .group_by(L.product_code).order_by(count.desc(), L.product_code).limit(options["top"]).cte("listed"))
-    return _with_base(options, listed, "customer_id")
+              .group_by(L.product_code).order_by(count.desc(), L.product_code).limit(options["top"]))
+    return _with_base(reading, options, listed, "customer_id")
 
 
 def together(reading, options):
@@ -224,8 +230,7 @@ def together(reading, options):
         raise field_error("product", "required")
     later = options["together"] == "later"
     p_orders, p_buyers, everyone = _totals(reading, options, product, "customer_id" if later else "purchase_id")
-    statement = together_later(options, product) if later else together_in_order(options, product)
-    rows = [tuple(row) for row in reading.execute(statement)]
+    rows = (together_later if later else together_in_order)(reading, options, product)
     labels = _labelled(reading, list(dict.fromkeys([product, *[row[0] for row in rows]])))
     if later:
         whole, everyone_column = p_buyers, column("all_buyers", "期間の購入者数")
