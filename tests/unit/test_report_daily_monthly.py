@@ -28,7 +28,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from services.search.reports import catalogue, daily_monthly
+from services.search.reports import buyers, catalogue
 from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
                                        table_rows)
 
@@ -56,7 +56,7 @@ def buyers_counted(request, monkeypatch):
     """Buyers counted by bit masks (units and shops fit in one), or, with fewer bits than units, as distinct
     customers: the same answers."""
     if request.param == "distinct":
-        monkeypatch.setattr(daily_monthly, "MASK_BITS", 1)
+        monkeypatch.setattr(buyers, "MASK_BITS", 1)
     return request.param
 
 

@@ -22,6 +22,7 @@ April 2026 (2026-04-01〜2026-04-30), all shops: shop 1 orders 2, 3, 4, 10 (9,00
 import pytest
 
 from services.common.errors import Forbidden
+from services.search.reports import buyers
 from tests.unit.report_company import (company_store, customer_event, purchase_event, run_report, shop_scope,
                                        table_rows)
 
@@ -63,7 +64,16 @@ def _sales(store, by, scope=None, **options):
     return answer
 
 
-def test_by_shop_counts_the_orders_of_the_japan_days_of_the_period(store):
+@pytest.fixture(params=["masks", "distinct"])
+def buyers_counted(request, monkeypatch):
+    """購入者数 counted by bit masks (the groups fit in one), or, with fewer bits than groups, as distinct customers:
+    the same answers."""
+    if request.param == "distinct":
+        monkeypatch.setattr(buyers, "MASK_BITS", 1)
+    return request.param
+
+
+def test_by_shop_counts_the_orders_of_the_japan_days_of_the_period(store, buyers_counted):
     """Order 1 (23:59 on 31 March) is March and order 2 (00:00 on 1 April, still March in UTC) April; order 6 (23:59:59
     on 30 April) is April and order 7 (00:00 on 1 May) May; order 8 is not counted; order 6 counts its 請求金額 900."""
     answer = _sales(store, "shop")
@@ -100,7 +110,7 @@ def test_by_shop_at_a_chosen_shop_and_for_a_shop_account(store):
         _sales(store, "shop", scope=shop_scope(2, may_use_sales_report=True), shop_ids=[1])
 
 
-def test_by_media(store):
+def test_by_media(store, buyers_counted):
     """An order without a media is （なし）."""
     answer = _sales(store, "media")
     assert answer["tables"][0]["name"] == "購入メディア別"
@@ -122,7 +132,7 @@ def test_equal_sales_are_ordered_by_the_group(store):
                     ["web", 1, 2000, 1, 2000, 25.0], ["合計", 3, 8000, 3, 2667, 100.0]]
 
 
-def test_by_customer_class(store):
+def test_by_customer_class(store, buyers_counted):
     """c1, c3, c6 are new; c2, c4, c7 existing (c5's order is not counted, c8's is March)."""
     answer = _sales(store, "customer_class")
     assert answer["tables"][0]["columns"][0] == {"key": "group", "label": "顧客区分", "unit": "customer_class"}
@@ -134,7 +144,7 @@ def test_by_customer_class(store):
     assert answer["chart"]["x"] == ["new", "existing"] and answer["chart"]["x_unit"] == "customer_class"
 
 
-def test_by_category_folds_the_lines_of_the_products_into_their_categories(store):
+def test_by_category_folds_the_lines_of_the_products_into_their_categories(store, buyers_counted):
     """Lines of April: A 2 (c1), 1 (c4: its line sells 1,000 whatever the order's discount), 1 (c6); B 1 (c2), 1 (c6);
     C 1 (c3); X 1 (c3), 3 (c7); SHIP 1 each (c1, c2, c6). 健康食品 (A, B) was bought by c1, c2, c4, c6: 4, not
     3 + 2."""
@@ -171,7 +181,7 @@ def test_by_category_without_a_catalogue_is_all_unclassified(store):
     assert table_rows(answer) == [["未分類", 11, 19000, 6, 100.0], ["合計", 11, 19000, 6, 100.0]]
 
 
-def test_a_period_without_sales(store):
+def test_a_period_without_sales(store, buyers_counted):
     options = {"date_from": "2026-06-01", "date_to": "2026-06-30"}
     for by in ("shop", "category"):
         answer = run_report(store, "sales", {**options, "by": by}, catalogue=CATALOGUE)

@@ -56,22 +56,24 @@ def purchase_rows(options, until=None, since=None, of_customers=None):
     """SELECT id, customer_id, shop_id, purchased_at, media, sales, amount: the counted purchases at the options' shops
     (bought on or after the Japan day ``since`` and on or before ``until``, when given; of the customers the select
     ``of_customers`` gives, when given), with their amount (請求金額 less left-out lines)."""
-    where = [P.counted.is_(True)]
+    where, days = [P.counted.is_(True)], []  # days: the same bounds on the lines (a line carries its moment)
     if of_customers is not None:
         where.append(P.customer_id.in_(of_customers))
     if options["shop_ids"]:
         where.append(P.shop_id.in_(options["shop_ids"]))
-    if since is not None:
-        where.append(P.purchased_at >= day_start(since))
-    if until is not None:
-        where.append(P.purchased_at < day_end(until))
+    for column, bounds in ((P.purchased_at, where), (L.purchased_at, days)):
+        if since is not None:
+            bounds.append(column >= day_start(since))
+        if until is not None:
+            bounds.append(column < day_end(until))
     amount, sales = P.billed_amount, P.sales
     excluded = options["excluded_products"]
     if excluded:
-        # the lines of left-out products (few row groups: lines are kept by product), summed per purchase; a
-        # purchase all of whose lines are left out is none
+        # the lines of left-out products of those days (few row groups: lines are kept by product, then by
+        # purchase), summed per purchase; a purchase all of whose lines are left out is none
         left_out = (select(L.purchase_id, func.sum(line_amount()).label("amount"), func.count().label("lines"))
-                    .where(L.product_code.in_(excluded), L.counted.is_(True)).group_by(L.purchase_id).subquery())
+                    .where(L.product_code.in_(excluded), L.counted.is_(True), *days).group_by(L.purchase_id)
+                    .subquery())
         where.append(func.coalesce(left_out.c.lines, 0) < P.line_count)
         amount = func.greatest(P.billed_amount - func.coalesce(left_out.c.amount, 0), 0)
         sales = func.greatest(P.sales - func.coalesce(left_out.c.amount, 0), 0)

@@ -3,17 +3,17 @@ chosen shops fell in that day or month of the period) and repeat (bought before 
 and, over all shops, the period's figures of each shop."""
 import datetime as dt
 
-from sqlalchemy import BigInteger, case, func, literal, null, select, tuple_, union_all
+from sqlalchemy import func, literal, null, select, tuple_, union_all
 
 from services.common.contracts import field_error
 
 from ..ranges import day_start
 from . import basis
+from .buyers import distinct_customers
 from .results import chart, column, day_label, month_label, per, series, table
 
 MAX_DAYS = 366
-BY_UNIT, BY_SHOP, BY_NONE = 1, 2, 3  # GROUPING(unit, shop) of the rows grouped by unit, by shop, over the whole
-MASK_BITS = 63  # the units or shops a BIGINT bit mask marks
+BY_UNIT, BY_SHOP = 1, 2  # GROUPING(unit, shop) of the rows grouped by unit and by shop
 
 
 def units_of(options):
@@ -44,7 +44,7 @@ def figures(reading, options):
     it fell in that day or month: a first purchase is one of the purchases counted, so a new buyer bought there.
 
     Three statements: the period's purchases counted and summed per unit, per shop and over the whole at once
-    (GROUPING SETS); their buyers (``_buyers``); the new buyers from the first purchases of the period — per unit
+    (GROUPING SETS); their buyers (``buyers.distinct_customers``); the new buyers from the first purchases of the period — per unit
     their number, per shop those of them who bought at the shop in the period."""
     rows = basis.purchase_rows(options, until=options["date_to"], since=options["date_from"]).subquery()
     period = select(rows, _unit(basis.japan_day(rows.c.purchased_at), options["unit"]).label("unit")).subquery()
@@ -60,44 +60,17 @@ def figures(reading, options):
             found["shop"][shop_id] = counts
         else:
             found["whole"] = counts
-    for (kind, key), buyers in _buyers(reading, options, period, sorted(found["unit"]), sorted(found["shop"])).items():
-        counts = found[kind][key] if key is not None else found[kind]
-        counts[2] = counts[4] = buyers
+    buyers = distinct_customers(reading, period, {"unit": (unit, sorted(found["unit"])),
+                                                  "shop": (shop, sorted(found["shop"]))})
+    for kind in ("unit", "shop"):
+        for key, counts in found[kind].items():
+            counts[2] = counts[4] = buyers[kind][key]
+    found["whole"][2] = found["whole"][4] = buyers[None]
     for kind, unit_value, shop_id, new_buyers in reading.execute(_new_buyers(options, period)):
         shown = [found["unit"][unit_value], found["whole"]] if kind == BY_UNIT else [found["shop"][shop_id]]
         for counts in shown:
             counts[3:5] = [counts[3] + new_buyers, counts[4] - new_buyers]
     return found
-
-
-def _buyers(reading, options, period, units, shops):
-    """{("unit", day or month) | ("shop", shop id) | ("whole", None): distinct customers} of the period's purchases.
-
-    When the units and the shops bought at are each at most MASK_BITS, one grouping by customer marks in a bit mask
-    the units and the shops each bought in, and the masks' bits are counted (at ten million customers, about half
-    the time of counting distinct customers per unit, per shop and over the whole); else distinct counts."""
-    customer = period.c.customer_id
-    if len(units) > MASK_BITS or len(shops) > MASK_BITS:
-        unit, shop = period.c.unit, period.c.shop_id
-        statement = (select(func.grouping(unit, shop), unit, shop, func.count(func.distinct(customer)))
-                     .group_by(func.grouping_sets(tuple_(unit), tuple_(shop), tuple_())))
-        kinds = {BY_UNIT: "unit", BY_SHOP: "shop", BY_NONE: "whole"}
-        return {(kinds[kind], unit_value if kind == BY_UNIT else shop_id if kind == BY_SHOP else None): buyers
-                for kind, unit_value, shop_id, buyers in reading.execute(statement)}
-    unit_bit = case({value: n for n, value in enumerate(units)}, value=period.c.unit)
-    shop_bit = case({value: n for n, value in enumerate(shops)}, value=period.c.shop_id)
-    masks = select(customer, func.bit_or(_bit(unit_bit)).label("units"), func.bit_or(_bit(shop_bit)).label("shops")) \
-        .group_by(customer).subquery()
-    counted = [func.count(), *[func.count().filter(masks.c.units.op("&")(1 << n) != 0) for n in range(len(units))],
-               *[func.count().filter(masks.c.shops.op("&")(1 << n) != 0) for n in range(len(shops))]]
-    whole, *counts = reading.execute(select(*counted))[0]
-    return {("whole", None): whole, **{("unit", value): n for value, n in zip(units, counts)},
-            **{("shop", value): n for value, n in zip(shops, counts[len(units):])}}
-
-
-def _bit(position):
-    """1 shifted left by ``position``, a BIGINT."""
-    return literal(1, BigInteger).op("<<")(position)
 
 
 def _new_buyers(options, period):

@@ -18,6 +18,7 @@ from sqlalchemy import ARRAY, Integer, String, distinct, func, literal, literal_
 
 from ..store_tables import customers, lines
 from . import basis
+from .buyers import distinct_customers
 from .results import chart, column, per, rate, series, table
 
 NO_MEDIA = "（なし）"
@@ -32,18 +33,22 @@ LINE_COLUMNS = [column("quantity", "数量", "number"), column("sales", "売上�
 TOTAL = "合計"
 
 
-def _rolled_up(reading, key, measures, source, where=()):
-    """({group value: measures}, the whole's measures or None): one statement grouping by ``key`` with a ROLLUP, so
-    that the whole's distinct counts are counted, not summed."""
-    statement = (select(func.grouping(key), key, *measures).select_from(source).where(*where)
-                 .group_by(func.rollup(key)))
+def _rolled_up(reading, key, customer, measures, source, where=()):
+    """({group value: [*measures, customers]}, the whole's [*measures, customers]): the sums grouped by ``key`` with a
+    ROLLUP, then the distinct ``customer`` of each group and of the whole (``buyers.distinct_customers``: the whole's
+    counted, not summed)."""
     groups, whole = {}, None
-    for grouping, value, *figures in reading.execute(statement):
+    for grouping, value, *figures in reading.execute(select(func.grouping(key), key, *measures).select_from(source)
+                                                     .where(*where).group_by(func.rollup(key))):
         if grouping:
             whole = figures
         else:
             groups[value] = figures
-    return groups, whole
+    if whole is None:
+        return {}, None
+    keyed = select(key.label("key"), customer.label("customer_id")).select_from(source).where(*where).subquery()
+    buyers = distinct_customers(reading, keyed, {"group": (keyed.c.key, list(groups))})
+    return {value: [*figures, buyers["group"][value]] for value, figures in groups.items()}, [*whole, buyers[None]]
 
 
 def _ordered(groups):
@@ -63,8 +68,8 @@ def by_orders(reading, options):
         key = func.coalesce(rows.c.media, literal_column("''"))
     else:
         key = rows.c.shop_id
-    measures = [func.count(), func.coalesce(func.sum(rows.c.amount), 0), func.count(distinct(rows.c.customer_id))]
-    groups, whole = _rolled_up(reading, key, measures, source)
+    measures = [func.count(), func.coalesce(func.sum(rows.c.amount), 0)]
+    groups, whole = _rolled_up(reading, key, rows.c.customer_id, measures, source)
     groups = {value: [orders, int(sales), buyers] for value, (orders, sales, buyers) in groups.items()}
     orders, sales, buyers = whole or (0, 0, 0)
     return _ordered(groups), [orders, int(sales), buyers]
@@ -98,9 +103,8 @@ def by_lines(reading, options):
         key = mapping.c.category
     else:
         key = literal_column("CAST(NULL AS INTEGER)")
-    measures = [func.coalesce(func.sum(L.quantity), 0), func.coalesce(func.sum(basis.line_amount()), 0),
-                func.count(distinct(L.customer_id))]
-    groups, whole = _rolled_up(reading, key, measures, source, basis.period_lines(options))
+    measures = [func.coalesce(func.sum(L.quantity), 0), func.coalesce(func.sum(basis.line_amount()), 0)]
+    groups, whole = _rolled_up(reading, key, L.customer_id, measures, source, basis.period_lines(options))
     groups = {UNCLASSIFIED if value is None else names[value]: [int(quantity), int(sales), buyers]
               for value, (quantity, sales, buyers) in groups.items()}
     quantity, sales, buyers = whole or (0, 0, 0)
