@@ -13,10 +13,10 @@
 
 Purchases after today are not read. One statement (two with a category: its products' codes are looked up first):
 the cohorts' customers from ``basis.firsts`` (first and second purchase, the first's id — the first by moment, then
-id), their purchases joined back and summed per cohort month and 30-day step from the first day; Python cumulates
-the steps into the horizons.
+id) counted per cohort month and step of their second purchase, their purchases joined back and summed per cohort
+month and 30-day step from the first day; Python cumulates the steps into the horizons.
 """
-from sqlalchemy import case, false, func, select
+from sqlalchemy import false, func, literal, select, union_all
 
 from . import basis
 from .repeat import NOT_ELAPSED_NOTE, cohort_months, elapsed, in_period, window_label
@@ -42,11 +42,9 @@ def _category_codes(reading, options):
     return sorted(code for code, label in labels.items() if label.get("category") == options["first_category"])
 
 
-def _purchases(reading, options):
-    """A subquery of the purchases (up to today) of the period's cohorts as the options choose them, each with month
-    (its customer's cohort), bucket (0: on the first day; n: within n × 30 days of it, not within (n - 1) × 30; only
-    up to 720 days), amount, first (the customer's first purchase) and second_bucket (on the first purchase: the
-    bucket of the customer's second purchase, NULL when none)."""
+def _cohorts(reading, options):
+    """A CTE of the period's cohorts as the options choose them: customer_id, first_at, month (the cohort),
+    second_bucket (the bucket of the customer's second purchase, NULL when none)."""
     found = basis.firsts(options, reading.today).subquery()
     f = found.c
     where = in_period(f.first_at, options)
@@ -58,19 +56,9 @@ def _purchases(reading, options):
     if options["first_category"]:
         codes = _category_codes(reading, options)
         where.append(f.first_id.in_(_lines_holding(options, codes)) if codes else false())
-    customers = select(f.customer_id, f.first_at, f.second_at, f.first_id).where(*where).subquery()
-    c = customers.c
-    # every purchase of a cohort's customer is on or after the first, in the period: the earlier ones are not read
-    purchases = basis.purchase_rows(options, until=reading.today, since=options["date_from"]).subquery()
-    p = purchases.c
-    first_day = basis.day_number(c.first_at)
-    gap = basis.day_number(p.purchased_at) - first_day
-    first = p.id == c.first_id
-    return (select(basis.month_of(basis.japan_day(c.first_at)).label("month"), _bucket(gap).label("bucket"),
-                   p.amount, first.label("first"),
-                   case((first, _bucket(basis.day_number(c.second_at) - first_day))).label("second_bucket"))
-            .select_from(purchases.join(customers, p.customer_id == c.customer_id))
-            .where(gap <= HORIZONS[-1]).subquery())
+    second_gap = basis.day_number(f.second_at) - basis.day_number(f.first_at)
+    return (select(f.customer_id, f.first_at, basis.month_of(basis.japan_day(f.first_at)).label("month"),
+                   _bucket(second_gap).label("second_bucket")).where(*where).cte("cohorts"))
 
 
 def _bucket(days):
@@ -79,20 +67,34 @@ def _bucket(days):
 
 
 def _figures(reading, options):
-    """{cohort month: [customers, [amount within each horizon], [second purchases within each horizon]]}."""
-    p = _purchases(reading, options).c
-    statement = (select(p.month, p.bucket, p.second_bucket, func.count().filter(p.first),
-                        func.coalesce(func.sum(p.amount), 0))
-                 .group_by(p.month, p.bucket, p.second_bucket))
+    """{cohort month: [customers, [amount within each horizon], [second purchases within each horizon]]}. One
+    statement: the cohorts' customers counted by month and second purchase's bucket; their purchases (up to today,
+    up to 720 days after the first) summed by month and bucket (0: on the first day; n: within n × 30 days of it,
+    not within (n - 1) × 30)."""
+    cohorts = _cohorts(reading, options)
+    c = cohorts.c
+    customers = select(literal(True).label("customers"), c.month, c.second_bucket.label("bucket"),
+                       func.count().label("figure")).group_by(c.month, c.second_bucket)
+    # every purchase of a cohort's customer is on or after the first, in the period: the earlier ones are not read
+    purchases = basis.purchase_rows(options, until=reading.today, since=options["date_from"]).subquery()
+    p = purchases.c
+    gap = basis.day_number(p.purchased_at) - basis.day_number(c.first_at)
+    bought = (select(c.month, _bucket(gap).label("bucket"), p.amount)
+              .select_from(purchases.join(cohorts, p.customer_id == c.customer_id))
+              .where(gap <= HORIZONS[-1]).subquery())
+    amounts = (select(literal(False), bought.c.month, bought.c.bucket, func.coalesce(func.sum(bought.c.amount), 0))
+               .group_by(bought.c.month, bought.c.bucket))
     found = {}
-    for month, bucket, second_bucket, customers, amount in reading.execute(statement):
+    for is_customers, month, bucket, figure in reading.execute(union_all(customers, amounts)):
         figures = found.setdefault(month, [0, [0] * len(HORIZONS), [0] * len(HORIZONS)])
-        figures[0] += customers
-        for n in range(max(bucket, 1) - 1, len(HORIZONS)):
-            figures[1][n] += int(amount)
-        if second_bucket is not None and second_bucket <= len(HORIZONS):
-            for n in range(max(second_bucket, 1) - 1, len(HORIZONS)):
-                figures[2][n] += customers
+        if is_customers:
+            figures[0] += figure
+            if bucket is not None and bucket <= len(HORIZONS):
+                for n in range(max(bucket, 1) - 1, len(HORIZONS)):
+                    figures[2][n] += figure
+        else:
+            for n in range(max(bucket, 1) - 1, len(HORIZONS)):
+                figures[1][n] += int(figure)
     return found
 
 
