@@ -360,11 +360,12 @@ class IndexStore:
 
     # --- writing -------------------------------------------------------------------------------------------------------
 
-    def _write(self, catalog, replaced, rows_by_table, customers_changed=()):
+    def _write(self, catalog, replaced, rows_by_table, customers_changed=(), derive=True):
         """One transaction on one company's database: the rows of the keys in ``replaced`` ({table: keys}) taken out,
         ``rows_by_table`` ({table: [rows]}) put in, and the computed columns of the customers this touches set again
         (of ``customers_changed``, whose rows come without them; the mail flags of those whose mails or activities
-        changed; the purchase figures of those whose purchases changed)."""
+        changed; the purchase figures of those whose purchases changed) — unless not ``derive``: a load sets them
+        for everyone once its rows are in."""
         cursor = self._cursor(catalog)
         try:
             cursor.execute("BEGIN TRANSACTION")
@@ -390,7 +391,7 @@ class IndexStore:
             if replaced.get("mails"):  # whose mails changed family
                 touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id, replaced["mails"]))
             for kind, customer_ids in touched.items():
-                if customer_ids:
+                if customer_ids and derive:
                     self._set_derived(cursor, kind, customer_ids)
             cursor.execute("COMMIT")
         except BaseException:
@@ -427,7 +428,7 @@ class IndexStore:
         rows = 0
         for table in T.metadata.sorted_tables:
             for chunk in _read(session, table.name, company_id):
-                run(self._write, catalog, {}, {table.name: chunk})
+                run(self._write, catalog, {}, {table.name: chunk}, (), False)
                 rows += len(chunk)
         run(self._set_all_derived, catalog)
         if ordered:  # what searches read is the copy in order; the loaded file is never read
