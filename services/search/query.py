@@ -43,17 +43,11 @@ def _date_between(column, days):
     return clauses
 
 
-ESCAPE = "!"
-
-
-def _like(text):
-    """LIKE pattern of a text found anywhere, its own ``%`` and ``_`` taken as they are."""
-    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
-    return f"%{escaped}%"
-
-
 def _contains(column, text):
-    return column.like(_like(text), escape=ESCAPE)
+    """The text found anywhere in the column, every character as it is (``%``, ``_`` and backslashes too): DuckDB's
+    contains(), a plain substring search — a LIKE with an ESCAPE clause is not turned into one and scanned ten
+    million names 15 times slower."""
+    return func.contains(column, text)
 
 
 def _years_before(day, years):
