@@ -40,11 +40,11 @@ def figures(day, shop_ids=(), which=None):
     (``summary_figures``: one row each); the rest — every customer at some shops — by grouping their purchases."""
     if shop_ids:
         return _grouped_figures(day, shop_ids, which)
-    later = _bought_after(day, which)
+    later = bought_after(day, which)
     return union_all(summary_figures(day, which), _grouped_figures(day, (), lambda column: column.in_(later)))
 
 
-def _bought_after(day, which=None):
+def bought_after(day, which=None):
     """The customers (of those ``which`` picks) with a counted purchase bought after ``day``: their summaries do not
     hold their figures of ``day``."""
     C = customers.c
@@ -76,7 +76,7 @@ def figures_of_two_days(day_from, day_to, shop_ids=()):
     if shop_ids:
         where.append(P.shop_id.in_(list(shop_ids)))
     else:
-        where.append(P.customer_id.in_(_bought_after(day_from)))
+        where.append(P.customer_id.in_(bought_after(day_from)))
     before = P.purchased_at < day_end(day_from)
     recency_to = literal((day_to - EPOCH).days) - day_number(func.max(P.purchased_at))
     recency_from = literal((day_from - EPOCH).days) - day_number(func.max(P.purchased_at).filter(before))

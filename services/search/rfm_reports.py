@@ -134,7 +134,16 @@ def ranks_today(session, scope, store, which):
     among those with figures (a search page's, a download slice's)."""
     settings = rfm_settings.settings_of(session, scope.company_id)
     today, shops = matching.today_jst(), rfm.shops_for(scope, [])
-    ranked = rfm.ranked(today, shops, settings, which)
-    ranks = {customer_id: rfm.rank_of_cell(cell, settings)
-             for customer_id, cell in store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.cell))}
+    def ranks_of(ranked):
+        return {customer_id: rfm.rank_of_cell(cell, settings) for customer_id, cell
+                in store.execute(scope.company_id, select(ranked.c.customer_id, ranked.c.cell))}
+
+    if shops:  # a shop account: its shop's purchases
+        return ranks_of(rfm.ranked(today, shops, settings, which)), settings
+    # every shop: the customers' summaries hold the figures (one row each) but for a purchase dated after today,
+    # whose customers alone are grouped, when there are any (a page's 50 customers: no purchase is read for them)
+    ranks = ranks_of(rfm.ranked(today, (), settings, measured=rfm.summary_figures(today, which)))
+    later = [row[0] for row in store.execute(scope.company_id, rfm.bought_after(today, which))]
+    if later:
+        ranks.update(ranks_of(rfm.ranked(today, (), settings, lambda column: column.in_(later))))
     return ranks, settings

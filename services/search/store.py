@@ -105,6 +105,9 @@ C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
 A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
 PURCHASE_CUSTOMER = list(T.purchases.columns.keys()).index("customer_id")
+CUSTOMER_ID = list(T.customers.columns.keys()).index("id")
+COMPUTED_AT = [n for n, name in enumerate(T.customers.columns.keys()) if name in derived.COLUMNS]
+"""Where the store's computed columns are in a customer row (``store_derived.py``)."""
 DERIVED = {kind: {touched_only: [compiled(statement) for statement in derived.statements(kind, touched_only)]
                   for touched_only in (False, True)} for kind in (derived.MAIL, derived.PURCHASES)}
 """The statements setting the store's computed customer columns (``store_derived.py``), compiled once."""
@@ -363,13 +366,19 @@ class IndexStore:
     def _write(self, catalog, replaced, rows_by_table, customers_changed=(), derive=True):
         """One transaction on one company's database: the rows of the keys in ``replaced`` ({table: keys}) taken out,
         ``rows_by_table`` ({table: [rows]}) put in, and the computed columns of the customers this touches set again
-        (of ``customers_changed``, whose rows come without them; the mail flags of those whose mails or activities
-        changed; the purchase figures of those whose purchases changed) — unless not ``derive``: a load sets them
-        for everyone once its rows are in."""
+        (the mail flags of those whose mails or activities changed; the purchase figures of those whose purchases
+        changed; both of ``customers_changed``, whose rows come without them: a replaced row keeps its own, a new
+        one has them computed) — unless not ``derive``: a load sets them for everyone once its rows are in."""
         cursor = self._cursor(catalog)
         try:
             cursor.execute("BEGIN TRANSACTION")
-            touched = {derived.MAIL: set(customers_changed), derived.PURCHASES: set(customers_changed)}
+            kept = {}
+            if replaced.get("customers") and rows_by_table.get("customers"):
+                kept = self._computed_of(cursor, replaced["customers"])
+                rows_by_table = {**rows_by_table, "customers": [_with_computed(row, kept)
+                                                                for row in rows_by_table["customers"]]}
+            new = set(customers_changed) - set(kept)
+            touched = {derived.MAIL: set(new), derived.PURCHASES: set(new)}
             if replaced.get("mail_activities"):  # whose activities go
                 touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.id,
                                                                 replaced["mail_activities"]))
@@ -399,6 +408,13 @@ class IndexStore:
             raise
         finally:
             cursor.close()
+
+    @staticmethod
+    def _computed_of(cursor, customer_ids):
+        """{customer id: the row's computed columns, in COMPUTED_AT order} of those the store holds."""
+        columns = [T.customers.c[list(T.customers.columns.keys())[n]] for n in COMPUTED_AT]
+        statement = select(T.customers.c.id, *columns).where(T.customers.c.id.in_(sorted(customer_ids)))
+        return {row[0]: row[1:] for row in cursor.execute(*compiled(statement)).fetchall()}
 
     @staticmethod
     def _customers_of(cursor, customer_id, column, keys):
@@ -544,6 +560,17 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
+
+
+def _with_computed(row, kept):
+    """A customer row read from the index with the computed columns its replaced row had (as read, when none)."""
+    values = kept.get(row[CUSTOMER_ID])
+    if values is None:
+        return row
+    row = list(row)
+    for n, value in zip(COMPUTED_AT, values):
+        row[n] = value
+    return row
 
 
 def _now(function, *arguments):

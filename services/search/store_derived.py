@@ -8,8 +8,8 @@ for the customers a write touches, in the write's transaction, and for everyone 
   then id: ``purchase_order``) and the moment of the second (the first's when two share it) — 集計's cohort reports
   read one row per customer instead of grouping every purchase; set from the customer's purchases.
 
-Each set of columns is two statements, cleared then set, over the customers registered as the table ``touched``
-(or everyone): ``statements(kind, touched_only)``.
+Each set of columns is set by one UPDATE for the customers registered as the table ``touched`` (two for everyone:
+cleared, then set): ``statements(kind, touched_only)``.
 """
 from sqlalchemy import and_, false, func, null, select
 from sqlalchemy.sql import column as sql_column
@@ -28,34 +28,49 @@ CLEARED = {**{name: false() for name in T.MAIL_FLAGS}, **{name: null() for name 
 """What a computed column holds before it is set (and for a customer without mails or purchases)."""
 
 
-def _mail_figures():
+def _mail_rows(only):
     A, M = T.mail_activities.c, T.mails.c
-    flags = [func.bool_or(and_(M.family == family, A.activity == activity)).label(name)
-             for name, (family, activity) in T.MAIL_FLAGS.items()]
-    return select(A.customer_id.label("customer_id"), *flags).join(T.mails, M.id == A.mail_id), A.customer_id
+    return (select(A.customer_id.label("customer_id"), A.activity.label("activity"), M.family.label("family"))
+            .join(T.mails, M.id == A.mail_id).where(*only(A.customer_id)))
 
 
-def _purchase_figures():
+def _mail_figures(rows):
+    return [func.bool_or(and_(rows.family == family, rows.activity == activity))
+            for _name, (family, activity) in T.MAIL_FLAGS.items()]
+
+
+def _purchase_rows(only):
     P = T.purchases.c
-    figures = [func.arg_min(P.id, purchase_order(P.purchased_at, P.id)).label("first_purchase_id"),
-               func.list_extract(func.min(P.purchased_at, 2), 2).label("second_purchase_at")]
-    return select(P.customer_id.label("customer_id"), *figures).where(P.counted.is_(True)), P.customer_id
+    return (select(P.customer_id.label("customer_id"), P.id.label("id"), P.purchased_at.label("purchased_at"))
+            .where(P.counted.is_(True), *only(P.customer_id)))
 
 
-FIGURES = {MAIL: (_mail_figures, list(T.MAIL_FLAGS)), PURCHASES: (_purchase_figures, list(PURCHASE_FIGURES))}
+def _purchase_figures(rows):
+    return [func.arg_min(rows.id, purchase_order(rows.purchased_at, rows.id)),
+            func.list_extract(func.min(rows.purchased_at, 2), 2)]
+
+
+FIGURES = {MAIL: (_mail_rows, _mail_figures, list(T.MAIL_FLAGS)),
+           PURCHASES: (_purchase_rows, _purchase_figures, list(PURCHASE_FIGURES))}
 
 
 def statements(kind, touched_only):
-    """[clear, set]: the columns of ``kind`` (MAIL or PURCHASES) cleared, then set from one grouping of the rows
-    they are computed from — of the customers in ``touched``, or of everyone."""
-    build, names = FIGURES[kind]
-    figures, customer_id = build()
-    only = []
+    """The columns of ``kind`` (MAIL or PURCHASES) set from one grouping of the rows they are computed from: of the
+    customers in ``touched``, one UPDATE (a touched customer without such rows gets CLEARED); of everyone, [clear,
+    set] (a customer without rows keeps CLEARED)."""
+    rows_of, figures_of, names = FIGURES[kind]
     if touched_only:
-        only = [T.customers.c.id.in_(select(TOUCHED.c.id))]
-        figures = figures.where(customer_id.in_(select(TOUCHED.c.id)))
-    figures = figures.group_by(customer_id).subquery()
-    clear = T.customers.update().where(*only).values(**{name: CLEARED[name] for name in names})
-    found = (T.customers.update().where(T.customers.c.id == figures.c.customer_id)
-             .values(**{name: figures.c[name] for name in names}))
-    return [clear, found]
+        rows = rows_of(lambda customer_id: [customer_id.in_(select(TOUCHED.c.id))]).subquery()
+        figures = [func.coalesce(figure, CLEARED[name]).label(name)
+                   for figure, name in zip(figures_of(rows.c), names)]
+        found = (select(TOUCHED.c.id.label("customer_id"), *figures)
+                 .select_from(TOUCHED.outerjoin(rows, rows.c.customer_id == TOUCHED.c.id))
+                 .group_by(TOUCHED.c.id).subquery())
+        return [T.customers.update().where(T.customers.c.id == found.c.customer_id)
+                .values(**{name: found.c[name] for name in names})]
+    rows = rows_of(lambda customer_id: []).subquery()
+    found = (select(rows.c.customer_id, *[figure.label(name) for figure, name in zip(figures_of(rows.c), names)])
+             .group_by(rows.c.customer_id).subquery())
+    clear = T.customers.update().values(**{name: CLEARED[name] for name in names})
+    return [clear, T.customers.update().where(T.customers.c.id == found.c.customer_id)
+            .values(**{name: found.c[name] for name in names})]

@@ -1,7 +1,7 @@
 """The customers' purchase figures a replica's store computes (``store_derived.py``): the first counted purchase, by
 moment then id, and the moment of the second — on a store loaded afresh and on one that followed each kind of change
 (a purchase earlier than the first, one taken out of 集計, one moved to another customer, one deleted, the customer's
-own record changed). Every expected value is written out by hand."""
+own record changed, a purchase indexed before its customer). Every expected value is written out by hand."""
 import copy
 import datetime as dt
 
@@ -104,6 +104,12 @@ def test_first_purchase_and_second_moment_follow_every_kind_of_change():
                        purchase_event(31, 3, "2026-01-01T00:00:00+09:00", LINE))
         assert _figures(company.store) == {1: (13, None), 2: (12, _moment("2025-05-05T12:00:00+09:00")),
                                            3: (31, None)}
+        # a purchase indexed before its customer (events of two owners come in any order): the customer's row, new
+        # to the store, gets its figures when it comes
+        company.follow(purchase_event(41, 4, "2026-02-01T00:00:00+09:00", LINE),
+                       purchase_event(42, 4, "2026-03-01T00:00:00+09:00", LINE))
+        company.follow(customer_event(4))
+        assert _figures(company.store)[4] == (41, _moment("2026-03-01T00:00:00+09:00"))
         assert company.afresh() == _figures(company.store)
     finally:
         company.close()
