@@ -106,10 +106,10 @@ A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
 PURCHASE_CUSTOMER = list(T.purchases.columns.keys()).index("customer_id")
 CUSTOMER_ID = list(T.customers.columns.keys()).index("id")
-COMPUTED_AT = [n for n, name in enumerate(T.customers.columns.keys()) if name in derived.COLUMNS]
-"""Where the store's computed columns are in a customer row (``store_derived.py``)."""
+COMPUTED = [(n, column) for n, column in enumerate(T.customers.columns) if column.name in derived.COLUMNS]
+"""The store's computed columns (``store_derived.py``) and where they are in a customer row."""
 DERIVED = {kind: {touched_only: [compiled(statement) for statement in derived.statements(kind, touched_only)]
-                  for touched_only in (False, True)} for kind in (derived.MAIL, derived.PURCHASES)}
+                  for touched_only in (False, True)} for kind in derived.FIGURES}
 """The statements setting the store's computed customer columns (``store_derived.py``), compiled once."""
 _SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
 
@@ -411,9 +411,9 @@ class IndexStore:
 
     @staticmethod
     def _computed_of(cursor, customer_ids):
-        """{customer id: the row's computed columns, in COMPUTED_AT order} of those the store holds."""
-        columns = [T.customers.c[list(T.customers.columns.keys())[n]] for n in COMPUTED_AT]
-        statement = select(T.customers.c.id, *columns).where(T.customers.c.id.in_(sorted(customer_ids)))
+        """{customer id: the row's computed columns, in COMPUTED order} of those the store holds."""
+        statement = select(T.customers.c.id, *[column for _n, column in COMPUTED]).where(
+            T.customers.c.id.in_(sorted(customer_ids)))
         return {row[0]: row[1:] for row in cursor.execute(*compiled(statement)).fetchall()}
 
     @staticmethod
@@ -568,7 +568,7 @@ def _with_computed(row, kept):
     if values is None:
         return row
     row = list(row)
-    for n, value in zip(COMPUTED_AT, values):
+    for (n, _column), value in zip(COMPUTED, values):
         row[n] = value
     return row
 
