@@ -313,9 +313,7 @@ def load(index_url, baseline_url, customers, seed):
         copy_seconds = timings.get(f"copy {table}", 0.0)
         report.append(f"{table:<24} {counts[name]:>12,} {copy_seconds:>8.1f} "
                       f"{counts[name] / max(copy_seconds, 1e-9):>9,.0f} {timings.get(f'indexes {table}', 0.0):>10.1f}")
-    report.append(f"{'ix_customer_summaries':<24} {'':>12} {timings['summaries']:>8.1f} {'':>9} "
-                  f"{timings.get('indexes ix_customer_summaries', 0.0):>10.1f}")
-    report.append(f"index: streamed in {timings['copy']:.0f} s, summaries {timings['summaries']:.0f} s, indexes "
+    report.append(f"index: streamed in {timings['copy']:.0f} s, indexes "
                   f"{timings['indexes']:.0f} s, ANALYZE {timings['analyze']:.0f} s; committed after {index_done:.0f} s")
     if stream is not None:
         for table in BASELINE_COLUMNS:
@@ -679,7 +677,7 @@ def main():
         try:
             with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=600) as rpc, \
                     ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as poll:
-                marks = replica.wait_until_serving(poll, scope)
+                marks = replica.wait_until_serving(poll, scope, timeout=3600 * max(1, args.customers // 1_000_000))
                 print(f"first load: health answered {marks['answered']:.1f} s after the process started, store ready "
                       f"after {marks['ready']:.1f} s (states seen: {' → '.join(marks['states'])}): "
                       f"{rpc.search.health()['store']}")

@@ -7,14 +7,14 @@ import operator
 import re
 import time
 
-from sqlalchemy import delete, func, literal, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from services.common import pgcopy
 from services.common.contracts import Timestamp
 from services.common.db import insert_for
 from services.common.text import fold_for_matching
 
-from .models import (AppliedVersion, CustomerSummary, IndexChange, IndexedAddressState, IndexedChoice,
+from .models import (AddressErrorCount, AppliedVersion, IndexChange, IndexedAddressState, IndexedChoice,
                      IndexedCustomer, IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,10 @@ def customer_row(event):
     # Events published before customers had a LINE permission carry none: allowed, as the owner defaults it.
     row["line_permission"] = data.get("line_permission", True)
     row["customer_class"] = data.get("customer_class", "new")
-    for i, text in enumerate(data["remarks"], start=1):
-        row[f"remark{i}"] = text
-    for i, text in enumerate(data["extras"], start=1):
-        row[f"extra{i}"] = text
+    for i, remark in enumerate(data["remarks"], start=1):
+        row[f"remark{i}"] = remark
+    for i, extra in enumerate(data["extras"], start=1):
+        row[f"extra{i}"] = extra
     choices = [{"customer_id": row["id"], "group_id": int(g), "choice_id": c} for g, c in data["choices"].items()]
     return row, choices
 
@@ -144,8 +144,8 @@ def write_customer(session, event):
 
 
 def lock_customers(session, customer_ids):
-    """Serialise the summary work of customers across replicas and workers: two purchases of the same customer
-    applied at once would each count only their own and the later commit would win. On PostgreSQL transaction
+    """Serialise the address-error counts of customers across replicas and workers: two address states of the same
+    customer applied at once would each count only their own and the later commit would win. On PostgreSQL transaction
     advisory locks (held to commit) order them, taken in ascending order so that two transactions locking several
     never wait for each other in a circle; SQLite writes one transaction at a time anyway."""
     if session.bind.dialect.name != "postgresql":
@@ -158,36 +158,8 @@ def lock_customers(session, customer_ids):
         locked.update(wanted)
 
 
-def refresh_summary(session, company_id, customer_id):
-    """Recompute a customer's RFM figures over counted purchases at every shop."""
-    counted = (IndexedPurchase.customer_id == customer_id, IndexedPurchase.counted.is_(True))
-    first, count, total, shipped = session.execute(
-        select(func.min(IndexedPurchase.purchased_at), func.count(), func.coalesce(func.sum(IndexedPurchase.billed_amount), 0),
-               func.max(IndexedPurchase.shipped_at))
-        .where(*counted)).one()
-    latest = session.execute(select(IndexedPurchase.purchased_at, IndexedPurchase.order_code, IndexedPurchase.id)
-                             .where(*counted)
-                             .order_by(IndexedPurchase.purchased_at.desc(), IndexedPurchase.id.desc()).limit(1)).first()
-    figures = {"first_purchase_at": first, "purchase_count": count, "purchase_total": total,
-               "latest_purchase_at": latest.purchased_at if latest else None,
-               "latest_shipped_at": shipped,  # the latest shipment, whichever purchase it was
-               "latest_order_code": latest.order_code if latest else "",
-               "latest_purchase_id": latest.id if latest else None}
-    upsert(session, CustomerSummary, {"customer_id": customer_id, "company_id": company_id, "address_errors": 0,
-                                      **figures}, update_only=figures)
-
-
-def indexed_buyer(session, purchase_id):
-    """The customer the index has a purchase under (None: not indexed)."""
-    return session.scalar(select(IndexedPurchase.customer_id).where(IndexedPurchase.id == purchase_id))
-
-
 def write_purchase(session, event):
-    data = event["data"]
     purchase_id = int(event["entity_id"])
-    # an order recorded again may name another customer: the one it leaves is summarised again too
-    buyers = {data["customer_id"]} | ({indexed_buyer(session, purchase_id)} - {None})
-    lock_customers(session, buyers)  # already held unless the owner's state names another customer than the event
     session.execute(delete(IndexedLine).where(IndexedLine.purchase_id == purchase_id))
     if event["event_type"] == "purchase_deleted":
         session.execute(delete(IndexedPurchase).where(IndexedPurchase.id == purchase_id))
@@ -196,13 +168,7 @@ def write_purchase(session, event):
         upsert(session, IndexedPurchase, row)
         session.add_all(IndexedLine(**line) for line in lines)
     session.flush()
-    deferred = session.info.get("deferred_summaries")
-    if deferred is not None:  # a page of purchases: each customer summarised once, when the page is written
-        deferred.update((event["company_id"], customer_id) for customer_id in buyers)
-    else:
-        for customer_id in sorted(buyers):
-            refresh_summary(session, event["company_id"], customer_id)
-    return [("purchase", purchase_id)] + [("summary", customer_id) for customer_id in sorted(buyers)]
+    return [("purchase", purchase_id)]
 
 
 def write_mail(session, event):
@@ -222,10 +188,9 @@ def write_address_state(session, event):
                                           "address_error": data["address_error"]})
     errors = session.scalar(select(func.count()).select_from(IndexedAddressState).where(
         IndexedAddressState.customer_id == data["customer_id"], IndexedAddressState.address_error.is_(True)))
-    upsert(session, CustomerSummary, {"customer_id": data["customer_id"], "company_id": event["company_id"],
-                                      "purchase_count": 0, "purchase_total": 0, "address_errors": errors},
-           update_only=["address_errors"])
-    return [("summary", int(data["customer_id"]))]
+    upsert(session, AddressErrorCount, {"customer_id": data["customer_id"], "company_id": event["company_id"],
+                                        "address_errors": errors}, update_only=["address_errors"])
+    return [("address_errors", int(data["customer_id"]))]
 
 
 WRITERS = {  # event type → what writes its data into the index; returns the changes as the journal names them
@@ -237,13 +202,10 @@ WRITERS = {  # event type → what writes its data into the index; returns the c
 DELETIONS = {"customer": "customer_deleted", "purchase": "purchase_deleted"}  # the entities an owner deletes
 
 
-def customers_touched(session, event):
-    """The customers whose summary applying the event may change (to lock before the entity is claimed)."""
-    if event["entity"] == "purchase":
-        return {event["data"]["customer_id"]} | ({indexed_buyer(session, int(event["entity_id"]))} - {None})
-    if event["entity"] == "address_state":
-        return {event["data"]["customer_id"]}
-    return set()
+def customers_touched(event):
+    """The customers whose address-error count applying the event may change (to lock before the entity is
+    claimed)."""
+    return {event["data"]["customer_id"]} if event["entity"] == "address_state" else set()
 
 
 def note_changes(session, changes, company_id):
@@ -268,7 +230,7 @@ def apply(session, event, owner=None):
     none), the index follows the owner's versions: an event more than one version above the applied one (an update
     missed or still on its way, or an event whose version the owner never gave) makes the index take the owner's
     current state and version instead of the event's (``follow_owner``)."""
-    lock_customers(session, customers_touched(session, event))
+    lock_customers(session, customers_touched(event))
     applied = claim(session, event["entity"], event["entity_id"])
     if event["version"] <= applied:
         return False
@@ -305,7 +267,7 @@ def apply_batch(session, events, owner=None):
     """Apply many event envelopes in the session's transaction, in a few statements per entity; returns how many
     entities it changed. The index ends as if each event had been applied by ``apply`` in the order of its versions:
 
-    - every customer whose summary may change is locked first, all at once in ascending order, and then each
+    - every customer whose address-error count may change is locked first, all at once in ascending order, and then each
       entity's rows claimed in one order (as a rebuild's page does): batches applied at once by replicas wait for
       one another instead of deadlocking;
     - an event as old as (or older than) the applied version changes nothing, a duplicate counts once;
@@ -320,11 +282,8 @@ def apply_batch(session, events, owner=None):
     for event in events:
         versions = by_entity.setdefault(event["entity"], {}).setdefault(str(event["entity_id"]), {})
         versions.setdefault(event["version"], event)
-    touched = {e["data"]["customer_id"] for entity in ("purchase", "address_state")
-               for versions in by_entity.get(entity, {}).values() for e in versions.values()}
-    for chunk in _chunks_of([int(i) for i in by_entity.get("purchase", ())], 1000):
-        touched |= set(session.scalars(select(IndexedPurchase.customer_id).where(IndexedPurchase.id.in_(chunk))))
-    lock_customers(session, touched)
+    lock_customers(session, {e["data"]["customer_id"] for versions in by_entity.get("address_state", {}).values()
+                             for e in versions.values()})
     changed = 0
     for entity in sorted(by_entity):
         entities = by_entity[entity]
@@ -340,10 +299,7 @@ def apply_batch(session, events, owner=None):
                 pages.setdefault(newer[-1]["company_id"], []).append(newer[-1])
             else:
                 one_by_one.extend(newer)
-        for page in pages.values():  # a page per company: a summary row is written with its customer's company
-            if entity == "purchase":  # a purchase moved to another customer since the locks were taken
-                lock_customers(session, session.scalars(select(IndexedPurchase.customer_id).where(
-                    IndexedPurchase.id.in_([int(e["entity_id"]) for e in page]))))
+        for page in pages.values():  # a page per company: the journal notes each change with its company
             write_page(session, entity, page)
             changed += len(page)
         changed += sum(apply(session, event, owner) for event in one_by_one)
@@ -373,14 +329,11 @@ def follow_owner(session, event, state, applied):
 def repair_entity(session, entity, entity_id, company_id, owner):
     """Claim an entity and make the index hold the owner's state of it (a repair). Returns True when it changed.
 
-    The owner is asked once to know which customers to lock first (in the order events lock them), and again once the
-    entity is claimed: what it answers then is what the index keeps."""
-    first = owner(entity, entity_id, company_id)
-    touched = {first["data"]["customer_id"]} if first is not None and entity in ("purchase", "address_state") \
-        else set()
-    if entity == "purchase":
-        touched |= {indexed_buyer(session, int(entity_id))} - {None}
-    lock_customers(session, touched)
+    An address state's owner is asked once to know which customer to lock first (as its events lock it), and again
+    once the entity is claimed: what the owner answers then is what the index keeps."""
+    if entity == "address_state":
+        first = owner(entity, entity_id, company_id)
+        lock_customers(session, {first["data"]["customer_id"]} if first is not None else set())
     applied = claim(session, entity, entity_id)
     event = {"entity": entity, "entity_id": str(entity_id), "company_id": company_id, "event_type": None}
     return follow_owner(session, event, owner(entity, entity_id, company_id), applied)
@@ -458,14 +411,11 @@ def write_page(session, entity, envelopes):
         insert_many(session, IndexedChoice, [choice for _, its in mapped for choice in its])
         changes = [("customer", i) for i in ids]
     elif entity == "purchase":
-        buyers = {e["data"]["customer_id"] for e in envelopes} | set(session.scalars(
-            select(IndexedPurchase.customer_id).where(IndexedPurchase.id.in_(ids))))
         mapped = [purchase_row(e) for e in envelopes]
         session.execute(delete(IndexedLine).where(IndexedLine.purchase_id.in_(ids)))
         upsert_many(session, IndexedPurchase, [row for row, _ in mapped])
         insert_many(session, IndexedLine, [line for _, its in mapped for line in its])
-        summarise_customers(session, envelopes[0]["company_id"], buyers)
-        changes = [("purchase", i) for i in ids] + [("summary", c) for c in sorted(buyers)]
+        changes = [("purchase", i) for i in ids]
     elif entity in ("mail", "mail_activity"):
         model, row = (IndexedMail, mail_row) if entity == "mail" else (IndexedMailActivity, activity_row)
         upsert_many(session, model, [row(e) for e in envelopes])
@@ -475,33 +425,6 @@ def write_page(session, entity, envelopes):
     note_changes(session, changes, envelopes[0]["company_id"])
     upsert_many(session, AppliedVersion, [{"entity": entity, "entity_id": str(e["entity_id"]), "version": e["version"]}
                                           for e in envelopes])
-
-
-def summarise_customers(session, company_id, customer_ids):
-    """``refresh_summary`` for many customers at once (their locks held)."""
-    figures = ("first_purchase_at", "latest_purchase_at", "latest_shipped_at", "latest_order_code",
-               "latest_purchase_id", "purchase_count", "purchase_total")
-    p = IndexedPurchase
-    for chunk in _chunks_of(sorted(customer_ids), 500):
-        session.execute(update(CustomerSummary).where(CustomerSummary.customer_id.in_(chunk)).values(
-            first_purchase_at=None, latest_purchase_at=None, latest_shipped_at=None, latest_order_code="",
-            latest_purchase_id=None, purchase_count=0, purchase_total=0))
-        whole = {"partition_by": p.customer_id}
-        ranked = select(
-            p.customer_id, p.purchased_at, p.order_code, p.id,
-            func.min(p.purchased_at).over(**whole).label("first_at"),
-            func.max(p.shipped_at).over(**whole).label("shipped_latest"),
-            func.count().over(**whole).label("n"), func.sum(p.billed_amount).over(**whole).label("total"),
-            func.row_number().over(partition_by=p.customer_id, order_by=(p.purchased_at.desc(), p.id.desc()))
-            .label("rn")).where(p.customer_id.in_(chunk), p.counted.is_(True)).subquery()
-        source = select(ranked.c.customer_id, literal(company_id), ranked.c.first_at, ranked.c.purchased_at,
-                        ranked.c.shipped_latest, ranked.c.order_code, ranked.c.id, ranked.c.n, ranked.c.total,
-                        literal(0)).where(ranked.c.rn == 1)
-        insert = _insert(session, CustomerSummary).from_select(
-            ["customer_id", "company_id", "first_purchase_at", "latest_purchase_at", "latest_shipped_at",
-             "latest_order_code", "latest_purchase_id", "purchase_count", "purchase_total", "address_errors"], source)
-        session.execute(insert.on_conflict_do_update(index_elements=["customer_id"],
-                                                     set_={name: insert.excluded[name] for name in figures}))
 
 
 def _chunks_of(values, size):
@@ -515,7 +438,7 @@ BULK_TABLES = {"customer": IndexedCustomer, "choice": IndexedChoice, "purchase":
 
 def load_bulk(connection, envelopes, chunk=20000, rebuild_indexes=False, timings=None):
     """Load events into an index that holds none of their entities yet (a first load or a benchmark): the same row
-    mapping as the event handlers, summaries computed once at the end. ``envelopes`` may be any iterable, a generator
+    mapping as the event handlers. ``envelopes`` may be any iterable, a generator
     for a large load: it is read once, ``chunk`` events at a time.
 
     On PostgreSQL the rows are streamed with COPY (``services.common.pgcopy``) and the loaded tables analysed at the
@@ -532,22 +455,18 @@ def load_bulk(connection, envelopes, chunk=20000, rebuild_indexes=False, timings
         connection.execute(BULK_TABLES[name].__table__.insert(), rows)
         counts[name] += len(rows)
 
-    for company_id in _bulk_rows(envelopes, chunk, write):
-        summarise_company(connection, company_id)
+    _bulk_rows(envelopes, chunk, write)
     return counts
 
 
 def _bulk_rows(envelopes, chunk, write):
     """Map the events to their rows by the event handlers' own mapping, and hand them to ``write(name, rows)`` table
-    by table (named as in BULK_TABLES; the list is reused afterwards) every ``chunk`` events; returns the companies
-    the events were of."""
+    by table (named as in BULK_TABLES; the list is reused afterwards) every ``chunk`` events."""
     tables = {name: [] for name in BULK_TABLES}
     customers, choices, purchases, lines = tables["customer"], tables["choice"], tables["purchase"], tables["line"]
     mails, activities, versions = tables["mail"], tables["mail_activity"], tables["version"]
-    companies = set()
     for event in envelopes:
         entity = event["entity"]
-        companies.add(event["company_id"])
         if entity == "customer":
             row, its_choices = customer_row(event)
             customers.append(row)
@@ -564,7 +483,6 @@ def _bulk_rows(envelopes, chunk, write):
         if len(versions) >= chunk:
             _write_all(tables, write)
     _write_all(tables, write)
-    return companies
 
 
 def _write_all(tables, write):
@@ -593,9 +511,8 @@ def _copy_bulk(connection, envelopes, chunk, rebuild_indexes, timings):
     def step(name, started):
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
-    names = [model.__table__.name for model in BULK_TABLES.values()] + [CustomerSummary.__table__.name]
+    names = [model.__table__.name for model in BULK_TABLES.values()]
     connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))  # index builds
-    connection.execute(text("SET LOCAL work_mem = '256MB'"))  # the summaries' sorts
     indexes = pgcopy.secondary_indexes(connection, names) if rebuild_indexes else []
     pgcopy.drop_indexes(connection, indexes)
     shapes, started = {}, time.perf_counter()
@@ -608,14 +525,10 @@ def _copy_bulk(connection, envelopes, chunk, rebuild_indexes, timings):
             columns, read = shapes[name]
             stream.write(table.name, columns, [read(row) for row in rows])
 
-        companies = _bulk_rows(envelopes, chunk, write)
+        _bulk_rows(envelopes, chunk, write)
     step("copy", started)
     for table, seconds in stream.seconds.items():
         timings[f"copy {table}"] = seconds
-    started = time.perf_counter()
-    for company_id in companies:
-        summarise_company(connection, company_id)
-    step("summaries", started)
     started, index_seconds = time.perf_counter(), {}
     pgcopy.create_indexes(connection, indexes, index_seconds)
     step("indexes", started)
@@ -626,20 +539,3 @@ def _copy_bulk(connection, envelopes, chunk, rebuild_indexes, timings):
     step("analyze", started)
     by_table = {model.__table__.name: name for name, model in BULK_TABLES.items()}
     return {name: 0 for name in BULK_TABLES} | {by_table[table]: rows for table, rows in stream.rows.items()}
-
-
-def summarise_company(connection, company_id):
-    """Every customer summary of a company in one pass (what refresh_summary does one customer at a time)."""
-    from sqlalchemy import text
-
-    connection.execute(delete(CustomerSummary).where(CustomerSummary.company_id == company_id))
-    connection.execute(text("""
-        INSERT INTO ix_customer_summaries (customer_id, company_id, first_purchase_at, latest_purchase_at,
-               latest_shipped_at, latest_order_code, latest_purchase_id, purchase_count, purchase_total, address_errors)
-        SELECT customer_id, company_id, first_at, purchased_at, shipped_latest, order_code, id, n, total, 0
-        FROM (SELECT id, customer_id, company_id, purchased_at, order_code, MAX(shipped_at) OVER w AS shipped_latest,
-                     MIN(purchased_at) OVER w AS first_at, COUNT(*) OVER w AS n, SUM(billed_amount) OVER w AS total,
-                     ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY purchased_at DESC, id DESC) AS rn
-              FROM ix_purchases WHERE company_id = :company AND counted
-              WINDOW w AS (PARTITION BY customer_id)) ranked
-        WHERE rn = 1"""), {"company": company_id})

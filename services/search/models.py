@@ -112,20 +112,14 @@ class IndexedChoice(Base):
     choice_id: Mapped[int] = mapped_column(Integer, index=True)
 
 
-class CustomerSummary(Base):
-    """Per customer, over counted purchases at every shop of the company: the RFM figures and address error."""
+class AddressErrorCount(Base):
+    """Per customer, how many of its addresses are in error (``ix_address_states``), with its company: a customer's
+    purchase figures are computed by each replica's store from its purchases (``store_derived.py``)."""
 
-    __tablename__ = "ix_customer_summaries"
+    __tablename__ = "ix_address_errors"
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
-    first_purchase_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
-    latest_purchase_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
-    latest_shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    latest_order_code: Mapped[str] = mapped_column(String(100), default="")
-    latest_purchase_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    purchase_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
-    purchase_total: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     address_errors: Mapped[int] = mapped_column(Integer, default=0)
 
 

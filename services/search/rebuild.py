@@ -10,7 +10,7 @@ from sqlalchemy import String, and_, cast, delete, select
 from services.common.index_versions import MAX_VERSIONS
 
 from .indexer import claim_many, lock_customers, note_changes, repair_entity, write_page
-from .models import (AppliedVersion, CustomerSummary, IndexedAddressState, IndexedChoice, IndexedCustomer,
+from .models import (AddressErrorCount, AppliedVersion, IndexedAddressState, IndexedChoice, IndexedCustomer,
                      IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
 SOURCES = (  # (entity, how to fetch a page of envelopes with ids above ``after``)
@@ -57,9 +57,9 @@ def clear_company(session, company_id):
     purchase_ids = select(IndexedPurchase.id).where(IndexedPurchase.company_id == company_id)
     session.execute(delete(IndexedChoice).where(IndexedChoice.customer_id.in_(customer_ids)))
     session.execute(delete(IndexedLine).where(IndexedLine.purchase_id.in_(purchase_ids)))
-    summaries = select(CustomerSummary.customer_id).where(CustomerSummary.company_id == company_id)
-    session.execute(delete(IndexedAddressState).where(IndexedAddressState.customer_id.in_(summaries)))
-    for model in (IndexedCustomer, IndexedPurchase, IndexedMail, IndexedMailActivity, CustomerSummary):
+    counted = select(AddressErrorCount.customer_id).where(AddressErrorCount.company_id == company_id)
+    session.execute(delete(IndexedAddressState).where(IndexedAddressState.customer_id.in_(counted)))
+    for model in (IndexedCustomer, IndexedPurchase, IndexedMail, IndexedMailActivity, AddressErrorCount):
         session.execute(delete(model).where(model.company_id == company_id))
     note_changes(session, [("reset", company_id)], company_id)
 
@@ -83,13 +83,9 @@ def rebuild(unit_of_work, owners, scope):
 
 def load_page(session, entity, page):
     """Write a page of the owner's envelopes into the index. Its entities are claimed as events claim theirs, and the
-    customers whose summaries it touches locked first (all at once, in ascending order, as an event locks its own):
-    the page and the events applied meanwhile wait for one another instead of failing."""
-    if entity == "purchase":
-        ids = [int(e["entity_id"]) for e in page]
-        indexed = session.scalars(select(IndexedPurchase.customer_id).where(IndexedPurchase.id.in_(ids)))
-        lock_customers(session, {e["data"]["customer_id"] for e in page} | set(indexed))
-    elif entity == "address_state":
+    customers whose address-error counts it touches locked first (all at once, in ascending order, as an event locks
+    its own): the page and the events applied meanwhile wait for one another instead of failing."""
+    if entity == "address_state":
         lock_customers(session, {e["data"]["customer_id"] for e in page})
     applied = claim_many(session, entity, [e["entity_id"] for e in page])
     # The page is the owner's state and the company's rows were cleared: written even at the version applied. A

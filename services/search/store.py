@@ -37,7 +37,7 @@ from services.common.errors import Unavailable
 
 from . import store_derived as derived
 from . import store_tables as T
-from .models import (CustomerSummary, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
+from .models import (AddressErrorCount, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase, IndexIdentity, SavedSearch, SavedSearchMember)
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _arrow(table, rows):
 
 # --- what each store table is read from in the index ------------------------------------------------------------
 
-C, S, P, L = IndexedCustomer, CustomerSummary, IndexedPurchase, IndexedLine
+C, E, P, L = IndexedCustomer, AddressErrorCount, IndexedPurchase, IndexedLine
 A = T.mail_activities.c
 ACTIVITY_CUSTOMER = list(T.mail_activities.columns.keys()).index("customer_id")
 PURCHASE_CUSTOMER = list(T.purchases.columns.keys()).index("customer_id")
@@ -111,7 +111,6 @@ COMPUTED = [(n, column) for n, column in enumerate(T.customers.columns) if colum
 DERIVED = {kind: {touched_only: [compiled(statement) for statement in derived.statements(kind, touched_only)]
                   for touched_only in (False, True)} for kind in derived.FIGURES}
 """The statements setting the store's computed customer columns (``store_derived.py``), compiled once."""
-_SUMMARY_DEFAULTS = {"latest_order_code": "", "purchase_count": 0, "purchase_total": 0, "address_errors": 0}
 
 
 def _customer_columns():
@@ -121,10 +120,8 @@ def _customer_columns():
             columns.append(getattr(C, column.name))
         elif column.name in derived.COLUMNS:  # computed in the store (_set_derived)
             columns.append(derived.CLEARED[column.name].label(column.name))
-        elif column.name in _SUMMARY_DEFAULTS:  # a customer without a summary never bought
-            columns.append(func.coalesce(getattr(S, column.name), _SUMMARY_DEFAULTS[column.name]))
-        else:
-            columns.append(getattr(S, column.name))
+        else:  # a customer without an address state has no address in error
+            columns.append(func.coalesce(getattr(E, column.name), 0).label(column.name))
     return columns
 
 
@@ -135,7 +132,7 @@ every line."""
 SOURCES = {
     # table → (statement reading its rows, the index column naming the company, the store column rows are keyed by,
     #          the index column that key is read by)
-    "customers": (select(*_customer_columns()).outerjoin(S, S.customer_id == C.id), C.company_id, "id", C.id),
+    "customers": (select(*_customer_columns()).outerjoin(E, E.customer_id == C.id), C.company_id, "id", C.id),
     "choices": (select(IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id)
                 .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id", IndexedChoice.customer_id),
     "purchases": (select(*[getattr(P, c.name) if hasattr(P, c.name) else _LINE_COUNT for c in T.purchases.columns]),
@@ -152,7 +149,7 @@ SOURCES = {
                       "saved_search_id", SavedSearchMember.saved_search_id),
 }
 TABLES_OF_KIND = {  # a journal entry's kind → the store tables whose rows of that key are read again
-    "customer": ("customers", "choices"), "summary": ("customers",), "purchase": ("purchases", "lines"),
+    "customer": ("customers", "choices"), "address_errors": ("customers",), "purchase": ("purchases", "lines"),
     "mail": ("mails",), "activity": ("mail_activities",), "saved": ("saved_members",),
 }
 

@@ -4,14 +4,17 @@ for the customers a write touches, in the write's transaction, and for everyone 
 - the MAIL_FLAGS (``store_tables.MAIL_FLAGS``): did any mail of the family get that activity for the customer — the
   commonest メール履歴 questions read these instead of joining every customer with the activities; set from the
   customer's mails and activities;
-- ``first_purchase_id`` and ``second_purchase_at``: the customer's first counted purchase (over every shop, by moment
-  then id: ``purchase_order``) and the moment of the second (the first's when two share it) — 集計's cohort reports
-  read one row per customer instead of grouping every purchase; set from the customer's purchases.
+- the PURCHASE_FIGURES, over the customer's counted purchases at every shop of the company (their order: by moment,
+  then id, ``purchase_order``): the summary every RFM condition, sort and list column reads (the first and latest
+  purchase's moments, the latest shipment whichever purchase it was, the latest purchase's order code and id, the
+  number of purchases and their total), and ``first_purchase_id`` and ``second_purchase_at`` (the moment of the
+  second; the first's when two share it) — 集計's cohort reports read one row per customer instead of grouping every
+  purchase; set from the customer's purchases, so that a purchase recorded costs the index no summary of its own.
 
 Each set of columns is set by one UPDATE for the customers registered as the table ``touched`` (two for everyone:
 cleared, then set): ``statements(kind, touched_only)``.
 """
-from sqlalchemy import and_, false, func, null, select
+from sqlalchemy import and_, false, func, literal, null, select
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
@@ -21,11 +24,14 @@ from .purchase_order import purchase_order
 TOUCHED = sql_table("touched", sql_column("id"))
 """The customers whose columns are set again, registered (as an Arrow table) for the statements."""
 MAIL, PURCHASES = "mail", "purchases"
-PURCHASE_FIGURES = ("first_purchase_id", "second_purchase_at")
+PURCHASE_FIGURES = ("first_purchase_at", "latest_purchase_at", "latest_shipped_at", "latest_order_code",
+                    "latest_purchase_id", "purchase_count", "purchase_total", "first_purchase_id", "second_purchase_at")
 COLUMNS = {**{name: MAIL for name in T.MAIL_FLAGS}, **{name: PURCHASES for name in PURCHASE_FIGURES}}
 """Each computed column of ``customers`` → the rows it is computed from."""
-CLEARED = {**{name: false() for name in T.MAIL_FLAGS}, **{name: null() for name in PURCHASE_FIGURES}}
-"""What a computed column holds before it is set (and for a customer without mails or purchases)."""
+CLEARED = {**{name: false() for name in T.MAIL_FLAGS}, **{name: null() for name in PURCHASE_FIGURES},
+           "latest_order_code": literal(""), "purchase_count": literal(0), "purchase_total": literal(0)}
+"""What a computed column holds before it is set (and for a customer without mails or purchases: never bought is
+0 purchases and 0円, not unknown)."""
 
 
 def _mail_rows(only):
@@ -41,12 +47,17 @@ def _mail_figures(rows):
 
 def _purchase_rows(only):
     P = T.purchases.c
-    return (select(P.customer_id.label("customer_id"), P.id.label("id"), P.purchased_at.label("purchased_at"))
+    return (select(P.customer_id.label("customer_id"), P.id.label("id"), P.purchased_at.label("purchased_at"),
+                   P.shipped_at.label("shipped_at"), P.order_code.label("order_code"),
+                   P.billed_amount.label("billed_amount"))
             .where(P.counted.is_(True), *only(P.customer_id)))
 
 
 def _purchase_figures(rows):
-    return [func.arg_min(rows.id, purchase_order(rows.purchased_at, rows.id)),
+    order = purchase_order(rows.purchased_at, rows.id)
+    return [func.min(rows.purchased_at), func.max(rows.purchased_at), func.max(rows.shipped_at),
+            func.arg_max(rows.order_code, order), func.arg_max(rows.id, order), func.count(rows.id),
+            func.sum(rows.billed_amount), func.arg_min(rows.id, order),
             func.list_extract(func.min(rows.purchased_at, 2), 2)]
 
 

@@ -28,12 +28,13 @@ customers = Table(
     *[Column(f"remark{i}", Text) for i in range(1, 11)], *[Column(f"extra{i}", Text) for i in range(1, 5)],
     Column("points_held", Integer), Column("valid_points", Integer), Column("points_expiry", Date),
     Column("earliest_expiry", Date), Column("last_login_at", Moment), Column("registered_at", Moment),
-    # the summary: over counted purchases at every shop of the company
+    # the summary, over counted purchases at every shop of the company, computed in the store from its purchases
+    # (store_derived.py), and the number of the customer's addresses in error (read from the index)
     Column("first_purchase_at", Moment), Column("latest_purchase_at", Moment), Column("latest_shipped_at", Moment),
     Column("latest_order_code", String), Column("latest_purchase_id", Integer), Column("purchase_count", Integer),
     Column("purchase_total", BigInteger), Column("address_errors", Integer),
-    # computed in the store from its purchases (store_derived.py): the first counted purchase, by moment then id,
-    # and the moment of the second — 集計's cohort reports read them instead of grouping every purchase
+    # computed in the store from its purchases too: the first counted purchase, by moment then id, and the moment of
+    # the second — 集計's cohort reports read them instead of grouping every purchase
     Column("first_purchase_id", Integer), Column("second_purchase_at", Moment),
     # what happened to the family's mails, of any mail and any day: the commonest メール履歴 questions read these
     # instead of joining every customer with the activities (computed in the store: store_derived.py)

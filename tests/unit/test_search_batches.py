@@ -13,7 +13,7 @@ from services.search.models import Base
 TABLES = {  # table: the columns its rows are compared by (lines: their ids are the database's own)
     "ix_customers": "*", "ix_customer_choices": "customer_id, group_id, choice_id", "ix_purchases": "*",
     "ix_purchase_lines": "purchase_id, customer_id, product_code, quantity", "ix_mails": "*",
-    "ix_mail_activities": "*", "ix_customer_summaries": "*", "applied_versions": "*",
+    "ix_mail_activities": "*", "ix_address_errors": "*", "applied_versions": "*",
 }
 
 

@@ -1,7 +1,8 @@
-"""The customers' purchase figures a replica's store computes (``store_derived.py``): the first counted purchase, by
-moment then id, and the moment of the second — on a store loaded afresh and on one that followed each kind of change
-(a purchase earlier than the first, one taken out of 集計, one moved to another customer, one deleted, the customer's
-own record changed, a purchase indexed before its customer). Every expected value is written out by hand."""
+"""The customers' purchase figures a replica's store computes (``store_derived.py``): the summary (first and latest
+purchase, latest shipment, latest order code and id, count, total), the first counted purchase, by moment then id,
+and the moment of the second — on a store loaded afresh and on one that followed each kind of change (a purchase
+earlier than the first, one taken out of 集計, one moved to another customer, one deleted, the customer's own record
+changed, a purchase indexed before its customer). Every expected value is written out by hand."""
 import copy
 import datetime as dt
 
@@ -29,6 +30,17 @@ def _figures(store):
     return {cid: (first, second.astimezone(dt.timezone.utc) if second else None) for cid, first, second in rows}
 
 
+def _summaries(store):
+    """{customer id: (first, latest, latest shipped, latest order code, latest purchase id, count, total)}."""
+    C = T.customers.c
+    rows = store.execute(1, select(C.id, C.first_purchase_at, C.latest_purchase_at, C.latest_shipped_at,
+                                   C.latest_order_code, C.latest_purchase_id, C.purchase_count, C.purchase_total)
+                         .order_by(C.id))
+    utc = [value.astimezone(dt.timezone.utc) if isinstance(value, dt.datetime) else value for row in rows
+           for value in row]
+    return {utc[n]: tuple(utc[n + 1:n + 8]) for n in range(0, len(utc), 8)}
+
+
 class Company:
     """An index on SQLite and a store following its journal."""
 
@@ -52,13 +64,13 @@ class Company:
         with self.factory() as session:
             assert self.store.follow(session) > 0
 
-    def afresh(self):
+    def afresh(self, figures=_figures):
         """The figures of a store loaded afresh from the same index."""
         store = IndexStore.open(None)
         try:
             with self.factory() as session:
                 store.load(session)
-            return _figures(store)
+            return figures(store)
         finally:
             store.close()
 
@@ -111,5 +123,57 @@ def test_first_purchase_and_second_moment_follow_every_kind_of_change():
         company.follow(customer_event(4))
         assert _figures(company.store)[4] == (41, _moment("2026-03-01T00:00:00+09:00"))
         assert company.afresh() == _figures(company.store)
+    finally:
+        company.close()
+
+
+def _shipped(event, moment):
+    shipped = copy.deepcopy(event)
+    shipped["data"]["shipped_at"] = moment
+    return shipped
+
+
+def test_the_summary_follows_every_kind_of_change():
+    # customer 1: 11 (2025-03-01, 3,000円, shipped 03-03), 12 and 13 at one moment (2025-04-01, 500円 and 700円,
+    # 12 shipped 04-10), 14 not counted (2025-06-01, 9,999円); customer 2: 21 (2025-05-05, 1,200円); customer 3: none
+    p11 = _shipped(purchase_event(11, 1, "2025-03-01T10:00:00+09:00", LINE, billed=3000), "2025-03-03T09:00:00+09:00")
+    p12 = _shipped(purchase_event(12, 1, "2025-04-01T09:00:00+09:00", LINE, billed=500), "2025-04-10T09:00:00+09:00")
+    p13 = purchase_event(13, 1, "2025-04-01T09:00:00+09:00", LINE, billed=700)
+    p14 = purchase_event(14, 1, "2025-06-01T09:00:00+09:00", LINE, billed=9999, counted=False)
+    p21 = purchase_event(21, 2, "2025-05-05T12:00:00+09:00", LINE, billed=1200)
+    company = Company([customer_event(1), customer_event(2), customer_event(3), p11, p12, p13, p14, p21])
+    try:
+        march, april, may = (_moment("2025-03-01T10:00:00+09:00"), _moment("2025-04-01T09:00:00+09:00"),
+                             _moment("2025-05-05T12:00:00+09:00"))
+        shipped_march, shipped_april = _moment("2025-03-03T09:00:00+09:00"), _moment("2025-04-10T09:00:00+09:00")
+        never = (None, None, None, "", None, 0, 0)
+        assert _summaries(company.store) == {
+            1: (march, april, shipped_april, "O-13", 13, 3, 4200),  # 12 and 13 share the moment: 13 is the latest
+            2: (may, may, None, "O-21", 21, 1, 1200), 3: never}
+
+        # 14 counted now: the latest, not shipped (the latest shipment stays 12's)
+        june = _moment("2025-06-01T09:00:00+09:00")
+        company.follow(_again(p14, counted=True))
+        assert _summaries(company.store)[1] == (march, june, shipped_april, "O-14", 14, 4, 14199)
+        # 12 recorded again for customer 2 and 14 deleted: customer 1 has 11 and 13, customer 2 has 12 and 21
+        company.follow(_again(p12, customer_id=2), {**_again(p14, counted=True), "event_type": "purchase_deleted",
+                                                    "version": 3})
+        assert _summaries(company.store) == {
+            1: (march, april, shipped_march, "O-13", 13, 2, 3700),
+            2: (april, may, shipped_april, "O-21", 21, 2, 1700), 3: never}
+        # 11 out of 集計, the customers' own records change, customer 3 buys
+        company.follow(_again(p11, counted=False), _again(customer_event(1), family_name="変更"),
+                       purchase_event(31, 3, "2026-01-01T00:00:00+09:00", LINE, billed=100))
+        new_year = _moment("2026-01-01T00:00:00+09:00")
+        assert _summaries(company.store) == {
+            1: (april, april, None, "O-13", 13, 1, 700),
+            2: (april, may, shipped_april, "O-21", 21, 2, 1700),
+            3: (new_year, new_year, None, "O-31", 31, 1, 100)}
+        # a purchase indexed before its customer: the customer's row gets its summary when it comes
+        company.follow(purchase_event(41, 4, "2026-02-01T00:00:00+09:00", LINE, billed=50))
+        company.follow(customer_event(4))
+        february = _moment("2026-02-01T00:00:00+09:00")
+        assert _summaries(company.store)[4] == (february, february, None, "O-41", 41, 1, 50)
+        assert company.afresh(_summaries) == _summaries(company.store)
     finally:
         company.close()

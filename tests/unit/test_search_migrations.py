@@ -1,0 +1,59 @@
+"""The search index's migrations: the last one keeps each customer's address errors (with its company, by which a
+rebuild finds the company's address states) and leaves the purchase figures to the replicas' stores; the schema the
+migrations make is the models' (on SQLite, and on PostgreSQL when TSUHAN_TEST_DATABASE names a server)."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from services.common.migrations import upgrade
+from services.search.models import Base
+from tests.support import Databases
+
+SUMMARIES = [  # customer, company, first purchase, count, total, address errors
+    (1, 1, "2025-01-02 10:00:00+09:00", 3, 9000, 0),
+    (2, 1, None, 0, 0, 2),
+    (3, 2, "2025-03-04 12:00:00+09:00", 1, 500, 1),
+]
+ADDRESS_STATES = [(2, "a@example.jp", True), (2, "b@example.jp", True), (3, "c@example.jp", True),
+                  (3, "d@example.jp", False)]
+
+
+@pytest.fixture
+def index_at_0010(tmp_path):
+    """An index at the migration before, with summaries and address states, and an engine on it."""
+    databases = Databases(tmp_path)
+    url = databases.create("search_migrations")
+    upgrade("search", url, "0010")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for customer, company, first, count, total, errors in SUMMARIES:
+            connection.execute(text(
+                "INSERT INTO ix_customer_summaries (customer_id, company_id, first_purchase_at, latest_order_code, "
+                "purchase_count, purchase_total, address_errors) VALUES (:c, :co, :f, '', :n, :t, :e)"),
+                {"c": customer, "co": company, "f": first, "n": count, "t": total, "e": errors})
+        for customer, address, error in ADDRESS_STATES:
+            connection.execute(text("INSERT INTO ix_address_states (customer_id, address, address_error) "
+                                    "VALUES (:c, :a, :e)"), {"c": customer, "a": address, "e": error})
+    yield url, engine
+    engine.dispose()
+    databases.drop_all()
+
+
+def test_the_address_errors_stay_and_the_purchase_figures_go(index_at_0010):
+    url, engine = index_at_0010
+    upgrade("search", url)
+    tables = inspect(engine).get_table_names()
+    assert "ix_customer_summaries" not in tables and "ix_address_errors" in tables
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT customer_id, company_id, address_errors FROM ix_address_errors "
+                                       "ORDER BY customer_id")).all()
+    assert [tuple(row) for row in rows] == [(2, 1, 2), (3, 2, 1)]  # customer 1 has no address state
+
+
+def test_the_migrations_make_the_models_schema(index_at_0010):
+    url, engine = index_at_0010
+    upgrade("search", url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
