@@ -63,17 +63,17 @@ class IndexedCustomer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
-    shop_id: Mapped[int] = mapped_column(Integer, index=True)
-    member_number: Mapped[str] = mapped_column(String(50), index=True)
-    member_number_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    shop_id: Mapped[int] = mapped_column(Integer)
+    member_number: Mapped[str] = mapped_column(String(50))
+    member_number_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     family_name: Mapped[str] = mapped_column(String(50))
     given_name: Mapped[str] = mapped_column(String(50))
     family_kana: Mapped[str] = mapped_column(String(100))
     given_kana: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(300), index=True)
-    gender: Mapped[str] = mapped_column(String(10), index=True)
-    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
-    mail_permission: Mapped[str] = mapped_column(String(10), index=True)
+    name_key: Mapped[str] = mapped_column(String(300))
+    gender: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    mail_permission: Mapped[str] = mapped_column(String(10))
     mobile_email: Mapped[str] = mapped_column(String(254))
     pc_email: Mapped[str] = mapped_column(String(254))
     dm_permission: Mapped[bool] = mapped_column(Boolean)
@@ -100,7 +100,7 @@ class IndexedCustomer(Base):
     points_expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     earliest_expiry: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     customer_class: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
 
 
@@ -109,7 +109,7 @@ class IndexedChoice(Base):
 
     customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    choice_id: Mapped[int] = mapped_column(Integer, index=True)
+    choice_id: Mapped[int] = mapped_column(Integer)
 
 
 class AddressErrorCount(Base):
@@ -128,16 +128,16 @@ class IndexedPurchase(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
-    customer_id: Mapped[int] = mapped_column(Integer, index=True)
-    shop_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    shop_id: Mapped[int] = mapped_column(Integer)
     order_code: Mapped[str] = mapped_column(String(100))
-    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     billed_amount: Mapped[int] = mapped_column(Integer)
     sales: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # before discount: the lines' sum
     media: Mapped[str] = mapped_column(String(100), default="")
     order_attributes: Mapped[str] = mapped_column(Text, default="{}")
-    counted: Mapped[bool] = mapped_column(Boolean, index=True)
+    counted: Mapped[bool] = mapped_column(Boolean)
 
 
 class IndexedLine(Base):
@@ -145,8 +145,8 @@ class IndexedLine(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purchase_id: Mapped[int] = mapped_column(Integer, index=True)
-    customer_id: Mapped[int] = mapped_column(Integer, index=True)
-    product_code: Mapped[str] = mapped_column(String(50), index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    product_code: Mapped[str] = mapped_column(String(50))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -158,7 +158,7 @@ class IndexedMail(Base):
     company_id: Mapped[int] = mapped_column(Integer, index=True)
     mail_number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
-    family: Mapped[str] = mapped_column(String(10), index=True)
+    family: Mapped[str] = mapped_column(String(10))
     scenario_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     name: Mapped[str] = mapped_column(String(300))
@@ -169,11 +169,11 @@ class IndexedMailActivity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
-    customer_id: Mapped[int] = mapped_column(Integer, index=True)
-    mail_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    mail_id: Mapped[int] = mapped_column(Integer)
     activity: Mapped[str] = mapped_column(String(10))
     result: Mapped[str] = mapped_column(String(10), default="")
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class IndexedAddressState(Base):
