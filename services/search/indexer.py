@@ -387,15 +387,22 @@ def insert_many(session, model, rows):
 
 
 def claim_many(session, entity, entity_ids):
-    """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order."""
+    """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order. The rows
+    this inserts are its own until it commits (another transaction inserting one waits, as ``claim`` says): only
+    those another had inserted are read and locked."""
     ids = sorted({str(i) for i in entity_ids})
-    if ids:
-        session.execute(_insert(session, AppliedVersion).on_conflict_do_nothing()
-                        .returning(AppliedVersion.entity_id),  # multi-row, as upsert_many's
-                        [{"entity": entity, "entity_id": i, "version": 0} for i in ids]).all()
-    return dict(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
-        AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids))
-        .order_by(AppliedVersion.entity_id).with_for_update()).all())
+    if not ids:
+        return {}
+    inserted = set(session.scalars(_insert(session, AppliedVersion).on_conflict_do_nothing()
+                                   .returning(AppliedVersion.entity_id),  # multi-row, as upsert_many's
+                                   [{"entity": entity, "entity_id": i, "version": 0} for i in ids]).all())
+    older = [i for i in ids if i not in inserted]
+    claimed = dict.fromkeys(inserted, 0)
+    for chunk in _chunks_of(older, 1000):
+        claimed.update(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
+            AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(chunk))
+            .order_by(AppliedVersion.entity_id).with_for_update()).all())
+    return claimed
 
 
 def write_page(session, entity, envelopes):
