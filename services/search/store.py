@@ -131,22 +131,23 @@ every line."""
 
 SOURCES = {
     # table → (statement reading its rows, the index column naming the company, the store column rows are keyed by,
-    #          the index column that key is read by)
-    "customers": (select(*_customer_columns()).outerjoin(E, E.customer_id == C.id), C.company_id, "id", C.id),
+    #          the index columns holding that key: each is read by it)
+    "customers": (select(*_customer_columns()).outerjoin(E, E.customer_id == C.id), C.company_id, "id", (C.id,)),
     "choices": (select(IndexedChoice.customer_id, IndexedChoice.group_id, IndexedChoice.choice_id)
-                .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id", IndexedChoice.customer_id),
+                .join(C, C.id == IndexedChoice.customer_id), C.company_id, "customer_id",
+                (IndexedChoice.customer_id, C.id)),
     "purchases": (select(*[getattr(P, c.name) if hasattr(P, c.name) else _LINE_COUNT for c in T.purchases.columns]),
-                  P.company_id, "id", P.id),
+                  P.company_id, "id", (P.id,)),
     "lines": (select(L.purchase_id, L.customer_id, L.product_code, L.quantity, L.unit_price, P.shop_id,
                      P.purchased_at, P.shipped_at, P.counted).join(P, P.id == L.purchase_id), P.company_id, "purchase_id",
-              L.purchase_id),
+              (L.purchase_id, P.id)),
     "mails": (select(*[getattr(IndexedMail, c.name) for c in T.mails.columns]), IndexedMail.company_id, "id",
-              IndexedMail.id),
+              (IndexedMail.id,)),
     "mail_activities": (select(*[getattr(IndexedMailActivity, c.name) for c in T.mail_activities.columns]),
-                        IndexedMailActivity.company_id, "id", IndexedMailActivity.id),
+                        IndexedMailActivity.company_id, "id", (IndexedMailActivity.id,)),
     "saved_members": (select(SavedSearchMember.saved_search_id, SavedSearchMember.customer_id)
                       .join(SavedSearch, SavedSearch.id == SavedSearchMember.saved_search_id), SavedSearch.company_id,
-                      "saved_search_id", SavedSearchMember.saved_search_id),
+                      "saved_search_id", (SavedSearchMember.saved_search_id, SavedSearch.id)),
 }
 TABLES_OF_KIND = {  # a journal entry's kind → the store tables whose rows of that key are read again
     "customer": ("customers", "choices"), "address_errors": ("customers",), "purchase": ("purchases", "lines"),
@@ -155,17 +156,24 @@ TABLES_OF_KIND = {  # a journal entry's kind → the store tables whose rows of 
 
 
 def _read(session, table, company_id, keys=None):
-    """The index's rows of a store table for a company (those of ``keys`` only, when given), in chunks."""
-    statement, company_column, _key, key_column = SOURCES[table]
-    statement = statement.where(company_column == company_id)
-    if keys is not None:
-        keys = sorted(keys)
-        for start in range(0, len(keys), CHUNK):
-            yield session.execute(statement.where(key_column.in_(keys[start:start + CHUNK]))).all()
+    """The index's rows of a store table for a company (those of ``keys`` only, when given), in chunks.
+
+    Rows of keys are read by their keys alone, and those of another company left out here: with the company in the
+    statement, PostgreSQL may read every row of the company to find a few (it did, on tables growing faster than
+    their statistics during an import: a whole company's purchases for each followed step)."""
+    statement, company_column, _key, key_columns = SOURCES[table]
+    if keys is None:
+        result = session.connection().execution_options(yield_per=CHUNK).execute(
+            statement.where(company_column == company_id))
+        for rows in result.partitions(CHUNK):
+            yield rows
         return
-    result = session.connection().execution_options(yield_per=CHUNK).execute(statement)
-    for rows in result.partitions(CHUNK):
-        yield rows
+    keys = sorted(keys)
+    statement = statement.add_columns(company_column.label("of_company"))  # a label: never merged with a column read
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        rows = session.execute(statement.where(*[column.in_(chunk) for column in key_columns])).all()
+        yield [row[:-1] for row in rows if row[-1] == company_id]
 
 
 def index_identity(session):
@@ -483,9 +491,12 @@ class IndexStore:
         shortly before its newest entry at the start, so that what changed while loading is read again."""
         started = time.monotonic()
         run = run or _now
-        self.identity = index_identity(session)
+        identity = index_identity(session)
         newest = session.scalar(select(func.max(IndexChange.seq))) or 0
         run(self._clear)
+        self.identity = None
+        self._save_state()  # a load that does not finish (the replica stopped) leaves a store loaded afresh next time
+        self.identity = identity
         self.gaps = {}
         loaded = _companies(session)
         for company_id in loaded:

@@ -177,3 +177,22 @@ def test_the_summary_follows_every_kind_of_change():
         assert company.afresh(_summaries) == _summaries(company.store)
     finally:
         company.close()
+
+
+def test_a_followed_key_of_another_company_is_not_read_into_the_store():
+    # a journal entry of company 1 naming a purchase (and its customer) of company 2: ids are the owners', and a
+    # store of one company never holds another's rows, however the entry came to name them
+    theirs = [{**customer_event(2), "company_id": 2},
+              {**purchase_event(21, 2, "2025-05-05T12:00:00+09:00", LINE), "company_id": 2}]
+    company = Company([customer_event(1), purchase_event(11, 1, "2025-03-01T10:00:00+09:00", LINE), *theirs])
+    try:
+        with company.factory() as session:
+            indexer.note_changes(session, [("purchase", 21), ("customer", 2)], 1)
+            session.commit()
+            assert company.store.follow(session) == 2
+        assert company.store.execute(1, select(T.purchases.c.id)) == [(11,)]
+        assert company.store.execute(1, select(T.lines.c.purchase_id)) == [(11,)]
+        assert company.store.execute(1, select(T.customers.c.id)) == [(1,)]
+        assert company.store.execute(2, select(T.purchases.c.id)) == [(21,)]
+    finally:
+        company.close()
