@@ -1,12 +1,15 @@
 """The replica's store as a Nameko dependency: opened (or loaded) in the background when the replica starts, then
 kept fresh by following the index's change journal. DuckDB holds the thread it runs on for a whole query, so every
 call into it runs in eventlet's pool of native threads (``tpool``): the service's green threads (heartbeats, other
-requests, the event handlers) go on meanwhile, and DuckDB runs its queries in threads of its own."""
+requests, the event handlers) go on meanwhile, and DuckDB runs its queries in threads of its own. A replica told to
+stop lets the DuckDB call under way end (DuckDB refuses to close a connection in use), starts no other (a load stops
+between two chunks: its files are removed when the store opens next), then closes the store."""
 import logging
 import time
 
 import eventlet
 from eventlet import tpool
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
@@ -36,6 +39,13 @@ class StoreKeeper:
         self.running = True
         self.loaded_at = None
         self._pruned_at = 0.0
+        self._finished = None  # an Event while ``run`` goes on: sent when it has returned
+
+    def _native(self, function, *arguments, **options):
+        """A call into the store, in a native thread; none once the replica is stopping."""
+        if not self.running:
+            raise Stopping()
+        return tpool.execute(function, *arguments, **options)
 
     def execute(self, company_id, statement):
         store = self.store
@@ -46,19 +56,19 @@ class StoreKeeper:
     def step(self):
         """One round: open or load when needed, else follow the journal. Returns the journal entries followed."""
         if self.store is None:
-            self.store = tpool.execute(IndexStore.open, self.directory, **self.settings)
+            self.store = self._native(IndexStore.open, self.directory, **self.settings)
         with self.session_factory() as session:
             if not self.store.ready and not self.store.needs_loading(session):
-                self.store.follow(session, tpool.execute)  # what changed while the replica was stopped
+                self.store.follow(session, self._native)  # what changed while the replica was stopped
                 self.store.ready, self.state, self.loaded_at = True, "ready", time.time()
                 log.info("search store opened from %s", self.store.directory)
                 return 0
             if self.store.needs_loading(session):
                 self.store.ready, self.state = False, "loading"
-                self.store.load(session, tpool.execute)
+                self.store.load(session, self._native)
                 self.state, self.loaded_at = "ready", time.time()
                 return 0
-            followed = self.store.follow(session, tpool.execute)
+            followed = self.store.follow(session, self._native)
         self._prune()
         return followed
 
@@ -70,20 +80,29 @@ class StoreKeeper:
             prune_journal(session)
 
     def run(self):
-        while self.running:
-            try:
-                followed = self.step()
-            except Exception as exc:  # the database may be away for a while: keep trying
-                if unavailable(exc):
-                    log.warning("following the index journal: database unavailable (%s)", first_line(exc))
-                else:
-                    log.exception("following the index journal failed")
-                eventlet.sleep(1.0)
-                continue
-            eventlet.sleep(0 if followed else self.poll_seconds)
+        self._finished = Event()
+        try:
+            while self.running:
+                try:
+                    followed = self.step()
+                except Stopping:
+                    break
+                except Exception as exc:  # the database may be away for a while: keep trying
+                    if unavailable(exc):
+                        log.warning("following the index journal: database unavailable (%s)", first_line(exc))
+                    else:
+                        log.exception("following the index journal failed")
+                    eventlet.sleep(1.0)
+                    continue
+                eventlet.sleep(0 if followed else self.poll_seconds)
+        finally:
+            self._finished.send()
 
     def close(self):
+        """Stop following (the step under way ends first) and close the store."""
         self.running = False
+        if self._finished is not None:
+            self._finished.wait()
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -94,6 +113,10 @@ class StoreKeeper:
             return {"state": self.state if self.state != "ready" else "loading"}
         return {"state": "ready", "journal_seq": int(store.seq), "companies": len(store.catalogs),
                 "directory": str(store.directory) if store.directory else None}
+
+
+class Stopping(Exception):
+    """The replica is stopping: no further call into the store is started."""
 
 
 class SearchStore(DependencyProvider):
