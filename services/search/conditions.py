@@ -12,6 +12,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 from services.common.arguments import MAX_ID, MAX_PAGE
 from services.common.contracts import Contract, id_field, max_length, number_range, one_of, regexp
 from services.common.text import fold_width
+from services.customers.fields import GENDERS, MAIL_PERMISSIONS
 
 SECTIONS = ("attributes", "latest", "period", "mails", "rfm")
 INCLUDE = ("include", "exclude")
@@ -117,10 +118,10 @@ class MemberNumbers(fields.String):
 class Attributes(Contract):
     name = fields.String(load_default="", validate=max_length(100))
     member_numbers = MemberNumbers(load_default=None, allow_none=True)
-    genders = fields.List(fields.String(validate=one_of(("female", "male", "unknown"))), load_default=list)
+    genders = fields.List(fields.String(validate=one_of(GENDERS)), load_default=list)
     birth_date = fields.Nested(DateRange, load_default=None, allow_none=True)
     age = fields.Nested(Ages, load_default=None, allow_none=True)
-    mail_permissions = fields.List(fields.String(validate=one_of(("mobile", "pc", "refused"))), load_default=list)
+    mail_permissions = fields.List(fields.String(validate=one_of(MAIL_PERMISSIONS)), load_default=list)
     dm_permission = fields.Boolean(load_default=None, allow_none=True)
     line_permission = fields.Boolean(load_default=None, allow_none=True)
     address_error = fields.Boolean(load_default=None, allow_none=True)

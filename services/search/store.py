@@ -31,6 +31,7 @@ import duckdb
 import pyarrow as pa
 from duckdb_engine import Dialect
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
+from sqlalchemy.dialects.postgresql.base import CreateEnumType
 from sqlalchemy.schema import CreateTable
 
 from services.common.errors import Unavailable
@@ -49,8 +50,9 @@ JOURNAL_KEPT = dt.timedelta(hours=1)
 FOLLOW_MARGIN = 5000
 """Journal entries read again when a store opens: transactions that had taken a place in the journal and committed
 after the store last followed."""
-LAYOUT = 4
-"""The store's table layout (store_tables.py, ORDERED_BY); a slot written with another is loaded afresh."""
+LAYOUT = "5 " + " ".join(f"{enum.name}={','.join(enum.enums)}" for enum in T.ENUMS)
+"""The store's table layout (store_tables.py, its ENUM catalogues, ORDERED_BY); a slot written with another is loaded
+afresh."""
 MAX_ENTRIES = 20000  # journal entries followed in one step
 STATE_SAVED_EVERY = 10.0
 """Seconds between two writes of state.json while the journal is quiet (it is written after every step that
@@ -253,6 +255,8 @@ class IndexStore:
     def _create_tables(self, catalog):
         cursor = self._cursor(catalog)
         try:
+            for enum in T.ENUMS:
+                cursor.execute(str(CreateEnumType(enum).compile(dialect=DIALECT)))
             for table in T.metadata.sorted_tables:
                 cursor.execute(str(CreateTable(table).compile(dialect=DIALECT)))
         finally:

@@ -7,6 +7,9 @@ purchases and 0円 rather than no summary. No keys or indexes: the engine scans 
 deleting and inserting it.
 """
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects.postgresql import ENUM
+
+from services.customers.fields import GENDERS, MAIL_PERMISSIONS
 
 metadata = MetaData()
 MAIL_ACTIVITIES = {"sent": "delivery", "opened": "open", "clicked": "click", "qr_read": "qr_read"}
@@ -15,14 +18,22 @@ MAIL_FLAGS = {f"{family}_{flag}": (family, activity) for family in ("manual", "a
               for flag, activity in MAIL_ACTIVITIES.items()}
 """customers' flag columns: (mail family, activity) — did any mail of the family get that activity for them."""
 Moment = DateTime(timezone=True)
+GENDER = ENUM(*GENDERS, name="gender", create_type=False)
+MAIL_PERMISSION = ENUM(*MAIL_PERMISSIONS, name="mail_permission", create_type=False)
+ENUMS = (GENDER, MAIL_PERMISSION)
+"""Columns whose values are a closed catalogue of the customer master, kept as DuckDB ENUMs (created in each company's
+database before its tables) and compared as small integers, not as text: the commonest attribute questions (送信許可,
+性別) read them (a count of PC mail with DM allowed at a million customers: 2.6 ms in DuckDB against 7.4 ms as
+text). A value outside the catalogue cannot be stored; the store's LAYOUT names the catalogues, so that a store
+written with others is loaded afresh."""
 
 customers = Table(
     "customers", metadata,
     Column("id", Integer), Column("company_id", Integer), Column("shop_id", Integer),
     Column("member_number", String), Column("member_number_value", BigInteger),
     Column("family_name", String), Column("given_name", String), Column("family_kana", String),
-    Column("given_kana", String), Column("name_key", String), Column("gender", String), Column("birth_date", Date),
-    Column("mail_permission", String), Column("mobile_email", String), Column("pc_email", String),
+    Column("given_kana", String), Column("name_key", String), Column("gender", GENDER), Column("birth_date", Date),
+    Column("mail_permission", MAIL_PERMISSION), Column("mobile_email", String), Column("pc_email", String),
     Column("dm_permission", Boolean), Column("line_permission", Boolean), Column("mobile_phone", String),
     Column("home_phone", String), Column("fax", String), Column("customer_class", String),
     *[Column(f"remark{i}", Text) for i in range(1, 11)], *[Column(f"extra{i}", Text) for i in range(1, 5)],
