@@ -45,7 +45,8 @@ def test_make_run_and_make_test_install_the_browser_libraries_first():
     # of ECharts, only its one built file (with its licence): the gateway serves no package sources
     assert "node_modules/echarts/dist/echarts.min.js" in vendor and "node_modules/echarts/src" not in vendor
     ignored = (ROOT / ".gitignore").read_text().split()
-    assert "gateway/static/vendor/" in ignored and "node_modules/" in ignored  # made, never committed
+    # made, never committed: ignored as folders and as links to another checkout's
+    assert "gateway/static/vendor" in ignored and "node_modules" in ignored and ".venv" in ignored
 
 
 def test_masked_uri():
