@@ -267,9 +267,9 @@ def apply_batch(session, events, owner=None):
     """Apply many event envelopes in the session's transaction, in a few statements per entity; returns how many
     entities it changed. The index ends as if each event had been applied by ``apply`` in the order of its versions:
 
-    - every customer whose address-error count may change is locked first, all at once in ascending order, and then each
-      entity's rows claimed in one order (as a rebuild's page does): batches applied at once by replicas wait for
-      one another instead of deadlocking;
+    - every customer whose address-error count may change is locked first, all at once in ascending order, and then
+      each entity's rows claimed in one order (as a rebuild's page does): batches applied at once by replicas wait
+      for one another instead of deadlocking;
     - an event as old as (or older than) the applied version changes nothing, a duplicate counts once;
     - an envelope carries its entity's whole state: of the versions that follow the applied one without a gap only
       the latest is written, with the others' rows (``write_page``);
