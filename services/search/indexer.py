@@ -202,10 +202,10 @@ WRITERS = {  # event type → what writes its data into the index; returns the c
 DELETIONS = {"customer": "customer_deleted", "purchase": "purchase_deleted"}  # the entities an owner deletes
 
 
-def customers_touched(event):
-    """The customers whose address-error count applying the event may change (to lock before the entity is
+def customers_touched(*events):
+    """The customers whose address-error count applying the events may change (to lock before their entities are
     claimed)."""
-    return {event["data"]["customer_id"]} if event["entity"] == "address_state" else set()
+    return {event["data"]["customer_id"] for event in events if event["entity"] == "address_state"}
 
 
 def note_changes(session, changes, company_id):
@@ -282,8 +282,8 @@ def apply_batch(session, events, owner=None):
     for event in events:
         versions = by_entity.setdefault(event["entity"], {}).setdefault(str(event["entity_id"]), {})
         versions.setdefault(event["version"], event)
-    lock_customers(session, {e["data"]["customer_id"] for versions in by_entity.get("address_state", {}).values()
-                             for e in versions.values()})
+    lock_customers(session, customers_touched(*(e for versions in by_entity.get("address_state", {}).values()
+                                                for e in versions.values())))
     changed = 0
     for entity in sorted(by_entity):
         entities = by_entity[entity]
@@ -333,7 +333,7 @@ def repair_entity(session, entity, entity_id, company_id, owner):
     once the entity is claimed: what the owner answers then is what the index keeps."""
     if entity == "address_state":
         first = owner(entity, entity_id, company_id)
-        lock_customers(session, {first["data"]["customer_id"]} if first is not None else set())
+        lock_customers(session, customers_touched(first) if first is not None else set())
     applied = claim(session, entity, entity_id)
     event = {"entity": entity, "entity_id": str(entity_id), "company_id": company_id, "event_type": None}
     return follow_owner(session, event, owner(entity, entity_id, company_id), applied)

@@ -9,7 +9,7 @@ from sqlalchemy import String, and_, cast, delete, select
 
 from services.common.index_versions import MAX_VERSIONS
 
-from .indexer import claim_many, lock_customers, note_changes, repair_entity, write_page
+from .indexer import claim_many, customers_touched, lock_customers, note_changes, repair_entity, write_page
 from .models import (AddressErrorCount, AppliedVersion, IndexedAddressState, IndexedChoice, IndexedCustomer,
                      IndexedLine, IndexedMail, IndexedMailActivity, IndexedPurchase)
 
@@ -85,8 +85,7 @@ def load_page(session, entity, page):
     """Write a page of the owner's envelopes into the index. Its entities are claimed as events claim theirs, and the
     customers whose address-error counts it touches locked first (all at once, in ascending order, as an event locks
     its own): the page and the events applied meanwhile wait for one another instead of failing."""
-    if entity == "address_state":
-        lock_customers(session, {e["data"]["customer_id"] for e in page})
+    lock_customers(session, customers_touched(*page))
     applied = claim_many(session, entity, [e["entity_id"] for e in page])
     # The page is the owner's state and the company's rows were cleared: written even at the version applied. A
     # higher version applied is an event newer than the page (events skipping versions took the owner's state): its
