@@ -1,18 +1,30 @@
 """Bulk loading into PostgreSQL: rows streamed with COPY in chunks, and secondary indexes built after the load.
 
+``insert_rows`` inserts one batch of new rows with a single COPY on PostgreSQL (a multi-row INSERT elsewhere): a
+batch write's lines cost the writer no statement to build and the database none to parse. In a service, psycopg2
+waits through eventlet (psycogreen's wait callback), and refuses COPY while that callback is set: it is taken off for
+the COPY, which holds the process's loop for the few milliseconds a batch takes, as computing does; a lock the COPY
+would wait for (a key of a table it references, held by a transaction that needs the loop to end) ends it after
+``LOCK_WAIT`` instead of holding the process.
+
 ``CopyStream`` formats rows in COPY's text format in the caller's thread and hands each chunk to a thread of its own
 that sends it over the connection, so that the caller prepares the next chunk while PostgreSQL takes the last one
 (the driver releases the GIL while it sends). Only a few chunks wait at any time: memory stays bounded whatever the
 size of the load.
 """
+import contextlib
 import io
 import operator
 import queue
 import threading
 import time
 
+import psycopg2
+from psycopg2 import extensions
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+LOCK_WAIT = "5s"
 NULL = "\\N"
 _PLACEHOLDER = "\x00"  # stands for NULL while a chunk is built; PostgreSQL text never holds it
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -37,6 +49,61 @@ def text_format(rows, width):
         # a value holds a backslash, tab, newline or carriage return: escape value by value
         return "".join("\t".join([_escaped(v) for v in row]) + "\n" for row in rows)
     return block.replace(_PLACEHOLDER, NULL) if nulls else block
+
+
+def copy_shape(table, row):
+    """The columns a COPY of rows shaped like ``row`` (a dict) fills, and how to read a row's values in their order:
+    the row's own, then those of the columns it leaves out that have a default in the model (what an insert would
+    fill). A column left out whose default the model computes (a callable) is refused: COPY would leave it empty."""
+    unknown = set(row) - set(table.columns.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
+    computed = [column.name for column in table.columns
+                if column.name not in row and column.default is not None and not column.default.is_scalar]
+    if computed:
+        raise ValueError(f"{table.name}: give {computed} (their defaults are computed)")
+    present = [column.name for column in table.columns if column.name in row]
+    defaults = {column.name: column.default.arg for column in table.columns
+                if column.name not in row and column.default is not None}
+    get, fill = operator.itemgetter(*present), tuple(defaults.values())
+    if len(present) == 1:
+        return present + list(defaults), lambda r: (get(r),) + fill
+    return present + list(defaults), ((lambda r: get(r) + fill) if fill else get)
+
+
+def insert_rows(connection, table, rows):
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the connection's transaction: one COPY on
+    PostgreSQL, a multi-row INSERT elsewhere. ``connection``: a SQLAlchemy Connection (``session.connection()``)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    columns, read = copy_shape(table, rows[0])
+    data = text_format([read(row) for row in rows], len(columns)).encode()
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor:
+        try:
+            with _without_wait_callback(cursor):
+                cursor.copy_expert(statement, io.BytesIO(data), size=len(data))
+        except psycopg2.Error as exc:  # as SQLAlchemy raises the driver's errors of its statements
+            raise DBAPIError.instance(statement, None, exc, psycopg2.Error) from exc
+
+
+@contextlib.contextmanager
+def _without_wait_callback(cursor):
+    callback = extensions.get_wait_callback()
+    if callback is None:
+        yield
+        return
+    cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", (LOCK_WAIT,))
+    before = cursor.fetchone()[0]
+    extensions.set_wait_callback(None)
+    try:
+        yield
+    finally:
+        extensions.set_wait_callback(callback)
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", (before,))
 
 
 class CopyStream:

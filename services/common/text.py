@@ -5,15 +5,21 @@ import unicodedata
 import phonenumbers
 
 _HYPHENS = "‐‑‒–—―−ーｰ－"
+_TO_HYPHEN = str.maketrans(dict.fromkeys(_HYPHENS, "-"))
+_SPACES = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 def fold_width(value):
     """Full-width ASCII to half-width (NFKC), hyphen look-alikes to '-', runs of spaces to one."""
-    value = unicodedata.normalize("NFKC", value or "")
-    for ch in _HYPHENS:
-        value = value.replace(ch, "-")
-    return re.sub(r"\s+", " ", value).strip()
+    if not value:
+        return ""
+    if value.isascii():  # NFKC leaves ASCII as it is, and no hyphen look-alike is ASCII
+        if value.isprintable() and "  " not in value:  # no space but single ones
+            return value.strip()
+    else:
+        value = unicodedata.normalize("NFKC", value).translate(_TO_HYPHEN)
+    return _SPACES.sub(" ", value).strip()
 
 
 def normalize_postal_code(value):

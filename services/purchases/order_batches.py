@@ -14,9 +14,9 @@ import json
 import uuid
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 
-from services.common import arguments
+from services.common import arguments, pgcopy
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import field_error, load
 from services.common.db import insert_for
@@ -257,9 +257,7 @@ def _insert_details(session, targets):
     lines = [{"purchase_id": t.id, "line_no": line.line_no, "product_id": line.product_id,
               "product_code": line.product_code, "product_name": line.product_name, "line_remark": line.line_remark,
               "quantity": line.quantity, "unit_price": line.unit_price} for t in targets for line in t.lines]
-    if lines:
-        session.execute(insert(_lines), lines)
+    pgcopy.insert_rows(session.connection(), _lines, lines)
     answers = [{"purchase_id": t.id, "group_id": a.group_id, "choice_id": a.choice_id}
                for t in targets for a in t.answers]
-    if answers:
-        session.execute(insert(_answers), answers)
+    pgcopy.insert_rows(session.connection(), _answers, answers)

@@ -3,7 +3,6 @@ its entity changes nothing."""
 import datetime as dt
 import json
 import logging
-import operator
 import re
 import time
 
@@ -382,8 +381,7 @@ def upsert_many(session, model, rows, update_only=None):
 
 
 def insert_many(session, model, rows):
-    if rows:
-        session.execute(model.__table__.insert(), rows)
+    pgcopy.insert_rows(session.connection(), model.__table__, rows)
 
 
 def claim_many(session, entity, entity_ids):
@@ -499,21 +497,6 @@ def _write_all(tables, write):
             rows.clear()
 
 
-def _copy_shape(table, row):
-    """The columns a COPY of rows shaped like ``row`` fills, and how to read a row's values in their order: the row's
-    own, then those of the columns it leaves out that have a default in the model (what an insert would fill)."""
-    unknown = set(row) - set(table.columns.keys())
-    if unknown:
-        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
-    present = [column.name for column in table.columns if column.name in row]
-    defaults = {column.name: column.default.arg for column in table.columns
-                if column.name not in row and column.default is not None and column.default.is_scalar}
-    get, fill = operator.itemgetter(*present), tuple(defaults.values())
-    if len(present) == 1:
-        return present + list(defaults), lambda r: (get(r),) + fill
-    return present + list(defaults), ((lambda r: get(r) + fill) if fill else get)
-
-
 def _copy_bulk(connection, envelopes, chunk, rebuild_indexes, timings):
     def step(name, started):
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
@@ -528,7 +511,7 @@ def _copy_bulk(connection, envelopes, chunk, rebuild_indexes, timings):
         def write(name, rows):
             table = BULK_TABLES[name].__table__
             if name not in shapes:
-                shapes[name] = _copy_shape(table, rows[0])
+                shapes[name] = pgcopy.copy_shape(table, rows[0])
             columns, read = shapes[name]
             stream.write(table.name, columns, [read(row) for row in rows])
 

@@ -58,8 +58,12 @@ def test_the_customer_schemas_store_phones_as_the_library_formats_them():
     assert refused.value.fields == {"home_phone": ["invalid_phone"]}
 
 
-def test_fold_width():
-    assert fold_width("ＡＢＣ　１２３  x") == "ABC 123 x"
+@pytest.mark.parametrize("typed, folded", [
+    ("ＡＢＣ　１２３  x", "ABC 123 x"), ("", ""), (None, ""), ("  A-1 ", "A-1"), ("A\t\tB\n", "A B"), ("A  B", "A B"),
+    ("ＳＫＵ－００１", "SKU-001"), ("コーヒー", "コ-ヒ-"), ("A\x7fB", "A\x7fB"), (" 山田　 太郎 ", "山田 太郎"),
+])
+def test_fold_width(typed, folded):
+    assert fold_width(typed) == folded
 
 
 def test_email_check():
