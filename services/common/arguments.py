@@ -100,11 +100,16 @@ def _plainly_clean(value):
 
 
 def _depth(value):
+    """How deep containers nest in ``value`` (0 for a plain value); a leaf costs its parent one isinstance."""
     if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, (list, tuple)):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return 0
+    deepest = 0
+    for item in value:
+        if isinstance(item, (dict, list, tuple)):
+            deepest = max(deepest, _depth(item))
+    return 1 + deepest
 
 
 def problems(value, path="", depth=0):

@@ -1,0 +1,137 @@
+"""A contract's load, the quick way for input it accepts: the schema's own declarations, without marshmallow's
+bookkeeping.
+
+``Schema.load`` spends most of its time on its own machinery (an error store, a getter and a call per field, hooks
+looked up per load): about 150 µs for an order of three lines, a third of what the purchases service spends on a
+batch. ``loader(schema)`` answers the same from the same declarations: it runs the schema's pre-load hooks, refuses a
+key it does not know, fills each default, and checks each value with the field's own validators (string, integer
+and boolean fields, lists of nested contracts and nested contracts directly; any other field through its own
+``deserialize``). Anything it does not take at once (a value of another type, a validator's refusal, a missing
+required field, a schema with hooks of another kind) is handed to ``schema.load`` itself, so that every answer with
+an error, and every input out of the ordinary, is marshmallow's own. tests/unit/test_contract_loading.py compares
+both on generated input.
+"""
+from marshmallow import RAISE, ValidationError, fields, missing
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+
+
+class _Declined(Exception):
+    """The input is not one the quick way takes: ``schema.load`` answers it."""
+
+
+class _Unsupported(Exception):
+    """The schema declares something the quick way does not follow."""
+
+
+_TYPED = {fields.String: str, fields.Integer: int, fields.Boolean: bool}
+
+
+def loader(schema):
+    """``load(data)`` answering as ``schema.load(data)`` does (same result, same ValidationError)."""
+    try:
+        quick = _schema_loader(schema)
+    except _Unsupported:
+        return schema.load
+
+    def load(data):
+        try:
+            return quick(data)
+        except (_Declined, ValidationError):
+            return schema.load(data)
+
+    return load
+
+
+def _schema_loader(schema):
+    if schema.many or schema.unknown != RAISE or any(schema._hooks[tag] for tag in (POST_LOAD, VALIDATES,
+                                                                                      VALIDATES_SCHEMA)):
+        raise _Unsupported
+    hooks = []
+    for name, pass_many, options in schema._hooks[PRE_LOAD]:
+        if pass_many or options.get("pass_original"):
+            raise _Unsupported
+        hooks.append(getattr(schema, name))
+    plan = []
+    for name, field in schema.load_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        target = field.attribute or name
+        if "." in target:  # marshmallow would nest the value
+            raise _Unsupported
+        default = field.load_default
+        plan.append((key, target, field.required, field.allow_none, default, callable(default),
+                     _field_loader(field, key)))
+    known = frozenset(entry[0] for entry in plan)
+
+    def load(data):
+        for hook in hooks:  # as Schema.load calls them for one item
+            data = hook(data, many=False, partial=False)
+        if data.__class__ is not dict or not known.issuperset(data):
+            raise _Declined
+        out = {}
+        for key, target, required, allow_none, default, computed, value_loader in plan:
+            value = data.get(key, missing)
+            if value is missing:
+                if required:
+                    raise _Declined
+                if default is not missing:
+                    out[target] = default() if computed else default
+            elif value is None:
+                if not allow_none:
+                    raise _Declined
+                out[target] = None
+            else:
+                out[target] = value_loader(value, data)
+        return out
+
+    return load
+
+
+def _checked(validators, value):
+    for validator in validators:
+        if validator(value) is False:  # marshmallow counts a plain function's False as a refusal
+            raise _Declined
+    return value
+
+
+def _field_loader(field, key):
+    validators = tuple(field.validators)
+    kind = field.__class__
+    if kind in _TYPED and not getattr(field, "strict", False):
+        wanted = _TYPED[kind]
+
+        def typed(value, _data):
+            if value.__class__ is not wanted:
+                raise _Declined
+            return _checked(validators, value) if validators else value
+
+        return typed
+    if kind is fields.List and field.inner.__class__ is fields.Nested:
+        inner = field.inner
+        item_loader = _nested_loader(inner)
+
+        def listed(value, _data):
+            if value.__class__ is not list:
+                raise _Declined
+            items = []
+            for item in value:
+                if item is None:  # the inner field's own answer to None (allowed or refused)
+                    raise _Declined
+                items.append(item_loader(item, None))
+            return _checked(validators, items)
+
+        return listed
+    if kind is fields.Nested:
+        nested = _nested_loader(field)
+        return lambda value, data: _checked(validators, nested(value, data))
+
+    def own(value, data):  # the field's own deserialize: its type conversion and validators
+        return field.deserialize(value, key, data, partial=False)
+
+    return own
+
+
+def _nested_loader(field):
+    if field.many or field.unknown is not None or field.validators:
+        raise _Unsupported
+    load = _schema_loader(field.schema)
+    return lambda value, _data: load(value)
