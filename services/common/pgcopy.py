@@ -7,6 +7,10 @@ the COPY, which holds the process's loop for the few milliseconds a batch takes,
 would wait for (a key of a table it references, held by a transaction that needs the loop to end) ends it after
 ``LOCK_WAIT`` instead of holding the process.
 
+``upsert_rows`` does the same for an ``INSERT … ON CONFLICT``: the rows are copied into a temporary table of the
+same columns (one per table and connection, emptied by the statement that reads it and at commit) and inserted
+from it in one statement.
+
 ``CopyStream`` formats rows in COPY's text format in the caller's thread and hands each chunk to a thread of its own
 that sends it over the connection, so that the caller prepares the next chunk while PostgreSQL takes the last one
 (the driver releases the GIL while it sends). Only a few chunks wait at any time: memory stays bounded whatever the
@@ -21,7 +25,8 @@ import time
 
 import psycopg2
 from psycopg2 import extensions
-from sqlalchemy import text
+from sqlalchemy import UniqueConstraint, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 LOCK_WAIT = "5s"
@@ -54,21 +59,64 @@ def text_format(rows, width):
 def copy_shape(table, row):
     """The columns a COPY of rows shaped like ``row`` (a dict) fills, and how to read a row's values in their order:
     the row's own, then those of the columns it leaves out that have a default in the model (what an insert would
-    fill). A column left out whose default the model computes (a callable) is refused: COPY would leave it empty."""
+    fill; a default the model computes, as a moment, is computed once here for all the rows). A default that is
+    an SQL expression is refused: COPY cannot compute it."""
     unknown = set(row) - set(table.columns.keys())
     if unknown:
         raise ValueError(f"{table.name} has no column {sorted(unknown)}")
-    computed = [column.name for column in table.columns
-                if column.name not in row and column.default is not None and not column.default.is_scalar]
-    if computed:
-        raise ValueError(f"{table.name}: give {computed} (their defaults are computed)")
+    left = [column for column in table.columns if column.name not in row and column.default is not None]
+    expressions = [column.name for column in left if not (column.default.is_scalar or column.default.is_callable)]
+    if expressions:
+        raise ValueError(f"{table.name}: give {expressions} (their defaults are SQL expressions)")
     present = [column.name for column in table.columns if column.name in row]
-    defaults = {column.name: column.default.arg for column in table.columns
-                if column.name not in row and column.default is not None}
+    defaults = {column.name: column.default.arg if column.default.is_scalar else column.default.arg(None)
+                for column in left}
     get, fill = operator.itemgetter(*present), tuple(defaults.values())
     if len(present) == 1:
         return present + list(defaults), lambda r: (get(r),) + fill
     return present + list(defaults), ((lambda r: get(r) + fill) if fill else get)
+
+
+def upsert_rows(connection, table, rows, keys, update=(), returning=(), order_by=()):
+    """``INSERT`` the rows (dicts with the same keys) ``ON CONFLICT (keys)``: ``DO NOTHING``, or with ``update`` ``DO
+    UPDATE SET`` those columns to the row's; returns the ``returning`` columns of the rows it inserted or updated, as
+    tuples. The rows go in in the order of ``order_by`` (writers that insert the same keys then lock them in one
+    order). On PostgreSQL staged with COPY (above); elsewhere a multi-row INSERT."""
+    if not rows:
+        return []
+    if connection.dialect.name != "postgresql":
+        if order_by:
+            rows = sorted(rows, key=operator.itemgetter(*order_by))
+        return _upsert_statement_rows(connection, table, rows, keys, update, returning)
+    columns, read = copy_shape(table, rows[0])
+    name = connection.dialect.identifier_preparer.quote
+    target, staged = name(table.name), name(f"staged_{table.name}")
+    listed = ", ".join(map(name, columns))
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ON COMMIT DELETE ROWS AS "
+                               f"SELECT * FROM {target} WITH NO DATA")
+    data = text_format([read(row) for row in rows], len(columns)).encode()
+    _copy(connection, f"COPY {staged} ({listed}) FROM STDIN", data, lock_wait=False)  # its own table: no lock
+    action = ("DO UPDATE SET " + ", ".join(f"{name(column)} = EXCLUDED.{name(column)}" for column in update)
+              if update else "DO NOTHING")
+    statement = (f"WITH moved AS (DELETE FROM {staged} RETURNING {listed}) "
+                 f"INSERT INTO {target} ({listed}) SELECT {listed} FROM moved"
+                 + (f" ORDER BY {', '.join(map(name, order_by))}" if order_by else "")
+                 + f" ON CONFLICT ({', '.join(map(name, keys))}) {action}"
+                 + (f" RETURNING {', '.join(map(name, returning))}" if returning else ""))
+    result = connection.exec_driver_sql(statement)
+    return [tuple(row) for row in result] if returning else []
+
+
+def _upsert_statement_rows(connection, table, rows, keys, update, returning):
+    statement = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+    if update:
+        statement = statement.on_conflict_do_update(index_elements=list(keys),
+                                                    set_={column: statement.excluded[column] for column in update})
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    # RETURNING keeps it one multi-row statement: without it SQLAlchemy sends an upsert row by row (its #13130)
+    answer = connection.execute(statement.returning(*[table.c[name] for name in (returning or keys)]), rows).all()
+    return [tuple(row) for row in answer] if returning else []
 
 
 def insert_rows(connection, table, rows):
@@ -81,29 +129,46 @@ def insert_rows(connection, table, rows):
         return
     columns, read = copy_shape(table, rows[0])
     data = text_format([read(row) for row in rows], len(columns)).encode()
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    name = connection.dialect.identifier_preparer.quote
+    _copy(connection, f"COPY {name(table.name)} ({', '.join(map(name, columns))}) FROM STDIN", data,
+          lock_wait=_may_wait(table))
+
+
+def _may_wait(table):
+    """Whether inserting into ``table`` may wait for another transaction's lock: a key of another table to check, or
+    a unique key another transaction may be inserting too (a generated primary key never is)."""
+    generated = len(table.primary_key.columns) == 1 and table.autoincrement_column is not None
+    unique = any(index.unique for index in table.indexes) or any(
+        isinstance(constraint, UniqueConstraint) for constraint in table.constraints)
+    return bool(table.foreign_keys) or unique or not generated
+
+
+def _copy(connection, statement, data, lock_wait):
+    """``lock_wait``: the table has keys of other tables to check, whose locks the COPY may wait for."""
     with connection.connection.driver_connection.cursor() as cursor:
         try:
-            with _without_wait_callback(cursor):
+            with _without_wait_callback(cursor, lock_wait):
                 cursor.copy_expert(statement, io.BytesIO(data), size=len(data))
         except psycopg2.Error as exc:  # as SQLAlchemy raises the driver's errors of its statements
             raise DBAPIError.instance(statement, None, exc, psycopg2.Error) from exc
 
 
 @contextlib.contextmanager
-def _without_wait_callback(cursor):
+def _without_wait_callback(cursor, lock_wait):
     callback = extensions.get_wait_callback()
     if callback is None:
         yield
         return
-    cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", (LOCK_WAIT,))
-    before = cursor.fetchone()[0]
+    if lock_wait:
+        cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", (LOCK_WAIT,))
+        before = cursor.fetchone()[0]
     extensions.set_wait_callback(None)
     try:
         yield
     finally:
         extensions.set_wait_callback(callback)
-    cursor.execute("SELECT set_config('lock_timeout', %s, true)", (before,))
+    if lock_wait:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", (before,))
 
 
 class CopyStream:

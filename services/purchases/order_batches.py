@@ -19,7 +19,6 @@ from sqlalchemy import bindparam, delete, select, update
 from services.common import arguments, pgcopy
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import field_error, load
-from services.common.db import insert_for
 from services.common.errors import ValidationFailed
 
 from . import events, history_groups, schemas
@@ -225,11 +224,9 @@ def _insert(session, new):
     the orders whose purchase another transaction stored first, as (index, values)."""
     if not new:
         return []
-    new.sort(key=lambda w: (w[2].shop_id, w[2].order_code))
-    statement = insert_for(session, _purchases).on_conflict_do_nothing(index_elements=["shop_id", "order_code"]).returning(
-        _purchases.c.id, _purchases.c.shop_id, _purchases.c.order_code)
-    ids = {(shop_id, code): purchase_id
-           for purchase_id, shop_id, code in session.execute(statement, [_row(t) for _i, _v, t in new])}
+    ids = {(shop_id, code): purchase_id for purchase_id, shop_id, code in pgcopy.upsert_rows(
+        session.connection(), _purchases, [_row(t) for _i, _v, t in new], keys=("shop_id", "order_code"),
+        returning=("id", "shop_id", "order_code"), order_by=("shop_id", "order_code"))}
     lost = []
     for index, values, target in new:
         target.id = ids.get((target.shop_id, target.order_code))

@@ -210,9 +210,8 @@ def customers_touched(*events):
 def note_changes(session, changes, company_id):
     """Journal a company's changes in the transaction that makes them, for the replicas' stores to follow."""
     now = dt.datetime.now(dt.timezone.utc)
-    if changes:
-        session.execute(IndexChange.__table__.insert(), [
-            {"kind": kind, "key": key, "company_id": company_id, "changed_at": now} for kind, key in changes])
+    pgcopy.insert_rows(session.connection(), IndexChange.__table__, [
+        {"kind": kind, "key": key, "company_id": company_id, "changed_at": now} for kind, key in changes])
 
 
 def write(session, event):
@@ -365,19 +364,15 @@ def remove(session, entity, entity_id, company_id):
 
 
 def upsert_many(session, model, rows, update_only=None):
-    """``upsert`` of many rows: one statement per shape of row, executed for all its rows at once (SQLAlchemy sends
-    them as multi-row INSERTs of a statement compiled once, "insertmanyvalues"; building a statement of the rows' own
-    values cost more to compile than the database took to run it)."""
+    """``upsert`` of many rows: one statement per shape of row for all its rows at once (``pgcopy.upsert_rows``:
+    staged with COPY on PostgreSQL)."""
     shapes = {}
     for row in rows:
         shapes.setdefault(tuple(row), []).append(row)
     keys = [column.name for column in model.__table__.primary_key]
     for names, group in shapes.items():
-        insert = _insert(session, model)
-        changed = {name: insert.excluded[name] for name in (update_only or names) if name not in keys}
-        # RETURNING keeps them multi-row: without it SQLAlchemy sends an upsert row by row (its #13130)
-        session.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed)
-                        .returning(*model.__table__.primary_key.columns), group).all()
+        pgcopy.upsert_rows(session.connection(), model.__table__, group, keys,
+                           update=[name for name in (update_only or names) if name not in keys])
 
 
 def insert_many(session, model, rows):
@@ -391,9 +386,9 @@ def claim_many(session, entity, entity_ids):
     ids = sorted({str(i) for i in entity_ids})
     if not ids:
         return {}
-    inserted = set(session.scalars(_insert(session, AppliedVersion).on_conflict_do_nothing()
-                                   .returning(AppliedVersion.entity_id),  # multi-row, as upsert_many's
-                                   [{"entity": entity, "entity_id": i, "version": 0} for i in ids]).all())
+    inserted = {entity_id for entity_id, in pgcopy.upsert_rows(
+        session.connection(), AppliedVersion.__table__, [{"entity": entity, "entity_id": i, "version": 0} for i in ids],
+        keys=("entity", "entity_id"), returning=("entity_id",), order_by=("entity_id",))}
     older = [i for i in ids if i not in inserted]
     claimed = dict.fromkeys(inserted, 0)
     for chunk in _chunks_of(older, 1000):

@@ -92,13 +92,17 @@ def test_under_a_wait_callback_the_copy_runs_and_the_callback_is_put_back(engine
     assert waits and _stored(engine) == _STORED
 
 
-def test_a_column_whose_default_is_computed_must_be_given():
+def test_a_default_the_model_computes_is_computed_once_and_an_sql_default_must_be_given():
+    moments = iter([dt.datetime(2024, 5, 1, 12, 0), dt.datetime(2024, 5, 1, 12, 1)])
     table = sa.Table("computed", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("at", sa.DateTime, default=dt.datetime.now))
-    with pytest.raises(ValueError, match="computed"):
+                     sa.Column("at", sa.DateTime, default=lambda: next(moments)),
+                     sa.Column("day", sa.Date, default=sa.func.current_date()))
+    columns, read = copy_shape(table, {"id": 1, "day": None})
+    assert columns == ["id", "day", "at"]
+    assert [read({"day": None, "id": n}) for n in (1, 2)] == [(1, None, dt.datetime(2024, 5, 1, 12, 0)),
+                                                             (2, None, dt.datetime(2024, 5, 1, 12, 0))]
+    with pytest.raises(ValueError, match="SQL expressions"):
         copy_shape(table, {"id": 1})
-    columns, read = copy_shape(table, {"id": 1, "at": None})
-    assert columns == ["id", "at"] and read({"at": None, "id": 1}) == (1, None)
 
 
 def test_under_a_wait_callback_a_copy_waiting_for_a_lock_gives_up(engine, monkeypatch):
@@ -125,3 +129,51 @@ def test_under_a_wait_callback_a_copy_waiting_for_a_lock_gives_up(engine, monkey
     with engine.begin() as connection:
         insert_rows(connection, child, [{"parent_id": 1}])
         assert connection.execute(sa.select(sa.func.count()).select_from(child)).scalar() == 1
+
+
+# --- upsert_rows: INSERT … ON CONFLICT of a batch (staged with COPY on PostgreSQL) -------------------------------
+
+_keyed = sa.Table("keyed", _metadata, sa.Column("shop_id", sa.Integer, primary_key=True, autoincrement=False),
+                  sa.Column("code", sa.String(20), primary_key=True), sa.Column("name", sa.String(50)),
+                  sa.Column("price", sa.Integer, default=0))
+
+
+def _keyed_rows(engine):
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.select(_keyed).order_by(_keyed.c.shop_id, _keyed.c.code))]
+
+
+def test_upsert_rows_inserts_the_new_keys_and_returns_only_them(engine):
+    with engine.begin() as connection:
+        assert pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 1, "code": "A", "name": "一"}],
+                                  keys=("shop_id", "code"), returning=("code",)) == [("A",)]
+        answer = pgcopy.upsert_rows(
+            connection, _keyed, [{"shop_id": 2, "code": "B", "name": "二"}, {"shop_id": 1, "code": "A", "name": "x"},
+                                 {"shop_id": 1, "code": "B\tタブ", "name": None}],
+            keys=("shop_id", "code"), returning=("shop_id", "code"), order_by=("shop_id", "code"))
+        assert answer == [(1, "B\tタブ"), (2, "B")]  # in the order asked; the stored key left alone
+        assert pgcopy.upsert_rows(connection, _keyed, [], keys=("shop_id", "code"), returning=("code",)) == []
+    assert _keyed_rows(engine) == [(1, "A", "一", 0), (1, "B\tタブ", None, 0), (2, "B", "二", 0)]
+
+
+def test_upsert_rows_updates_the_columns_named_and_no_other(engine):
+    with engine.begin() as connection:
+        pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 1, "code": "A", "name": "一", "price": 5}],
+                           keys=("shop_id", "code"))
+    with engine.begin() as connection:
+        # two shapes of row in one transaction: the staging table takes any of the table's columns
+        pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 1, "code": "A", "name": "新", "price": 7},
+                                                {"shop_id": 3, "code": "C", "name": "三", "price": 1}],
+                           keys=("shop_id", "code"), update=("name",))
+        pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 3, "code": "C", "price": 9}],
+                           keys=("shop_id", "code"), update=("price",))
+    assert _keyed_rows(engine) == [(1, "A", "新", 5), (3, "C", "三", 9)]
+
+
+def test_upsert_rows_rolled_back_leaves_nothing_and_the_next_transaction_works(engine):
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 1, "code": "A", "name": "一"}], keys=("shop_id", "code"))
+        raise RuntimeError("rolled back")
+    with engine.begin() as connection:
+        pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 2, "code": "B", "name": "二"}], keys=("shop_id", "code"))
+    assert _keyed_rows(engine) == [(2, "B", "二", 0)]
