@@ -229,12 +229,14 @@ _CODES_PER_QUERY = 1000
 
 
 def products_by_code(session, company_id, shop_id, codes):
-    """The shop's products with these codes, {code: Product} (a query per 1,000 codes)."""
+    """The shop's products with these codes, {code: row with id, code, name, price} (a query per 1,000 codes; rows,
+    not entities: a batch's order lines read a thousand of them)."""
     codes, found = sorted(codes), {}
     for start in range(0, len(codes), _CODES_PER_QUERY):
-        found.update((product.code, product) for product in session.scalars(select(Product).where(
-            Product.company_id == company_id, Product.shop_id == shop_id,
-            Product.code.in_(codes[start:start + _CODES_PER_QUERY]))))
+        found.update((product.code, product) for product in session.execute(
+            select(Product.id, Product.code, Product.name, Product.price).where(
+                Product.company_id == company_id, Product.shop_id == shop_id,
+                Product.code.in_(codes[start:start + _CODES_PER_QUERY]))))
     return found
 
 
@@ -262,7 +264,7 @@ def products_for_lines(session, company_id, wanted):
     """``product_for_line`` for many codes at once: ``wanted`` maps (shop id, code) to the (name, price) of the first
     line naming it. The shop's codes are inserted in one statement into ``default`` (a code another transaction
     inserted meanwhile is kept as it stored it), the created ones announced together. Returns {(shop id, code):
-    Product} for every key."""
+    row with id, code, name, price} for every key."""
     found = {}
     for shop_id in sorted({shop for shop, _code in wanted}):
         codes = sorted(code for shop, code in wanted if shop == shop_id)
@@ -272,7 +274,9 @@ def products_for_lines(session, company_id, wanted):
         created = set(session.scalars(
             insert_for(session, Product.__table__).on_conflict_do_nothing(index_elements=["shop_id", "code"])
             .returning(Product.__table__.c.id), rows))
-        products = products_by_code(session, company_id, shop_id, codes)
-        found.update(((shop_id, code), product) for code, product in products.items())
-        events.products_changed(session, [product for product in products.values() if product.id in created])
+        found.update(((shop_id, code), product)
+                     for code, product in products_by_code(session, company_id, shop_id, codes).items())
+        if created:
+            events.products_changed(session, session.scalars(select(Product).where(Product.id.in_(sorted(created)))
+                                                             .order_by(Product.id)).all())
     return found

@@ -14,7 +14,7 @@ from . import catalog
 class LineProducts:
     def __init__(self, session, company_id):
         self.session, self.company_id = session, company_id
-        self.known = {}  # (shop id, code) → Product, as the database had it or the batch created it
+        self.known = {}  # (shop id, code) → its product's id, code, name and price, as stored or created
 
     def preload(self, orders):
         """Read at once the products the (raw) orders name, per shop; codes folded as the schema folds them."""
@@ -37,5 +37,5 @@ class LineProducts:
             self.known.update(catalog.products_for_lines(self.session, self.company_id, missing))
 
     def product(self, shop_id, code):
-        """The shop's product with this code, known or created."""
+        """The shop's product with this code (id, code, name, price), known or created."""
         return self.known[(shop_id, code)]
