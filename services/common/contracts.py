@@ -4,6 +4,7 @@ Errors leave a service as English codes per field path (``{"phone": ["required"]
 never as prose, so that each caller words them in its own language.
 """
 import datetime as dt
+import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
@@ -55,6 +56,7 @@ class Contract(Schema):
 
 
 JST = dt.timezone(dt.timedelta(hours=9), "Asia/Tokyo")
+_PLAIN_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2})?", re.ASCII)
 
 
 class Timestamp(fields.DateTime):
@@ -66,7 +68,14 @@ class Timestamp(fields.DateTime):
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
+        moment = None
+        if value.__class__ is str and _PLAIN_MOMENT.fullmatch(value):
+            try:  # what marshmallow's ISO parser makes of this shape, without its regular expression's groups
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:  # no such day or time: marshmallow's own refusal
+                pass
+        if moment is None:
+            moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=JST)
         if not 1900 <= moment.year <= 2999:  # no moment of the business; 0001 or 9999 could not even be shifted

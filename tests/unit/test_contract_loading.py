@@ -8,10 +8,10 @@ import inspect
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 from services.common import contract_loading
-from services.common.contracts import Contract, load
+from services.common.contracts import JST, Contract, Timestamp, load
 from services.common.errors import ValidationFailed
 from services.purchases import schemas as purchase_schemas
 
@@ -33,8 +33,13 @@ CONTRACTS = _contracts()
 _junk = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=False),
                   st.text(max_size=5), st.just("\x00"), st.just("１２"), st.lists(st.integers(), max_size=2),
                   st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
-_moments = st.datetimes(min_value=dt.datetime(1890, 1, 1), max_value=dt.datetime(3010, 1, 1)).map(
-    lambda moment: moment.isoformat(timespec="seconds"))
+_moments = st.one_of(
+    st.tuples(st.datetimes(min_value=dt.datetime(1890, 1, 1), max_value=dt.datetime(3010, 1, 1)),
+              st.sampled_from(["", "+09:00", "-05:30", "Z", "+0900", "+14:00"]), st.sampled_from(["T", " "]),
+              st.sampled_from(["seconds", "minutes", "microseconds"])).map(
+        lambda parts: parts[0].isoformat(sep=parts[2], timespec=parts[3]) + parts[1]),
+    st.sampled_from(["2024-02-30T10:00:00+09:00", "2024-13-01 10:00:00", "2024-01-01T24:00:00", "2024-1-5T1:02:03",
+                     "2024-01-01T10:00:00+25:00", "0001-01-01T00:00:00", "2024-01-01", "２０２４-01-01T10:00:00"]))
 _texts = st.one_of(st.text(alphabet="abcXYZ019-_ 　ＡＢ１２ー", max_size=8), st.sampled_from(
     ["", " ", "female", "male", "ordered", "cancelled", "create_only", "include", "exclude", "a@example.jp",
      "105-0001", "03-1234-5678", "2024-03-05", "any", "all", "csv", "cp932"]))
@@ -109,3 +114,27 @@ def test_a_refusal_is_marshmallows_own_by_path():
     with pytest.raises(ValidationFailed) as refused:
         load(purchase_schemas.PurchaseInput(), order)
     assert refused.value.fields == {"lines.0.quantity": ["range"]}
+
+
+class _Moment(Contract):
+    at = Timestamp(required=True)
+
+
+class _PlainMoment(Schema):
+    at = fields.DateTime(required=True)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=_moments)
+def test_a_timestamp_reads_a_moment_as_marshmallows_iso_parser_does(text):
+    try:
+        parsed = _PlainMoment().load({"at": text})["at"]
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=JST)
+        expected = parsed.astimezone(dt.timezone.utc) if 1900 <= parsed.year <= 2999 else None
+    except ValidationError:
+        expected = None
+    try:
+        moment = _Moment().load({"at": text})["at"]
+    except ValidationError:
+        moment = None
+    assert moment == expected and (moment is None or moment.tzinfo == dt.timezone.utc)
