@@ -2,13 +2,12 @@
 import datetime as dt
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.common import arguments
+from services.common import arguments, pgcopy
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import JST, field_error, load
-from services.common.db import insert_for
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.outbox import utcnow
 
@@ -456,11 +455,9 @@ class _Batch:
         session = self.session
         new = sorted((d for d in drafts if d.is_new), key=lambda d: d.member_number)
         if new:
-            statement = insert_for(session, _customers)
-            inserted = session.execute(
-                statement.on_conflict_do_nothing(index_elements=["company_id", "member_number"])
-                .returning(_customers.c.id, _customers.c.member_number), [d.columns() for d in new]).all()
-            ids = dict((number, customer_id) for customer_id, number in inserted)
+            ids = {number: customer_id for customer_id, number in pgcopy.upsert_rows(
+                session.connection(), _customers, [d.columns() for d in new], keys=("company_id", "member_number"),
+                returning=("id", "member_number"), order_by=("member_number",))}
             for draft in new:
                 draft.id = ids.get(draft.member_number)
         changed = sorted((d for d in drafts if d.changed and not d.is_new), key=lambda d: d.id)
@@ -511,8 +508,7 @@ def _write_choices(session, drafts):
     if changed:
         session.execute(update(_customer_choices).where(c.customer_id == bindparam("b_customer"),
                                                         c.group_id == bindparam("b_group")), changed)
-    if added:
-        session.execute(insert(_customer_choices), added)
+    pgcopy.insert_rows(session.connection(), _customer_choices, added)
 
 
 def shop_counts(session, scope, shop_id, shop_ids):
