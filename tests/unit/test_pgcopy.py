@@ -44,10 +44,12 @@ _databases = itertools.count()
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = sa.create_engine(Databases(tmp_path).create(f"pgcopy{next(_databases)}"))
+    databases = Databases(tmp_path)
+    engine = sa.create_engine(databases.create(f"pgcopy{next(_databases)}"))
     _metadata.create_all(engine)
     yield engine
     engine.dispose()
+    databases.drop_all()
 
 
 def _stored(engine):
