@@ -381,6 +381,7 @@ class IndexStore:
         cursor = self._cursor(catalog)
         try:
             cursor.execute("BEGIN TRANSACTION")
+            replaced = {name: _held(cursor, name, keys) for name, keys in replaced.items()}
             kept = {}
             if replaced.get("customers") and rows_by_table.get("customers"):
                 kept = self._computed_of(cursor, replaced["customers"])
@@ -572,6 +573,15 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
+
+
+def _held(cursor, name, keys):
+    """The keys among ``keys`` the table may hold: none above the greatest it holds. A step of new entities (an
+    import's) then takes nothing out and looks for no row of theirs, where each such look scanned the table."""
+    if not keys:
+        return keys
+    greatest = cursor.execute(f"SELECT max({SOURCES[name][2]}) FROM {name}").fetchall()[0][0]
+    return set() if greatest is None else {key for key in keys if key <= greatest}
 
 
 def _with_computed(row, kept):

@@ -4,6 +4,7 @@ import contextlib
 import copy
 import random
 
+import duckdb
 import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import sessionmaker
@@ -12,6 +13,7 @@ from bench.generate import generate
 from services.common.errors import ValidationFailed
 from services.common.scope import OPERATOR, SHOP, Scope
 from services.search import exports, indexer, rebuild, searching
+from services.search import store as store_module
 from services.search import store_derived as derived
 from services.search import store_tables as T
 from services.search.models import Base, IndexedCustomer, IndexIdentity
@@ -367,7 +369,6 @@ def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_
 
 
 def test_a_store_grown_by_half_is_written_again_in_order_and_answers_the_same(index, monkeypatch):
-    from services.search import store as store_module
 
     factory, events = index
     with _store(factory) as store:
@@ -440,3 +441,13 @@ def test_mail_flags_follow_new_activities_a_mail_changing_family_and_an_activity
         with factory() as session:
             store.follow(session)
         _agree(factory, store)
+
+
+def test_a_step_looks_only_for_keys_the_table_may_hold():
+    """Keys above the greatest a table holds are new: nothing of theirs is taken out or looked for."""
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE lines (purchase_id BIGINT)")
+    assert store_module._held(connection, "lines", {5, 6}) == set()  # an empty table holds none
+    connection.execute("INSERT INTO lines VALUES (3), (7), (7)")
+    assert store_module._held(connection, "lines", {1, 7, 8, 100}) == {1, 7}
+    assert store_module._held(connection, "lines", set()) == set()
