@@ -17,12 +17,27 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(os.environ.get("TSUHAN_SCREENSHOTS", ROOT / "var" / "screenshots"))
 
 
+def _missing():
+    """What the browser tests need and this machine lacks: Chromium, and a Japanese font (the layout tests measure
+    Japanese text; without one every character is drawn as a box of another width)."""
+    missing = [] if Path(CHROMIUM).exists() else ["chromium"]
+    try:
+        fonts = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        fonts = ""
+    return missing + ([] if fonts else ["fonts-ipafont-gothic"])
+
+
 def pytest_collection_modifyitems(config, items):
-    if Path(CHROMIUM).exists():
+    if not any("browser" in item.keywords for item in items):
         return
+    missing = _missing()
+    if not missing:
+        return
+    install = f"apt-get install -y {' '.join(missing)}"
     if os.environ.get("REQUIRE_BROWSER") == "1":
-        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install -y chromium)")
-    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install -y chromium")
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but this machine lacks {', '.join(missing)} ({install})")
+    skip = pytest.mark.skip(reason=f"this machine lacks {', '.join(missing)}: {install}")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
