@@ -18,7 +18,7 @@ from services.common.db import make_engine
 from services.common.errors import Unavailable
 from services.common.outages import first_line, unavailable
 
-from .store import IndexStore, prune_journal
+from .store import MAX_ENTRIES, IndexStore, prune_journal
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,10 @@ class StoreKeeper:
                         log.exception("following the index journal failed")
                     eventlet.sleep(1.0)
                     continue
-                eventlet.sleep(0 if followed else self.poll_seconds)
+                # A step that could not take everything goes on at once; any other waits a poll, so that under a
+                # stream of changes (an import) a step takes what came in a poll, not the few since the last step:
+                # each step costs the store a pass over what the changes touch, whatever their number.
+                eventlet.sleep(0 if followed >= MAX_ENTRIES else self.poll_seconds)
         finally:
             self._finished.send()
 
