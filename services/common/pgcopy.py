@@ -26,7 +26,7 @@ import time
 import psycopg2
 from psycopg2 import extensions
 from sqlalchemy import UniqueConstraint, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 
 LOCK_WAIT = "5s"
@@ -108,7 +108,8 @@ def upsert_rows(connection, table, rows, keys, update=(), returning=(), order_by
 
 
 def _upsert_statement_rows(connection, table, rows, keys, update, returning):
-    statement = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+    """``upsert_rows`` where there is no COPY (SQLite): one multi-row INSERT … ON CONFLICT."""
+    statement = sqlite.insert(table)
     if update:
         statement = statement.on_conflict_do_update(index_elements=list(keys),
                                                     set_={column: statement.excluded[column] for column in update})
