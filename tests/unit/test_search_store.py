@@ -387,6 +387,31 @@ def test_a_store_grown_by_half_is_written_again_in_order_and_answers_the_same(in
         _agree(factory, store)
 
 
+def test_a_replaced_database_stays_while_a_read_uses_it_and_goes_when_it_ends(index, tmp_path, monkeypatch):
+    factory, events = index
+    with _store(factory, tmp_path) as store:
+        monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))
+        with store.reading(1) as cursor:
+            old = store.catalogs[1]
+            with factory() as session:
+                for event in _changes(events, random.Random(7)):
+                    indexer.apply(session, event)
+                session.commit()
+            with factory() as session:
+                store.follow(session)  # written again: a new database, the old one retired
+            assert store.catalogs[1] != old and store.retired == [old]
+            assert (tmp_path / "slot-1" / f"{old}.duckdb").exists()
+            still = cursor.execute("SELECT count(*) FROM purchases").fetchall()[0][0]  # the read goes on
+            assert still == store.counts()["purchases"]
+        with factory() as session:
+            store.follow(session)  # nothing new: what no read uses goes
+        assert store.retired == []
+        assert not (tmp_path / "slot-1" / f"{old}.duckdb").exists()
+        attached = {row[0] for row in store.db.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        assert old not in attached and store.catalogs[1] in attached
+        _agree(factory, store)
+
+
 def test_a_store_closed_after_a_quiet_while_opens_its_files_again(index, tmp_path):
     factory, _events = index
     with _store(factory, tmp_path) as store:
