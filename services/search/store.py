@@ -18,14 +18,12 @@ condition, count, page, sort and download from that copy with the SQL of ``query
 
 Everything here runs without Nameko or eventlet; ``dependencies.py`` runs the DuckDB work in native threads.
 """
-import collections
 import contextlib
 import datetime as dt
 import fcntl
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -221,8 +219,7 @@ class IndexStore:
         self.written = {}  # company id → the rows its database held when it was written in order
         self.added = {}  # company id → the rows following the journal has added to it since
         self.retired = []  # replaced databases, detached once no read uses them
-        self._readers = collections.Counter()  # catalog → the reads using it now
-        self._reading = threading.Lock()  # taken to pick a catalog and count its read, and to detach one
+        self._reads = []  # the database of each read under way (see ``reading``)
         self.identity = None
         self.seq = 0  # the last journal entry followed
         self.gaps = {}  # journal places not seen yet (a transaction that had not committed): seq → since when
@@ -301,11 +298,10 @@ class IndexStore:
         cached blocks, and an import replaces a company's database every few hundred thousand rows."""
         keep = []
         for catalog in self.retired:
-            with self._reading:
-                if self._readers[catalog] and not force:
-                    keep.append(catalog)
-                    continue
-                self.db.execute(f"DETACH {catalog}")
+            if catalog in self._reads and not force:
+                keep.append(catalog)
+                continue
+            self.db.execute(f"DETACH {catalog}")
             if self.directory is not None:
                 for path in (self._file(catalog), Path(str(self._file(catalog)) + ".wal")):
                     if path.exists():
@@ -360,10 +356,19 @@ class IndexStore:
     @contextlib.contextmanager
     def reading(self, company_id):
         """A cursor on the company's database as it is now, which stays attached until the block ends (a newer one
-        may replace it meanwhile)."""
-        with self._reading:
+        may replace it meanwhile).
+
+        No lock: under eventlet's monkey-patching a threading lock is a green one, which a native thread (where
+        DuckDB calls run) cannot wait on. A read notes its database, then checks that it is still the company's; a
+        replacement switches the company's database, then detaches the old one only if no read has noted it. Each
+        is one list operation under the interpreter lock, so either the detach sees the note or the read sees the
+        switch (and reads the newer database)."""
+        while True:
             catalog = self.catalogs.get(company_id, "empty")
-            self._readers[catalog] += 1
+            self._reads.append(catalog)
+            if self.catalogs.get(company_id, "empty") == catalog:
+                break
+            self._reads.remove(catalog)  # replaced meanwhile, perhaps detached already: read the newer one
         try:
             cursor = self._cursor(catalog)
             try:
@@ -371,8 +376,7 @@ class IndexStore:
             finally:
                 cursor.close()
         finally:
-            with self._reading:
-                self._readers[catalog] -= 1
+            self._reads.remove(catalog)
 
     def execute(self, company_id, statement):
         """The rows of a statement over the company's tables (a list of tuples)."""
