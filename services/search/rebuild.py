@@ -5,6 +5,8 @@ Rebuild and repair page through the owners' ``export_for_index`` RPCs (event env
 single entity), reconciliation through their ``index_versions`` (ids and versions only), so all work at any time,
 also while events keep arriving: each entity is claimed as an event claims it.
 """
+import itertools
+
 from sqlalchemy import String, and_, cast, delete, select
 
 from services.common.index_versions import MAX_VERSIONS
@@ -97,10 +99,10 @@ def reconcile(read, owners, scope):
     """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing)."""
     report = {"in_agreement": True, "entities": {}}
     for entity in VERSION_OWNERS:
-        owner_count, present, stale, extra = disagreements(read, owners, scope, entity)
-        report["entities"][entity] = {"owner": owner_count, "index": len(present), "stale": stale[:100],
+        owner_count, index_count, stale, extra = disagreements(read, owners, scope, entity)
+        report["entities"][entity] = {"owner": owner_count, "index": index_count, "stale": stale[:100],
                                       "extra": extra[:100]}
-        if stale or extra or owner_count != len(present):
+        if stale or extra or owner_count != index_count:
             report["in_agreement"] = False
     return report
 
@@ -122,43 +124,80 @@ def repair(unit_of_work, read, owners, scope):
 
 
 def owner_versions(owners, scope, entity):
-    """{entity id: version} of every entity of the company its owner keeps (``index_versions``, 50,000 a call)."""
-    versions, after = {}, 0
+    """``(id, version)`` of every entity of the company its owner keeps, by id (``index_versions``, 50,000 a call)."""
+    after = 0
     while True:
         page = owners[VERSION_OWNERS[entity]].index_versions(scope, entity, after, MAX_VERSIONS)
-        versions.update((str(entity_id), version) for entity_id, version in page)
+        for entity_id, version in page:
+            yield int(entity_id), version
         if len(page) < MAX_VERSIONS:
-            return versions
+            return
         after = page[-1][0]
 
 
 def disagreements(read, owners, scope, entity):
-    """(the owner's count, the ids the index has, stale ids, extra ids) of one entity: stale when the index's version
-    differs from the owner's or its row is missing, extra when the owner has no such entity."""
+    """(the owner's count, the index's count, stale ids, extra ids) of one entity: stale when the index's version
+    differs from the owner's or its row is missing, extra when the owner has no such entity. Both sides are read in
+    the order of their ids and walked side by side: a page of each at a time is held, whatever the company's size."""
     owned = owner_versions(owners, scope, entity)
     with read() as session:
-        present = _index_versions(session, entity, scope["company_id"], owned)  # a missing row has no version here
-    stale = sorted((i for i, v in owned.items() if present.get(i) != v), key=int)
-    extra = sorted((i for i in present if i not in owned), key=int)
-    return len(owned), present, stale, extra
+        if entity in _MODELS:
+            held = _index_versions(session, entity, scope["company_id"])
+        else:  # address states are kept by customer and address: what was applied is what is there
+            owned, asked = itertools.tee(owned)  # the second runs a query's ids ahead of the first
+            held = _applied_versions(session, entity, asked)
+        return _compare(owned, held)
 
 
-def _index_versions(session, entity, company_id, owned):
-    """{id: version applied (None: not noted)} of every row of the entity the index holds for the company."""
-    model = {"customer": IndexedCustomer, "purchase": IndexedPurchase, "mail": IndexedMail,
-             "mail_activity": IndexedMailActivity}.get(entity)
-    if model is None:  # address states are kept by customer and address: what was applied is what is there
-        applied = {}
-        ids = list(owned)
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            applied.update(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
-                AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids[start:start + _IDS_PER_QUERY]))).all())
-        return applied
+def _compare(owned, held):
+    """Two streams of ``(id, version)`` in ascending id, walked side by side: (how many each holds, stale ids (a
+    version differs, or the index lacks it), extra ids (the owner lacks it)), the ids as text."""
+    owner_count = index_count = 0
+    stale, extra = [], []
+    mine, theirs = next(owned, None), next(held, None)
+    while mine is not None or theirs is not None:
+        if theirs is None or (mine is not None and mine[0] < theirs[0]):
+            stale.append(str(mine[0]))
+            owner_count += 1
+            mine = next(owned, None)
+        elif mine is None or theirs[0] < mine[0]:
+            extra.append(str(theirs[0]))
+            index_count += 1
+            theirs = next(held, None)
+        else:
+            if mine[1] != theirs[1]:
+                stale.append(str(mine[0]))
+            owner_count += 1
+            index_count += 1
+            mine, theirs = next(owned, None), next(held, None)
+    return owner_count, index_count, stale, extra
+
+
+_MODELS = {"customer": IndexedCustomer, "purchase": IndexedPurchase, "mail": IndexedMail,
+           "mail_activity": IndexedMailActivity}
+_IDS_PER_QUERY = 5000
+_ROWS_PER_FETCH = 10_000
+
+
+def _index_versions(session, entity, company_id):
+    """``(id, version applied)`` (None: not noted) of every row of the entity the index holds for the company, by id,
+    fetched a part at a time."""
+    model = _MODELS[entity]
     rows = session.execute(
         select(model.id, AppliedVersion.version).where(model.company_id == company_id)
         .outerjoin(AppliedVersion, and_(AppliedVersion.entity == entity,
-                                        AppliedVersion.entity_id == cast(model.id, String))))
-    return {str(entity_id): version for entity_id, version in rows}
+                                        AppliedVersion.entity_id == cast(model.id, String)))
+        .order_by(model.id).execution_options(yield_per=_ROWS_PER_FETCH))
+    for entity_id, version in rows:
+        yield entity_id, version
 
 
-_IDS_PER_QUERY = 5000
+def _applied_versions(session, entity, owned):
+    """``(id, version applied)`` of the owned ids the index noted a version of, by id (``owned`` by id too)."""
+    while True:
+        ids = [str(entity_id) for entity_id, _version in itertools.islice(owned, _IDS_PER_QUERY)]
+        if not ids:
+            return
+        applied = session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
+            AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(ids))).all()
+        yield from sorted(((int(entity_id), version) for entity_id, version in applied))
