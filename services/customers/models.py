@@ -1,7 +1,7 @@
 """Tables of the customers service."""
 import datetime as dt
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import NEVER_REUSE_IDS
@@ -93,6 +93,11 @@ class Customer(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     choices: Mapped[list["CustomerChoice"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+# a customer found by mail address, compared without case (``customers.resolve_emails``)
+Index("ix_customers_company_pc_email", Customer.company_id, func.lower(Customer.pc_email))
+Index("ix_customers_company_mobile_email", Customer.company_id, func.lower(Customer.mobile_email))
 
 
 class MemberSequence(Base):
