@@ -188,8 +188,7 @@ def _index_versions(session, entity, company_id):
         .outerjoin(AppliedVersion, and_(AppliedVersion.entity == entity,
                                         AppliedVersion.entity_id == cast(model.id, String)))
         .order_by(model.id).execution_options(yield_per=_ROWS_PER_FETCH))
-    for entity_id, version in rows:
-        yield entity_id, version
+    yield from rows
 
 
 def _applied_versions(session, entity, owned):

@@ -518,7 +518,8 @@ class IndexStore:
             cursor.close()
         self._install(company_id, catalog, generation, rows)
         if loaded:  # never read: it goes now
-            self.retired += [] if loaded in self.retired else [loaded]
+            if loaded not in self.retired:
+                self.retired.append(loaded)
             self._detach_retired()
 
     def load(self, session, run=None):

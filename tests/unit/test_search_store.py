@@ -368,18 +368,23 @@ def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_
             assert len(stored) > 100 and stored == sorted(stored), table
 
 
+def _change_and_follow(factory, events, store):
+    """About a twentieth of the index changed, then followed by the store."""
+    with factory() as session:
+        for event in _changes(events, random.Random(7)):
+            indexer.apply(session, event)
+        session.commit()
+    with factory() as session:
+        store.follow(session)
+
+
 def test_a_store_grown_by_half_is_written_again_in_order_and_answers_the_same(index, monkeypatch):
 
     factory, events = index
     with _store(factory) as store:
         monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))  # the changes below add about a twentieth
         first = store.generations[1]
-        with factory() as session:
-            for event in _changes(events, random.Random(7)):
-                indexer.apply(session, event)
-            session.commit()
-        with factory() as session:
-            store.follow(session)
+        _change_and_follow(factory, events, store)
         assert store.generations[1] > first, "written again"
         assert store.added[1] == 0 and store.written[1] > 0
         stored = _stored_order(store, "lines", "product_code")
@@ -393,12 +398,7 @@ def test_a_replaced_database_stays_while_a_read_uses_it_and_goes_when_it_ends(in
         monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))
         with store.reading(1) as cursor:
             old = store.catalogs[1]
-            with factory() as session:
-                for event in _changes(events, random.Random(7)):
-                    indexer.apply(session, event)
-                session.commit()
-            with factory() as session:
-                store.follow(session)  # written again: a new database, the old one retired
+            _change_and_follow(factory, events, store)  # written again: a new database, the old one retired
             assert store.catalogs[1] != old and store.retired == [old]
             assert (tmp_path / "slot-1" / f"{old}.duckdb").exists()
             still = cursor.execute("SELECT count(*) FROM purchases").fetchall()[0][0]  # the read goes on
