@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from .config import env_int
 from .outages import database_errors
 from .outbox import OutboxRelay
+from .table_statistics import StatisticsKeeper
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class Store:
 
 
 class Database(DependencyProvider):
-    """The service's own database, with its outbox relayed to the service's event exchange."""
+    """The service's own database, with its outbox relayed to the service's event exchange and the statistics of its
+    growing tables kept fresh (``table_statistics``)."""
 
     def __init__(self, outbox_model):
         self.outbox_model = outbox_model
@@ -115,16 +117,20 @@ class Database(DependencyProvider):
             amqp_uri=config["AMQP_URI"],
             poll_seconds=config.get("OUTBOX_POLL_SECONDS", 1.0),
         )
+        self.statistics = StatisticsKeeper(self.engine)
 
     def start(self):
         self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+        self.container.spawn_managed_thread(self.statistics.run, identifier="table_statistics")
 
     def stop(self):
         self.relay.stop()
+        self.statistics.stop()
         self.engine.dispose()
 
     def kill(self):
         self.relay.stop()
+        self.statistics.stop()
 
     def get_dependency(self, worker_ctx):
         return Store(self.session_factory, self.relay)
