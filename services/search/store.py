@@ -69,6 +69,15 @@ ORDERED_BY = {
 REWRITTEN_AFTER = (0.5, 100_000)
 """A company's database is written again in order once the rows changes added since it was last written are half
 its rows then, and at least this many: what following the journal appends lies outside the order."""
+ORDERED_FROM = 100_000
+"""A company's database of fewer rows is kept in the order it was loaded: each of its tables fits in one row group
+(122,880 rows), which any condition reads whole whatever the order. Writing it again would only double its load (a
+replica starting on an index of hundreds of small companies)."""
+
+
+_DDL = ([str(CreateEnumType(enum).compile(dialect=DIALECT)) for enum in T.ENUMS]
+        + [str(CreateTable(table).compile(dialect=DIALECT)) for table in T.metadata.sorted_tables])
+"""What a company's new database is made with."""
 
 
 def compiled(statement):
@@ -260,10 +269,9 @@ class IndexStore:
     def _create_tables(self, catalog):
         cursor = self._cursor(catalog)
         try:
-            for enum in T.ENUMS:
-                cursor.execute(str(CreateEnumType(enum).compile(dialect=DIALECT)))
-            for table in T.metadata.sorted_tables:
-                cursor.execute(str(CreateTable(table).compile(dialect=DIALECT)))
+            with _transaction(cursor):  # one commit for them all
+                for statement in _DDL:
+                    cursor.execute(statement)
         finally:
             cursor.close()
 
@@ -410,42 +418,41 @@ class IndexStore:
         one has them computed) — unless not ``derive``: a load sets them for everyone once its rows are in."""
         cursor = self._cursor(catalog)
         try:
-            cursor.execute("BEGIN TRANSACTION")
-            replaced = {name: _held(cursor, name, keys) for name, keys in replaced.items()}
-            kept = {}
-            if replaced.get("customers") and rows_by_table.get("customers"):
-                kept = self._computed_of(cursor, replaced["customers"])
-                rows_by_table = {**rows_by_table, "customers": [_with_computed(row, kept)
-                                                                for row in rows_by_table["customers"]]}
-            new = set(customers_changed) - set(kept)
-            touched = {derived.MAIL: set(new), derived.PURCHASES: set(new)}
-            if replaced.get("mail_activities"):  # whose activities go
-                touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.id,
-                                                                replaced["mail_activities"]))
-            if replaced.get("purchases"):  # whose purchases go (or move to another customer)
-                touched[derived.PURCHASES].update(self._customers_of(cursor, T.purchases.c.customer_id,
-                                                                     T.purchases.c.id, replaced["purchases"]))
-            for name, keys in replaced.items():
-                if keys:
-                    key = SOURCES[name][2]
-                    cursor.execute(*compiled(delete(T.metadata.tables[name]).where(
-                        T.metadata.tables[name].c[key].in_(sorted(keys)))))
-            for name, rows in rows_by_table.items():
-                if rows:
-                    cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
-                    cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
-                    cursor.unregister("incoming")
-            touched[derived.MAIL].update(row[ACTIVITY_CUSTOMER] for row in rows_by_table.get("mail_activities") or ())
-            touched[derived.PURCHASES].update(row[PURCHASE_CUSTOMER] for row in rows_by_table.get("purchases") or ())
-            if replaced.get("mails"):  # whose mails changed family
-                touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id, replaced["mails"]))
-            for kind, customer_ids in touched.items():
-                if customer_ids and derive:
-                    self._set_derived(cursor, kind, customer_ids)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
+            with _transaction(cursor):
+                replaced = {name: _held(cursor, name, keys) for name, keys in replaced.items()}
+                kept = {}
+                if replaced.get("customers") and rows_by_table.get("customers"):
+                    kept = self._computed_of(cursor, replaced["customers"])
+                    rows_by_table = {**rows_by_table, "customers": [_with_computed(row, kept)
+                                                                    for row in rows_by_table["customers"]]}
+                new = set(customers_changed) - set(kept)
+                touched = {derived.MAIL: set(new), derived.PURCHASES: set(new)}
+                if replaced.get("mail_activities"):  # whose activities go
+                    touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.id,
+                                                                    replaced["mail_activities"]))
+                if replaced.get("purchases"):  # whose purchases go (or move to another customer)
+                    touched[derived.PURCHASES].update(self._customers_of(cursor, T.purchases.c.customer_id,
+                                                                         T.purchases.c.id, replaced["purchases"]))
+                for name, keys in replaced.items():
+                    if keys:
+                        key = SOURCES[name][2]
+                        cursor.execute(*compiled(delete(T.metadata.tables[name]).where(
+                            T.metadata.tables[name].c[key].in_(sorted(keys)))))
+                for name, rows in rows_by_table.items():
+                    if rows:
+                        cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
+                        cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+                        cursor.unregister("incoming")
+                touched[derived.MAIL].update(row[ACTIVITY_CUSTOMER]
+                                             for row in rows_by_table.get("mail_activities") or ())
+                touched[derived.PURCHASES].update(row[PURCHASE_CUSTOMER]
+                                                  for row in rows_by_table.get("purchases") or ())
+                if replaced.get("mails"):  # whose mails changed family
+                    touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id,
+                                                                    replaced["mails"]))
+                for kind, customer_ids in touched.items():
+                    if customer_ids and derive:
+                        self._set_derived(cursor, kind, customer_ids)
         finally:
             cursor.close()
 
@@ -478,16 +485,22 @@ class IndexStore:
 
     def load_company(self, session, company_id, run=None, ordered=True):
         """Read one company's index into a new database of its own, then make it the company's store, written
-        again in order unless ``ordered`` is false (the caller does it once it has followed the journal)."""
+        again in order (when it holds ORDERED_FROM rows or more) unless ``ordered`` is false (the caller does it
+        once it has followed the journal)."""
         run = run or _now
         catalog, generation = run(self._new_catalog, company_id)
-        rows = 0
+        rows, pending = 0, {}  # a write (one commit) for every CHUNK rows, whatever their tables
         for table in T.metadata.sorted_tables:
             for chunk in _read(session, table.name, company_id):
-                run(self._write, catalog, {}, {table.name: chunk}, (), False)
+                pending.setdefault(table.name, []).extend(chunk)
                 rows += len(chunk)
+                if sum(len(held) for held in pending.values()) >= CHUNK:
+                    run(self._write, catalog, {}, pending, (), False)
+                    pending = {}
+        if pending:
+            run(self._write, catalog, {}, pending, (), False)
         run(self._set_all_derived, catalog)
-        if ordered:  # what searches read is the copy in order; the loaded file is never read
+        if ordered and rows >= ORDERED_FROM:  # what searches read is the copy in order; the loaded file is never read
             run(self._rewrite, company_id, catalog)
         else:
             self._install(company_id, catalog, generation, rows)
@@ -495,8 +508,9 @@ class IndexStore:
     def _set_all_derived(self, catalog):
         cursor = self._cursor(catalog)
         try:
-            for kind in derived.FIGURES:
-                self._set_derived(cursor, kind)
+            with _transaction(cursor):
+                for kind in derived.FIGURES:
+                    self._set_derived(cursor, kind)
         finally:
             cursor.close()
 
@@ -541,7 +555,8 @@ class IndexStore:
         self.followed_at = time.time()
         self.follow(session, run)
         for company_id in loaded:  # once what changed meanwhile is in (no search read them: the store is not ready)
-            run(self._rewrite, company_id, self.catalogs[company_id])
+            if self.written[company_id] + self.added[company_id] >= ORDERED_FROM:
+                run(self._rewrite, company_id, self.catalogs[company_id])
         self._save_state()
         self.ready = True
         log.info("search store loaded in %.1f s: %s", time.monotonic() - started, self.counts())
@@ -604,6 +619,18 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
+
+
+@contextlib.contextmanager
+def _transaction(cursor):
+    """The block's statements on ``cursor`` committed together, or rolled back."""
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")
 
 
 def _held(cursor, name, keys):

@@ -359,13 +359,23 @@ def _stored_order(store, table, column):
         cursor.close()
 
 
-def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_by_day(index):
+def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_by_day(index, monkeypatch):
     factory, _events = index
+    monkeypatch.setattr(store_module, "ORDERED_FROM", 0)  # this company is small: see the test below
     with _store(factory) as store:
+        assert store.made[1] == 2  # loaded, then written again in order
         for table, column in (("lines", "product_code"), ("mail_activities", "activity"),
                               ("purchases", "purchased_at")):
             stored = _stored_order(store, table, column)
             assert len(stored) > 100 and stored == sorted(stored), table
+
+
+def test_a_small_company_is_loaded_once_in_the_order_read_and_answers_as_one_written_in_order(index, monkeypatch):
+    factory, _events = index
+    with _store(factory) as store:  # a few thousand rows: every table in one row group, read whole in any order
+        assert store.made[1] == 1 and store.generations[1] == 1
+        monkeypatch.setattr(store_module, "ORDERED_FROM", 0)
+        _agree(factory, store)  # against a store loaded afresh and written again in order
 
 
 def _change_and_follow(factory, events, store):
