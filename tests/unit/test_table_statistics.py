@@ -10,17 +10,25 @@ from services.common import table_statistics
 from tests.support import Databases, wait_for
 
 
-@pytest.fixture
-def engine(tmp_path):
-    databases = Databases(tmp_path)
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """One database for the module (dropping one makes PostgreSQL write a checkpoint): a table of its own each test."""
+    databases = Databases(tmp_path_factory.mktemp("statistics"))
     engine = sa.create_engine(databases.create("statistics"))
-    with engine.begin() as connection:
-        connection.execute(sa.text("CREATE TABLE lines (id serial PRIMARY KEY, purchase_id integer NOT NULL, "
-                                   "product_code varchar(50) NOT NULL)"))
-        connection.execute(sa.text("CREATE INDEX lines_purchase ON lines (purchase_id)"))
     yield engine
     engine.dispose()
     databases.drop_all()
+
+
+@pytest.fixture
+def engine(database):
+    with database.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE lines (id serial PRIMARY KEY, purchase_id integer NOT NULL, "
+                                   "product_code varchar(50) NOT NULL)"))
+        connection.execute(sa.text("CREATE INDEX lines_purchase ON lines (purchase_id)"))
+    yield database
+    with database.begin() as connection:
+        connection.execute(sa.text("DROP TABLE lines"))
 
 
 def fill(engine, purchases, first=0):
