@@ -45,8 +45,12 @@ run: check-broker demo
 	@echo "==> starting the services and the gateway"
 	@$(PY) scripts/run_all.py
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each with a whole stack of its own (services, databases, vhost,
+# gateway, browser) and whole test files (module fixtures stay in one process): the tests mostly wait on the services.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Broker faults on RabbitMQ nodes the tests start themselves (free ports, own data; needs Debian's rabbitmq-server):
 # an outage during writes, expired requests, and a three-node cluster with quorum queues losing a node.
