@@ -126,7 +126,6 @@ COMPUTED = [(n, column) for n, column in enumerate(T.customers.columns) if colum
 DERIVED = {kind: {touched_only: [compiled(statement) for statement in derived.statements(kind, touched_only)]
                   for touched_only in (False, True)} for kind in derived.FIGURES}
 """The statements setting the store's computed customer columns (``store_derived.py``), compiled once."""
-ADDED_PURCHASES = compiled(derived.added_purchases_statement())
 
 
 def _customer_columns():
@@ -439,21 +438,15 @@ class IndexStore:
                         key = SOURCES[name][2]
                         cursor.execute(*compiled(delete(T.metadata.tables[name]).where(
                             T.metadata.tables[name].c[key].in_(sorted(keys)))))
-                arrows = {}
                 for name, rows in rows_by_table.items():
                     if rows:
-                        arrows[name] = _arrow(T.metadata.tables[name], rows)
-                        cursor.register("incoming", arrows[name])
+                        cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
                         cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
                         cursor.unregister("incoming")
                 touched[derived.MAIL].update(row[ACTIVITY_CUSTOMER]
                                              for row in rows_by_table.get("mail_activities") or ())
-                # The customers of new purchases whose figures are right (none of their purchases went, and they
-                # are not new to the store) take the new ones in; the others' figures are computed again whole.
-                added_to = {row[PURCHASE_CUSTOMER] for row in rows_by_table.get("purchases") or ()} \
-                    - touched[derived.PURCHASES]
-                if added_to and derive:
-                    self._add_purchases(cursor, added_to, arrows["purchases"])
+                touched[derived.PURCHASES].update(row[PURCHASE_CUSTOMER]
+                                                  for row in rows_by_table.get("purchases") or ())
                 if replaced.get("mails"):  # whose mails changed family
                     touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id,
                                                                     replaced["mails"]))
@@ -483,23 +476,11 @@ class IndexStore:
             for statement in DERIVED[kind][False]:
                 cursor.execute(*statement)
             return
-        cursor.register("touched", _ids_table(customer_ids))
+        cursor.register("touched", pa.table({"id": pa.array(sorted(customer_ids), type=pa.int64(), memory_pool=ARROW_POOL)}))
         try:
             for statement in DERIVED[kind][True]:
                 cursor.execute(*statement)
         finally:
-            cursor.unregister("touched")
-
-    @staticmethod
-    def _add_purchases(cursor, customer_ids, purchases):
-        """Take the new ``purchases`` (an Arrow table of store rows) into the purchase figures of ``customer_ids``,
-        whose figures cover every other purchase the store holds of them (``store_derived``)."""
-        cursor.register("touched", _ids_table(customer_ids))
-        cursor.register("added", purchases)
-        try:
-            cursor.execute(*ADDED_PURCHASES)
-        finally:
-            cursor.unregister("added")
             cursor.unregister("touched")
 
     def load_company(self, session, company_id, run=None, ordered=True):
@@ -638,10 +619,6 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
-
-
-def _ids_table(ids):
-    return pa.table({"id": pa.array(sorted(ids), type=pa.int64(), memory_pool=ARROW_POOL)})
 
 
 @contextlib.contextmanager

@@ -12,12 +12,9 @@ for the customers a write touches, in the write's transaction, and for everyone 
   purchase; set from the customer's purchases, so that a purchase recorded costs the index no summary of its own.
 
 Each set of columns is set by one UPDATE for the customers registered as the table ``touched`` (two for everyone:
-cleared, then set): ``statements(kind, touched_only)``. A step that only adds purchases to customers whose figures
-are already right (an import's steps, mostly) adds them instead (``added_purchases_statement``): the figures of the
-added purchases, registered as the table ``added``, combined with the customer's own — where grouping every purchase
-of the touched customers scanned the company's purchases at every step, a cost that grew with the company.
+cleared, then set): ``statements(kind, touched_only)``.
 """
-from sqlalchemy import and_, case, false, func, literal, null, or_, select
+from sqlalchemy import and_, false, func, literal, null, select
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
@@ -26,8 +23,6 @@ from .purchase_order import purchase_order
 
 TOUCHED = sql_table("touched", sql_column("id"))
 """The customers whose columns are set again, registered (as an Arrow table) for the statements."""
-ADDED = sql_table("added", *[sql_column(column.name) for column in T.purchases.columns])
-"""Purchases a step adds (rows of the store's ``purchases``), registered for ``added_purchases_statement``."""
 MAIL, PURCHASES = "mail", "purchases"
 PURCHASE_FIGURES = ("first_purchase_at", "latest_purchase_at", "latest_shipped_at", "latest_order_code",
                     "latest_purchase_id", "purchase_count", "purchase_total", "first_purchase_id", "second_purchase_at")
@@ -50,8 +45,8 @@ def _mail_figures(rows):
             for _name, (family, activity) in T.MAIL_FLAGS.items()]
 
 
-def _purchase_rows(only, source=T.purchases):
-    P = source.c
+def _purchase_rows(only):
+    P = T.purchases.c
     return (select(P.customer_id.label("customer_id"), P.id.label("id"), P.purchased_at.label("purchased_at"),
                    P.shipped_at.label("shipped_at"), P.order_code.label("order_code"),
                    P.billed_amount.label("billed_amount"))
@@ -90,36 +85,3 @@ def statements(kind, touched_only):
     clear = T.customers.update().values(**{name: CLEARED[name] for name in names})
     return [clear, T.customers.update().where(T.customers.c.id == found.c.customer_id)
             .values(**{name: found.c[name] for name in names})]
-
-
-def added_purchases_statement():
-    """The PURCHASE_FIGURES of the customers in ``touched`` with the counted purchases in ``added`` taken in: each
-    figure of the added purchases combined with the customer's own, which must cover every other purchase the store
-    holds of the customer (none of them replaced or taken out in the step). The first and latest purchase stay the
-    customer's unless an added one comes before or after it (by moment, then id); the second moment is the second
-    smallest of the customer's first two and the added ones'."""
-    C = T.customers.c
-    rows = _purchase_rows(lambda customer_id: [customer_id.in_(select(TOUCHED.c.id))], ADDED).subquery()
-    order = purchase_order(rows.c.purchased_at, rows.c.id)
-    new = (select(rows.c.customer_id, func.min(rows.c.purchased_at).label("first_at"),
-                  func.max(rows.c.purchased_at).label("latest_at"), func.max(rows.c.shipped_at).label("shipped_at"),
-                  func.arg_max(rows.c.order_code, order).label("latest_code"),
-                  func.arg_max(rows.c.id, order).label("latest_id"), func.max(order).label("latest_order"),
-                  func.arg_min(rows.c.id, order).label("first_id"), func.min(order).label("first_order"),
-                  func.count(rows.c.id).label("count"), func.sum(rows.c.billed_amount).label("total"),
-                  func.min(rows.c.purchased_at, 2).label("first_two"))
-           .group_by(rows.c.customer_id).subquery())
-    later = or_(C.latest_purchase_id.is_(None), new.c.latest_order > purchase_order(C.latest_purchase_at,
-                                                                                       C.latest_purchase_id))
-    earlier = or_(C.first_purchase_id.is_(None), new.c.first_order < purchase_order(C.first_purchase_at,
-                                                                                       C.first_purchase_id))
-    moments = func.list_concat(func.list_value(C.first_purchase_at, C.second_purchase_at), new.c.first_two)
-    return T.customers.update().where(C.id == new.c.customer_id).values(
-        first_purchase_at=func.least(C.first_purchase_at, new.c.first_at),
-        latest_purchase_at=func.greatest(C.latest_purchase_at, new.c.latest_at),
-        latest_shipped_at=func.greatest(C.latest_shipped_at, new.c.shipped_at),
-        latest_order_code=case((later, new.c.latest_code), else_=C.latest_order_code),
-        latest_purchase_id=case((later, new.c.latest_id), else_=C.latest_purchase_id),
-        purchase_count=C.purchase_count + new.c.count, purchase_total=C.purchase_total + new.c.total,
-        first_purchase_id=case((earlier, new.c.first_id), else_=C.first_purchase_id),
-        second_purchase_at=func.list_extract(func.list_sort(moments, literal("ASC"), literal("NULLS LAST")), 2))
