@@ -179,6 +179,34 @@ def test_the_summary_follows_every_kind_of_change():
         company.close()
 
 
+def test_purchases_added_in_one_step_are_taken_into_the_figures_their_customers_had():
+    # customer 1: 11 (2025-03-01, 3,000円, shipped 03-03) and 12 (2025-04-01, 500円); customer 2: none. One step
+    # then adds, for customer 1: 15 before the first (2025-01-15, 800円), 16 and 17 at one moment after the latest
+    # (2025-06-01, 900円 shipped 06-03 and 100円), 18 not counted (2025-12-01); for customer 2: 25 and 26 at one
+    # moment (2025-07-07, 200円 and 300円). None of them is replaced: the step adds them to the figures.
+    p11 = _shipped(purchase_event(11, 1, "2025-03-01T10:00:00+09:00", LINE, billed=3000), "2025-03-03T09:00:00+09:00")
+    p12 = purchase_event(12, 1, "2025-04-01T09:00:00+09:00", LINE, billed=500)
+    company = Company([customer_event(1), customer_event(2), p11, p12])
+    try:
+        company.follow(purchase_event(15, 1, "2025-01-15T09:00:00+09:00", LINE, billed=800),
+                       _shipped(purchase_event(16, 1, "2025-06-01T09:00:00+09:00", LINE, billed=900),
+                                "2025-06-03T09:00:00+09:00"),
+                       purchase_event(17, 1, "2025-06-01T09:00:00+09:00", LINE, billed=100),
+                       purchase_event(18, 1, "2025-12-01T09:00:00+09:00", LINE, billed=7777, counted=False),
+                       purchase_event(25, 2, "2025-07-07T12:00:00+09:00", LINE, billed=200),
+                       purchase_event(26, 2, "2025-07-07T12:00:00+09:00", LINE, billed=300))
+        january, march, june, july = (_moment("2025-01-15T09:00:00+09:00"), _moment("2025-03-01T10:00:00+09:00"),
+                                      _moment("2025-06-01T09:00:00+09:00"), _moment("2025-07-07T12:00:00+09:00"))
+        assert _summaries(company.store) == {
+            1: (january, june, _moment("2025-06-03T09:00:00+09:00"), "O-17", 17, 5, 5300),  # 16 and 17: 17 latest
+            2: (july, july, None, "O-26", 26, 2, 500)}
+        assert _figures(company.store) == {1: (15, march), 2: (25, july)}
+        assert company.afresh(_summaries) == _summaries(company.store)
+        assert company.afresh() == _figures(company.store)
+    finally:
+        company.close()
+
+
 def test_a_followed_key_of_another_company_is_not_read_into_the_store():
     # a journal entry of company 1 naming a purchase (and its customer) of company 2: ids are the owners', and a
     # store of one company never holds another's rows, however the entry came to name them
