@@ -328,13 +328,29 @@ def repair_entity(session, entity, entity_id, company_id, owner):
     """Claim an entity and make the index hold the owner's state of it (a repair). Returns True when it changed.
 
     An address state's owner is asked once to know which customer to lock first (as its events lock it), and again
-    once the entity is claimed: what the owner answers then is what the index keeps."""
+    once the entity is claimed: what the owner answers then is what the index keeps.
+
+    On SQLite the owner is asked before the claim instead: a claim takes the lock of the whole database, and a
+    process's other green threads wanting it meanwhile (the outbox relay, an event handler) would wait for it in
+    SQLite's own blocking wait, so that the owner's answer could not be read until that wait gave up. An entity whose
+    applied version changed between the question and the claim (an event came) is left for the next repair."""
+    event = {"entity": entity, "entity_id": str(entity_id), "company_id": company_id, "event_type": None}
+    if session.bind.dialect.name == "sqlite":
+        seen = applied_version(session, entity, entity_id)
+        state = owner(entity, entity_id, company_id)
+        applied = claim(session, entity, entity_id)
+        return applied == seen and follow_owner(session, event, state, applied)
     if entity == "address_state":
         first = owner(entity, entity_id, company_id)
         lock_customers(session, customers_touched(first) if first is not None else set())
     applied = claim(session, entity, entity_id)
-    event = {"entity": entity, "entity_id": str(entity_id), "company_id": company_id, "event_type": None}
     return follow_owner(session, event, owner(entity, entity_id, company_id), applied)
+
+
+def applied_version(session, entity, entity_id):
+    """The version applied for an entity (0: none), read without claiming it."""
+    return session.scalar(select(AppliedVersion.version).where(
+        AppliedVersion.entity == entity, AppliedVersion.entity_id == str(entity_id))) or 0
 
 
 def remove(session, entity, entity_id, company_id):
