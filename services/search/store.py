@@ -489,18 +489,18 @@ class IndexStore:
         once it has followed the journal)."""
         run = run or _now
         catalog, generation = run(self._new_catalog, company_id)
-        rows, pending = 0, {}  # a write (one commit) for every CHUNK rows, whatever their tables
+        rows, pending, waiting = 0, {}, 0  # a write (one commit) for every CHUNK rows, whatever their tables
         for table in T.metadata.sorted_tables:
             for chunk in _read(session, table.name, company_id):
                 pending.setdefault(table.name, []).extend(chunk)
-                rows += len(chunk)
-                if sum(len(held) for held in pending.values()) >= CHUNK:
+                rows, waiting = rows + len(chunk), waiting + len(chunk)
+                if waiting >= CHUNK:
                     run(self._write, catalog, {}, pending, (), False)
-                    pending = {}
+                    pending, waiting = {}, 0
         if pending:
             run(self._write, catalog, {}, pending, (), False)
         run(self._set_all_derived, catalog)
-        if ordered and rows >= ORDERED_FROM:  # what searches read is the copy in order; the loaded file is never read
+        if ordered and _kept_in_order(rows):  # what searches read is the copy in order; the loaded file is never read
             run(self._rewrite, company_id, catalog)
         else:
             self._install(company_id, catalog, generation, rows)
@@ -555,7 +555,7 @@ class IndexStore:
         self.followed_at = time.time()
         self.follow(session, run)
         for company_id in loaded:  # once what changed meanwhile is in (no search read them: the store is not ready)
-            if self.written[company_id] + self.added[company_id] >= ORDERED_FROM:
+            if _kept_in_order(self.written[company_id] + self.added[company_id]):
                 run(self._rewrite, company_id, self.catalogs[company_id])
         self._save_state()
         self.ready = True
@@ -619,6 +619,11 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
+
+
+def _kept_in_order(rows):
+    """Is a company's database of ``rows`` rows worth writing again in order (ORDERED_FROM)?"""
+    return rows >= ORDERED_FROM
 
 
 @contextlib.contextmanager
