@@ -5,7 +5,7 @@ so that malformed input never reaches the database as an unexpected exception. W
 any argument of that kind must be; business limits (the largest price, the most points) live in each service's
 schemas. The same rules are applied to every string a schema loads (``contracts.Contract``).
 """
-import json
+import orjson
 
 from .errors import ValidationFailed
 
@@ -92,11 +92,10 @@ def _plainly_clean(value):
     without a walk of every string: JSON text escapes a NUL as \\u0000 and cannot encode a lone surrogate to UTF-8.
     False means "walk it" (a backslash-u0000 typed as text, a value JSON does not know), not that it is bad."""
     try:
-        text = json.dumps(value, ensure_ascii=False, check_circular=False)
-        text.encode("utf-8")
-        return "\\u0000" not in text and _depth(value) <= MAX_DEPTH
-    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        encoded = orjson.dumps(value)  # refuses a lone surrogate (and a key that is no string)
+    except (TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return False
+    return b"\\u0000" not in encoded and _depth(value) <= MAX_DEPTH
 
 
 def _depth(value):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from . import wire_json
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SERVICE_NAMES = ("shops", "customers", "purchases", "mailhistory", "search")
@@ -101,6 +103,7 @@ def nameko_config(service):
     """The Nameko configuration dict of one service."""
     return {
         "AMQP_URI": amqp_uri(),
+        "SERIALIZERS": wire_json.SERIALIZERS,
         "max_workers": env_int("MAX_WORKERS", 10),
         "parent_calls_tracked": 10,
         "RPC_CALL_TIMEOUT": rpc_call_timeout(),

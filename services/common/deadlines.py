@@ -19,6 +19,7 @@ from nameko.rpc import MethodProxy, ReplyListener, ServiceProxy
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from nameko.standalone.rpc import ClusterProxy, PollingQueueConsumer, SingleThreadedReplyListener, StandaloneProxyBase
 
+from . import wire_json
 from .acks import settle
 
 DEADLINE_KEY = "deadline"  # in a worker's context data
@@ -173,9 +174,10 @@ class _StandaloneReplyListener(SingleThreadedReplyListener):
 
 class ClusterRpcProxy(StandaloneProxyBase):
     """Nameko's standalone ``ClusterRpcProxy`` whose requests expire when ``timeout`` (seconds) has passed, with a
-    transient reply queue."""
+    transient reply queue, reading and writing messages with ``wire_json``."""
 
     def __init__(self, config, timeout=None, **kwargs):
         kwargs.setdefault("reply_listener_cls", _StandaloneReplyListener)
+        config = {"SERIALIZERS": wire_json.SERIALIZERS, **config}
         super().__init__(config, timeout=timeout, **kwargs)
         self._proxy = _DeadlineClusterProxy(self._worker_ctx, self._reply_listener, timeout)

@@ -8,7 +8,6 @@ rolled-back transaction leaves no event behind. Delivery is at least once: consu
 entity id and version.
 """
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -18,6 +17,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, delete, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from . import wire_json
 from .events import EventEnvelope
 from .outages import first_line, unavailable
 
@@ -66,7 +66,7 @@ def _row(event_type, entity, entity_id, version, company_id, data):
         "data": data,
     })
     return envelope, dict(event_id=envelope["event_id"], event_type=event_type, entity=entity, entity_id=str(entity_id),
-                          version=version, company_id=company_id, payload=json.dumps(envelope, ensure_ascii=False))
+                          version=version, company_id=company_id, payload=wire_json.text(envelope))
 
 
 def record_event(session, model, event_type, *, entity, entity_id, version, company_id, data):
