@@ -23,7 +23,10 @@ if len(sys.argv) > 1 and sys.argv[1] == "run":
 
 
 def main(argv):
+    from services.common import garbage
     from services.common.config import SERVICE_NAMES, amqp_uri
+
+    garbage.tune()
 
     if len(argv) < 1:
         print(__doc__)
@@ -67,6 +70,7 @@ def main(argv):
     if command == "import":
         from services.connector import run
 
+        garbage.freeze_startup()  # the modules it imported live as long as it
         return run(args)
     if command == "create-company":
         return create_company(args)

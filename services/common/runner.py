@@ -9,6 +9,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 from psycogreen.eventlet import patch_psycopg
 
+from . import garbage
 from .config import nameko_config
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def run_until_stopped(runner):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
+    garbage.freeze_startup()  # the containers and what they made live as long as the process
     waiting = eventlet.spawn(runner.wait)
     while True:
         try:

@@ -1,0 +1,28 @@
+"""Python's cyclic garbage collector, set for processes that handle records by the thousand.
+
+CPython looks for reference cycles after every 700 container objects made (its youngest generation) and goes through
+older objects every tenth and hundredth time. A batch of 500 orders makes tens of thousands of such objects (the
+orders and their lines as dicts, rows, events, their JSON), nearly all freed by reference counting alone, so the
+collector ran hundreds of times a batch to find next to nothing and went through every object the process had made
+since it started. In a 300,000-line import that was 15 % of each process's CPU (the purchases service 2.4 s of
+13.5, the search service 3.1 of 19.2, the connector 0.9 of 6.4; docs/performance.md).
+
+``tune()`` (every command of ``python -m services``) has the collector run after 50,000 new container objects, its
+older generations after 20 and 50 such runs: a few collections a batch instead of hundreds, memory still bounded (a
+cycle waits for at most 50,000 allocations). ``freeze_startup()``, once a process has started (modules, the
+service's containers, engines and schemas made), puts what it made so far out of the collector's sight for good:
+those objects live as long as the process, and no later collection goes through them again.
+"""
+import gc
+
+THRESHOLDS = (50_000, 20, 50)
+
+
+def tune():
+    gc.set_threshold(*THRESHOLDS)
+
+
+def freeze_startup():
+    """Collect once, then leave every object alive now out of later collections."""
+    gc.collect()
+    gc.freeze()
