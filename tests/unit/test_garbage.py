@@ -14,7 +14,7 @@ def python(code):
 def test_every_command_runs_with_the_collector_set_for_batches():
     # an unknown command prints the usage and returns 2, after the settings
     assert python("import gc; from services.__main__ import main; "
-                  "assert main(['no-such-command']) == 2; print(*gc.get_threshold())")[-3:] == ["50000", "20", "50"]
+                  "assert main(['no-such-command']) == 2; print(*gc.get_threshold())")[-3:] == ["10000", "10", "10"]
 
 
 def test_what_a_process_made_at_start_is_left_out_of_later_collections():
