@@ -9,7 +9,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 from psycogreen.eventlet import patch_psycopg
 
-from . import garbage
+from . import allocator, garbage
 from .config import nameko_config
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ def service_class(name):
 
 
 def run_service(name):
+    allocator.cap_arenas()  # before any thread of the service starts
     config = nameko_config(name)
     logging.config.dictConfig(config["LOGGING"])
     if config["DATABASE_URL"].startswith("postgresql"):
