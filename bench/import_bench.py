@@ -1,6 +1,6 @@
 """make bench-import: a shop's whole history through the connector path, against a plain COPY of the same rows.
 
-    python -m bench.import_bench [--lines 1000000] [--customers 100000] [--products 5000] [--batch 500]
+    python -m bench.import_bench [--lines 1000000] [--customers 100000] [--products 5000] [--batch 1000]
                                  [--server postgresql://postgres@127.0.0.1:5432]
 
 Generates an EC-CUBE 4 会員CSV and 受注CSV in CP932 (bench/import_data.py: about 2.5 lines an order, 3 % guest orders,
@@ -30,6 +30,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
 from bench.import_data import ORDER_COLUMNS, write_eccube_members, write_eccube_orders
+from services.common import importing
 from services.common.config import ROOT, SERVICE_NAMES
 from bench.stack import fresh_stack
 from tests.support import make_tenant, wait_for
@@ -148,7 +149,8 @@ def main():
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--products", type=int, default=5_000)
-    parser.add_argument("--batch", type=int, default=500, help="records per RPC (orders, customers)")
+    parser.add_argument("--batch", type=int, default=importing.DEFAULT_BATCH,
+                        help="records per RPC (orders, customers); the connector's default")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args()
 

@@ -26,8 +26,9 @@ _page = schemas.SearchPage()
 # A batch: what arrives until a pause (or the wait's end), up to the size. Large enough that a bulk import's events
 # are applied hundreds per transaction; the pause, what a lone event waits for others, short for freshness.
 EVENT_BATCH_SIZE = 500
-# A message of a batch event (purchases_recorded) carries up to a whole owner batch (500 orders): a few of them.
-BATCH_EVENTS_PER_TRANSACTION = 4
+# A message of a batch event (purchases_recorded) carries up to a whole owner batch (the connector sends 1,000 orders
+# a call, an owner takes up to 10,000): one such message a transaction.
+BATCH_EVENTS_PER_TRANSACTION = 1
 EVENT_BATCH_WAIT_SECONDS = 0.1
 EVENT_BATCH_QUIET_SECONDS = 0.01
 handled = HandledRequests(HandledRequest)
