@@ -16,14 +16,12 @@ from kombu.utils import json as kombu_json
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 _TAG = '"__type__"'
+_TAG_BYTES = _TAG.encode()
+_default = kombu_json.JSONEncoder().default
+"""A value orjson leaves to the caller, as kombu's encoder writes it; TypeError when kombu knows none."""
 
 SERIALIZERS = {"json": {"encoder": "services.common.wire_json.dumps", "decoder": "services.common.wire_json.loads",
                         "content_type": "application/json", "content_encoding": "utf-8"}}
-
-
-def _default(value):
-    """A value orjson leaves to the caller, as kombu's encoder writes it; TypeError when kombu knows none."""
-    return kombu_json.JSONEncoder().default(value)
 
 
 def dumps(value):
@@ -60,5 +58,5 @@ def loads(data):
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return kombu_json.loads(data)
-    wrapped = _TAG in data if isinstance(data, str) else _TAG.encode() in data
+    wrapped = (_TAG if isinstance(data, str) else _TAG_BYTES) in data
     return _unwrapped(value) if wrapped else value

@@ -47,8 +47,12 @@ def claim(session, entity, entity_id):
     FOR UPDATE holds the row."""
     session.execute(_insert(session, AppliedVersion).values(entity=entity, entity_id=str(entity_id), version=0)
                     .on_conflict_do_nothing())
-    return session.scalar(select(AppliedVersion.version).where(
-        AppliedVersion.entity == entity, AppliedVersion.entity_id == str(entity_id)).with_for_update())
+    return session.scalar(_version_of(entity, entity_id).with_for_update())
+
+
+def _version_of(entity, entity_id):
+    return select(AppliedVersion.version).where(AppliedVersion.entity == entity,
+                                                AppliedVersion.entity_id == str(entity_id))
 
 
 def note_version(session, entity, entity_id, version):
@@ -349,8 +353,7 @@ def repair_entity(session, entity, entity_id, company_id, owner):
 
 def applied_version(session, entity, entity_id):
     """The version applied for an entity (0: none), read without claiming it."""
-    return session.scalar(select(AppliedVersion.version).where(
-        AppliedVersion.entity == entity, AppliedVersion.entity_id == str(entity_id))) or 0
+    return session.scalar(_version_of(entity, entity_id)) or 0
 
 
 def remove(session, entity, entity_id, company_id):
