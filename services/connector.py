@@ -140,8 +140,8 @@ def run(args, out=sys.stdout):
             print(f"{options.file} was imported before (remove {state_path} to import it again):", file=out)
             _print_report(state["checkpoint"]["report"], failed_path, out)
             return 0
-        def send(records, request_id, batch_options):
-            """Sent at once; the answer is waited for when the next batch has been read (``importing.run``)."""
+        def send(records, request_id, batch_options, after):
+            """Sent at once; the answer is waited for when the next batch has been sent (``importing.run``)."""
             if kind.name == "customers":
                 method = rpc.customers.upsert_customers
             else:
@@ -149,7 +149,7 @@ def run(args, out=sys.stdout):
                 records = purchase_files.named_by_number(
                     records, lambda emails: call_with_retries(rpc.customers.resolve_emails, scope, emails))
             arguments = (scope, records)
-            keywords = {"request_id": request_id, "options": batch_options}
+            keywords = {"request_id": request_id, "options": batch_options, "after": after}
             try:
                 reply = method.call_async(*arguments, **keywords)
             except (Unavailable, ConnectionError, OSError):

@@ -303,7 +303,7 @@ class Jobs:
 
         try:
             importing.run(path, shape, self.kind, mapping, shop_id,
-                          lambda records, request_id, opts: send(scope, records, request_id, opts, dry_run),
+                          lambda records, request_id, opts, _after: send(scope, records, request_id, opts, dry_run),
                           checkpoint, save, identity=identity, options=options,
                           failed_rows=importing.FailedRows(failed_path, shape.header, shape.encoding))
         except _SliceOver:

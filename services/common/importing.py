@@ -137,29 +137,34 @@ def fold_answer(kind, mapping, batch, answer, report, failed):
         report[key] += answer.get(key, 0)
 
 
+IN_FLIGHT = 2
+"""Batches sent whose answers have not come: the owner checks one while it writes the one before (``after``)."""
+
+
 def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, options=None,
         batch_size=DEFAULT_BATCH, failed_rows=None):
     """Import the file from ``checkpoint`` (``new_checkpoint(shape)`` to start) to its end.
 
-    ``send(records, request_id, options)`` applies a batch and answers as the owner's batch RPC does, or returns a
-    function that waits for that answer: then the next batch is read while the owner writes this one (and sent once
-    the answer has come). ``save(checkpoint)`` is called after every batch (the checkpoint is a plain dict,
-    JSON-ready). ``identity`` names this import of this file (``fingerprint`` of the file and a run's own id): the
-    request ids of its batches are made from it, so a run resumed sends the same ids, and importing the file again
-    later (a new run) is answered afresh (unchanged). Returns the finished checkpoint; its ``report`` is the import's report.
+    ``send(records, request_id, options, after)`` applies a batch and answers as the owner's batch RPC does, or
+    returns a function that waits for that answer: then the next batch is read, and sent, while the owner writes this
+    one, naming it (``after``: the request id of the batch sent before whose answer has not come, or None), so that
+    the owner writes the batches in the file's order (services/common/request_order.py); at most IN_FLIGHT are
+    unanswered. ``save(checkpoint)`` is called after every batch answered, in the file's order (the checkpoint is a
+    plain dict, JSON-ready). ``identity`` names this import of this file (``fingerprint`` of the file and a run's own
+    id): the request ids of its batches are made from it, so a run resumed sends the same ids (a batch applied but
+    not yet answered is answered from what was kept), and importing the file again later (a new run) is answered
+    afresh (unchanged). Returns the finished checkpoint; its ``report`` is the import's report.
     """
     options = dict(options or {})
     report, failed_rows = checkpoint["report"], failed_rows or FailedRows(os.devnull, shape.header, "utf_8")
     failed_rows.restore(checkpoint.get("failed_bytes", 0))
     rows = csvreading.read_rows(path, shape, start_offset=checkpoint["offset"], start_row_number=checkpoint["row_number"])
     batch, start, failed = [], checkpoint["offset"], []
-    pending = []  # the batch sent whose answer is still to come: [(answer or a wait for it, batch, failed, end)]
+    pending = []  # batches sent, oldest first: (request id or None, answer or a wait for it, batch, failed, end)
 
     def settle():
-        """Take the answer of the batch sent last, fold it in and checkpoint after it."""
-        if not pending:
-            return
-        answer, sent, failed, end_item = pending.pop()
+        """Take the answer of the oldest batch sent, fold it in and checkpoint after it."""
+        _request_id, answer, sent, failed, end_item = pending.pop(0)
         if callable(answer):
             answer = answer()
         if sent:
@@ -176,14 +181,19 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
 
     def flush(end_item):
         nonlocal batch, failed, start
-        # The previous batch's answer first: batches are applied one after another, in the file's order (a record
-        # named again further on is applied after the first), and only reading overlaps the owner's writing.
-        settle()
-        answer = send([item.record for item in batch], f"imp-{identity}-{batch_size}-{start}", options) \
-            if batch else None
-        pending.append((answer, batch, failed, end_item))
-        if not callable(answer):
+        while len(pending) >= IN_FLIGHT:
             settle()
+        request_id = after = None
+        if batch:
+            request_id = f"imp-{identity}-{batch_size}-{start}"
+            after = next((sent_id for sent_id, *_rest in reversed(pending) if sent_id is not None), None)
+            answer = send([item.record for item in batch], request_id, options, after)
+        else:
+            answer = None
+        pending.append((request_id, answer, batch, failed, end_item))
+        if not callable(answer):
+            while pending:
+                settle()
         batch, failed, start = [], [], end_item.end_offset
 
     last = None
@@ -199,8 +209,8 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
             flush(item)
     if last is not None and (batch or failed or checkpoint["offset"] != last.end_offset):
         flush(last)
-    settle()
+    while pending:
+        settle()
     checkpoint["finished"] = True
     save(checkpoint)
     return checkpoint
-

@@ -40,12 +40,12 @@ class HandledRequestRecord:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
-def check_request_id(request_id):
-    """``None`` (no request id) or the id; anything else is refused as ValidationFailed at ``request_id``."""
+def check_request_id(request_id, field="request_id"):
+    """``None`` (no request id) or the id; anything else is refused as ValidationFailed at ``field``."""
     if request_id is None:
         return None
     if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
-        raise field_error("request_id", "invalid")
+        raise field_error(field, "invalid")
     return request_id
 
 
@@ -90,6 +90,11 @@ class HandledRequests:
         row.result = json.dumps(stored(result) if stored else result)
         session.flush()
         return result
+
+    def was_handled(self, session, request_id, company_id):
+        """Whether ``request_id`` of that company has been applied (committed)."""
+        return session.scalar(select(self.model.id).where(self.model.request_id == request_id,
+                                                          self.model.company_id == company_id)) is not None
 
     def _purge_now_and_then(self, session):
         now = time.monotonic()

@@ -11,6 +11,7 @@ from services.common.health import health_report
 from services.common.import_jobs import Jobs
 from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
+from services.common.request_order import RequestOrder
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
@@ -28,6 +29,7 @@ _groups = schemas.AttributeGroup(many=True)
 _entry = schemas.SupportEntry()
 _entries = schemas.SupportEntry(many=True)
 handled = HandledRequests(HandledRequest)
+batch_order = RequestOrder(handled)
 
 
 class CustomersService(ImportEntrypoints, IndexVersionsEntrypoint):
@@ -132,16 +134,20 @@ class CustomersService(ImportEntrypoints, IndexVersionsEntrypoint):
         return {"deleted": customer_id}
 
     @rpc_method
-    def upsert_customers(self, scope, customers_, request_id=None, options=None):
+    def upsert_customers(self, scope, customers_, request_id=None, options=None, after=None):
         """Batch create-or-update by member number (hundreds per call). ``options``: {mode: create_update (default)
-        | update_only | create_only, keep_existing: false (default) | true}. Returns {created, updated, unchanged,
+        | update_only | create_only, keep_existing: false (default) | true}; ``after``: the request id of the batch
+        sent before this one, whose answer has not come (written first). Returns {created, updated, unchanged,
         skipped, errors, customers}; a repeated request_id returns the first answer, whatever the records and
-        options. Raises ValidationFailed (bad options), Forbidden (the scope)."""
+        options. Raises ValidationFailed (bad options, after), Forbidden (the scope), Unavailable (the batch named by
+        ``after`` was not applied)."""
         scope = Scope.parse(scope)
-        shop_ids = self._shop_ids(scope)
-        with self.db.unit_of_work() as session:
-            return handled.once(session, request_id, "upsert_customers", scope,
-                                lambda: customers.batch_upsert(session, scope, customers_, shop_ids, options))
+        with batch_order.running(request_id):
+            shop_ids = self._shop_ids(scope)
+            batch_order.wait_for(after, self.db.read, scope.company_id)
+            with self.db.unit_of_work() as session:
+                return handled.once(session, request_id, "upsert_customers", scope,
+                                    lambda: customers.batch_upsert(session, scope, customers_, shop_ids, options))
 
     @rpc_method
     def shop_counts(self, scope, shop_id):

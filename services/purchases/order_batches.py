@@ -47,21 +47,33 @@ def record_options(options):
 
 def record_orders(session, scope, orders, customers_by_number, shop_ids, options=None):
     """See ``purchases.record_orders``."""
+    return write_orders(session, scope, check_orders(session, scope, orders, customers_by_number, shop_ids, options))
+
+
+def check_orders(session, scope, orders, customers_by_number, shop_ids, options=None):
+    """The batch checked, order by order, writing nothing (a session that reads is enough): what ``write_orders``
+    writes. Raises ValidationFailed (options, or ``orders`` not a list)."""
     mode = record_options(options)["mode"]
     orders = arguments.sequence(orders, "orders", MAX_RECORDS)
-    products = LineProducts(session, scope.company_id)
-    products.preload(orders)
     errors, valid = {}, []
     for index, order in enumerate(orders):
         try:  # bad text anywhere in the order is refused by the schema's first step (Contract)
             valid.append((index, _checked(session, scope, order, customers_by_number, shop_ids)))
         except ValidationFailed as failure:
             errors[index] = failure.fields
-    orders_to_write = _priced(products, valid, errors)
+    return SimpleNamespace(mode=mode, orders=orders, errors=errors, valid=valid)
+
+
+def write_orders(session, scope, checked):
+    """The checked batch written in the session's transaction, with its ``purchases_recorded`` event."""
+    errors = checked.errors
+    products = LineProducts(session, scope.company_id)
+    products.preload(checked.orders)
+    orders_to_write = _priced(products, checked.valid, errors)
     answer = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0, "skipped": [], "applied": [],
               "events": []}
     for round_ in _rounds(orders_to_write):
-        _write(session, scope, round_, mode, answer)
+        _write(session, scope, round_, checked.mode, answer)
     # Announced in the batch's order, as the orders were applied one by one before.
     answer["events"].sort(key=lambda item: item[0])
     events.purchases_recorded(session, scope.company_id, uuid.uuid4().hex,

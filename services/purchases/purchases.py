@@ -148,6 +148,11 @@ def record_orders(session, scope, orders, customers_by_number, shop_ids, options
     return order_batches.record_orders(session, scope, orders, customers_by_number, shop_ids, options)
 
 
+check_orders = order_batches.check_orders
+"""``record_orders`` in two steps: the checks, which write nothing, then ``write_orders`` of what they found."""
+write_orders = order_batches.write_orders
+
+
 def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
     purchase = get_purchase(session, scope, purchase_id)
     values = validate(session, scope, data, shop_ids, enforce_survey=True)

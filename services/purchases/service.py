@@ -9,6 +9,7 @@ from services.common.health import health_report
 from services.common.import_jobs import Jobs
 from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
+from services.common.request_order import RequestOrder
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
 
@@ -26,6 +27,7 @@ _category = schemas.Category()
 _group = schemas.HistoryGroup()
 _groups = schemas.HistoryGroup(many=True)
 handled = HandledRequests(HandledRequest)
+batch_order = RequestOrder(handled)
 
 
 class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
@@ -64,16 +66,22 @@ class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
     # --- purchases ---------------------------------------------------------------------------
 
     @rpc_method
-    def record_orders(self, scope, orders, request_id=None, options=None):
+    def record_orders(self, scope, orders, request_id=None, options=None, after=None):
         """Record orders from a cart in a batch (idempotent by shop + order code); options {"mode": "create_update"
-        (default) | "update_only" | "create_only"}. Returns {created, updated, unchanged, cancelled, skipped, errors,
-        purchases}; a repeated request_id returns the first answer. Raises ValidationFailed (options), Forbidden."""
+        (default) | "update_only" | "create_only"}; ``after``: the request id of the batch sent before this one,
+        whose answer has not come (written first). Returns {created, updated, unchanged, cancelled, skipped, errors,
+        purchases}; a repeated request_id returns the first answer. Raises ValidationFailed (options, after),
+        Forbidden, Unavailable (the batch named by ``after`` was not applied)."""
         scope = Scope.parse(scope)
-        shop_ids = self._shop_ids(scope)
-        known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
-        with self.db.unit_of_work() as session:
-            return handled.once(session, request_id, "record_orders", scope,
-                                lambda: purchases.record_orders(session, scope, orders, known, shop_ids, options))
+        with batch_order.running(request_id):
+            shop_ids = self._shop_ids(scope)
+            known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
+            with self.db.read() as session:
+                checked = purchases.check_orders(session, scope, orders, known, shop_ids, options)
+            batch_order.wait_for(after, self.db.read, scope.company_id)
+            with self.db.unit_of_work() as session:
+                return handled.once(session, request_id, "record_orders", scope,
+                                    lambda: purchases.write_orders(session, scope, checked))
 
     @rpc_method
     def create_purchase(self, scope, purchase, request_id=None):

@@ -143,6 +143,24 @@ def test_a_batch_with_a_bad_record_applies_the_others_and_reports_it_by_index(rp
         rpc.customers.get_customer_by_member_number(scope, "B-3")
 
 
+def test_a_batch_sent_after_another_is_written_after_it_and_a_malformed_after_is_refused(rpc, tenant):
+    shop_id, scope = tenant.shops[0]["id"], tenant.operator_scope()
+    first = rpc.customers.upsert_customers.call_async(scope, [
+        {"member_number": f"AF-{i}", "shop_id": shop_id, "family_name": "先"} for i in range(300)],
+        request_id="af-customers-1")
+    second = rpc.customers.upsert_customers.call_async(scope, [
+        {"member_number": "AF-299", "shop_id": shop_id, "family_name": "後"}],
+        request_id="af-customers-2", after="af-customers-1")
+    assert (first.result()["created"], second.result()["updated"]) == (300, 1)
+    assert rpc.customers.get_customer_by_member_number(scope, "AF-299")["family_name"] == "後"
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.customers.upsert_customers(scope, [{"member_number": "AF-X", "shop_id": shop_id, "family_name": "無"}],
+                                       after="has space")
+    assert refused.value.fields == {"after": ["invalid"]}
+    with pytest.raises(NotFound):
+        rpc.customers.get_customer_by_member_number(scope, "AF-X")
+
+
 def test_a_batch_matches_numbers_as_stored_and_refuses_by_index_what_the_caller_may_not_touch(rpc, tenant):
     other = rpc.customers.create_customer(tenant.operator_scope(), new_customer(tenant, shop=1, member_number="O-1",
                                                                                 given_name="他店"))

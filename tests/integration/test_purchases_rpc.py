@@ -343,3 +343,34 @@ def test_an_order_named_twice_in_one_batch_is_applied_in_turn(rpc, tenant, custo
     assert [(p["index"], p["version"]) for p in answer["purchases"]] == [(0, 1), (1, 2), (2, 2)]
     stored = rpc.purchases.customer_purchases(scope, customer["id"])["purchases"]
     assert [(p["billed_amount"], p["version"]) for p in stored] == [(100, 2)]
+
+
+def test_a_batch_sent_after_another_whose_answer_has_not_come_is_written_after_it(rpc, tenant, customer):
+    """The connector's two batches in flight: the second names the first (``after``) and is written once the first is
+    applied, though it is far smaller and checked long before: the order in both ends as the second has it, and the
+    product both name new keeps the name of the first mention."""
+    scope = tenant.operator_scope()
+    group = rpc.purchases.add_history_group(scope, {"name": "管理ステイタス", "in_use": True})
+    group = rpc.purchases.add_history_choice(scope, group["id"], {"label": "発送済"})
+    answered = {str(group["id"]): group["choices"][0]["id"]}  # each order's answers are read: its checks take a while
+    large = [order(tenant, f"AF-{i}", answers=answered,
+                   lines=[{"product_code": f"AF-P{i % 50}", "quantity": 1, "unit_price": 100}]) for i in range(1500)]
+    large.append(order(tenant, "AF-LAST", billed_amount=700, lines=[
+        {"product_code": "AF-NEW", "product_name": "最初の名前", "quantity": 1, "unit_price": 900}]))
+    small = [order(tenant, "AF-LAST", billed_amount=500, lines=[
+        {"product_code": "AF-NEW", "product_name": "後の名前", "quantity": 1, "unit_price": 900}])]
+    first = rpc.purchases.record_orders.call_async(scope, large, request_id="af-batch-1")
+    second = rpc.purchases.record_orders.call_async(scope, small, request_id="af-batch-2", after="af-batch-1")
+    answers = first.result(), second.result()
+    assert (answers[0]["created"], answers[1]["updated"]) == (1501, 1)
+    last = rpc.purchases.get_purchase(scope, answers[1]["purchases"][0]["id"])
+    assert (last["order_code"], last["billed_amount"], last["version"]) == ("AF-LAST", 500, 2)
+    products = {p["code"]: p for p in rpc.purchases.list_products(scope, tenant.shops[0]["id"])}
+    assert products["AF-NEW"]["name"] == "最初の名前"
+
+
+def test_a_malformed_after_is_refused_at_its_field_and_writes_nothing(rpc, tenant, customer):
+    with pytest.raises(ValidationFailed) as refused:
+        rpc.purchases.record_orders(tenant.operator_scope(), [order(tenant, "AF-BAD")], after="has space")
+    assert refused.value.fields == {"after": ["invalid"]}
+    assert rpc.purchases.customer_purchases(tenant.operator_scope(), customer["id"])["total"] == 0

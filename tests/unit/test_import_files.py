@@ -100,7 +100,7 @@ class FakeOwner:
     def __init__(self):
         self.calls, self.stored, self.answers = [], {}, {}
 
-    def __call__(self, records, request_id, options):
+    def __call__(self, records, request_id, options, after=None):
         if request_id in self.answers:
             return self.answers[request_id]
         self.calls.append((request_id, [r["member_number"] for r in records], options))
@@ -182,3 +182,42 @@ def test_a_batch_sent_again_after_its_answer_was_lost_carries_the_same_request_i
     owner.calls.clear()
     run_file(tmp_path, owner, checkpoint=importing.new_checkpoint(csvreading.inspect_file(tmp_path / "members.csv")))
     assert [numbers for _, numbers, _ in owner.calls] == [["１００２"], ["1003"]]
+
+
+class DeferredOwner(FakeOwner):
+    """The connector's owner: a batch is sent at once and its answer waited for later."""
+
+    def __init__(self):
+        super().__init__()
+        self.log = []
+
+    def __call__(self, records, request_id, options, after=None):
+        self.log.append(("send", request_id.rsplit("-", 1)[1], after and after.rsplit("-", 1)[1]))
+
+        def answer():
+            self.log.append(("answer", request_id.rsplit("-", 1)[1]))
+            return FakeOwner.__call__(self, records, request_id, options)
+        return answer
+
+
+def test_a_batch_is_sent_while_the_one_before_is_written_naming_it_and_two_at_most_are_unanswered(tmp_path):
+    owner = DeferredOwner()
+    checkpoint, saved = run_file(tmp_path, owner)
+    offsets = [state["offset"] for state in saved]
+    first, second, third = [entry[1] for entry in owner.log if entry[0] == "send"]
+    assert owner.log == [("send", first, None), ("send", second, first), ("answer", first),
+                         ("send", third, second), ("answer", second), ("answer", third)]
+    assert offsets == sorted(offsets) and checkpoint["finished"]  # checkpoints in the file's order
+    assert (checkpoint["report"]["created"], checkpoint["report"]["failed"]) == (2, 2)
+
+
+def test_a_run_interrupted_with_a_batch_unanswered_sends_it_again_with_its_request_id(tmp_path):
+    owner = DeferredOwner()
+    _, saved = run_file(tmp_path, owner, stop_after=1)  # stopped after the first answer, the second sent
+    assert [entry[0] for entry in owner.log] == ["send", "send", "answer"]
+    unanswered = owner.log[1][1]
+    owner.log.clear()
+    resumed, _ = run_file(tmp_path, owner, checkpoint=saved[-1])
+    assert owner.log[0] == ("send", unanswered, None)  # nothing in flight before it now
+    assert [numbers for _, numbers, _ in owner.calls] == [["1001"], ["１００２"], ["1003"]]
+    assert (resumed["report"]["created"], resumed["report"]["failed"]) == (2, 2)
