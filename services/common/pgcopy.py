@@ -24,6 +24,7 @@ import threading
 import time
 
 import psycopg2
+from eventlet.patcher import original
 from psycopg2 import extensions
 from sqlalchemy import UniqueConstraint, text
 from sqlalchemy.dialects import sqlite
@@ -34,6 +35,7 @@ NULL = "\\N"
 _PLACEHOLDER = "\x00"  # stands for NULL while a chunk is built; PostgreSQL text never holds it
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _count_none = operator.methodcaller("count", None)
+_threading = original("threading")  # a lock that holds across OS threads whether or not eventlet patched them
 
 
 def _escaped(value):
@@ -144,6 +146,21 @@ def _may_wait(table):
     return bool(table.foreign_keys) or unique or not generated
 
 
+def copy_out(connection, query):
+    """The rows of ``query`` (SQL text, no parameters) in COPY's CSV format, as bytes: on PostgreSQL, a reader that
+    hands rows on as they are (to Arrow, say) without a Python object a value. ``connection``: a SQLAlchemy
+    Connection."""
+    statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
+    out = io.BytesIO()
+    with connection.connection.driver_connection.cursor() as cursor:
+        try:
+            with _without_wait_callback(cursor, lock_wait=False):
+                cursor.copy_expert(statement, out)
+        except psycopg2.Error as exc:
+            raise DBAPIError.instance(statement, None, exc, psycopg2.Error) from exc
+    return out.getvalue()
+
+
 def _copy(connection, statement, data, lock_wait):
     """``lock_wait``: the table has keys of other tables to check, whose locks the COPY may wait for."""
     with connection.connection.driver_connection.cursor() as cursor:
@@ -154,20 +171,27 @@ def _copy(connection, statement, data, lock_wait):
             raise DBAPIError.instance(statement, None, exc, psycopg2.Error) from exc
 
 
+_TAKING_CALLBACK_OFF = _threading.Lock()
+"""The wait callback is one for the whole process, and a search replica copies from a thread of its own while the
+service's loop copies too: one at a time takes it off and puts it back, so that neither puts back the None the other
+left (every query of the process would then hold the loop)."""
+
+
 @contextlib.contextmanager
 def _without_wait_callback(cursor, lock_wait):
-    callback = extensions.get_wait_callback()
-    if callback is None:
-        yield
+    if extensions.get_wait_callback() is None and not _TAKING_CALLBACK_OFF.locked():
+        yield  # no loop to wait through (a command, a test)
         return
     if lock_wait:
         cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", (LOCK_WAIT,))
         before = cursor.fetchone()[0]
-    extensions.set_wait_callback(None)
-    try:
-        yield
-    finally:
-        extensions.set_wait_callback(callback)
+    with _TAKING_CALLBACK_OFF:
+        callback = extensions.get_wait_callback()
+        extensions.set_wait_callback(None)
+        try:
+            yield
+        finally:
+            extensions.set_wait_callback(callback)
     if lock_wait:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", (before,))
 

@@ -30,11 +30,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from duckdb_engine import Dialect
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
 from sqlalchemy.dialects.postgresql.base import CreateEnumType
 from sqlalchemy.schema import CreateTable
 
+from services.common import pgcopy
 from services.common.errors import Unavailable
 
 from . import store_derived as derived
@@ -185,10 +188,50 @@ def _read(session, table, company_id, keys=None):
         return
     keys = sorted(keys)
     statement = statement.add_columns(company_column.label("of_company"))  # a label: never merged with a column read
+    connection = session.connection()  # Core rows: the ORM's loading of rows of entity columns costs as much again
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
-        rows = session.execute(statement.where(*[column.in_(chunk) for column in key_columns])).all()
+        rows = connection.execute(statement.where(*[column.in_(chunk) for column in key_columns])).all()
         yield [row[:-1] for row in rows if row[-1] == company_id]
+
+
+AS_READ = ("purchases", "lines", "mails", "mail_activities", "choices", "saved_members")
+"""Store tables whose index rows go into the store as they are read (no computed column set in Python): a followed
+step reads them on PostgreSQL with COPY into Arrow, no Python object a value (the rows of an import's purchases and
+lines cost the replica about a fifth of its time as Python rows)."""
+
+
+def _read_columns(session, table, company_id, keys):
+    """The index's rows of ``keys`` of a store table (one of AS_READ) for a company, as one Arrow table: ``_read``
+    without a Python object a value on PostgreSQL (COPY in CSV, read by Arrow's reader in the store's column
+    types), and ``_read``'s rows made Arrow elsewhere."""
+    store_table = T.metadata.tables[table]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return _arrow(store_table, [row for chunk in _read(session, table, company_id, keys) for row in chunk])
+    statement, company_column, _key, key_columns = SOURCES[table]
+    statement = statement.add_columns(company_column.label("of_company"))
+    schema = _ARROW_SCHEMAS[table].append(pa.field("of_company", pa.int64()))
+    read = pacsv.ReadOptions(column_names=schema.names)
+    convert = pacsv.ConvertOptions(column_types=schema, true_values=["t"], false_values=["f"], strings_can_be_null=True,
+                                   quoted_strings_can_be_null=False)  # NULL is left empty, an empty string quoted
+    keys, parts = sorted(keys), []
+    for start in range(0, len(keys), CHUNK):
+        chunk = statement.where(*[column.in_(keys[start:start + CHUNK]) for column in key_columns])
+        data = pgcopy.copy_out(connection, chunk.compile(dialect=connection.dialect,
+                                                         compile_kwargs={"literal_binds": True}))
+        if data:
+            part = pacsv.read_csv(pa.py_buffer(data), read_options=read, convert_options=convert,
+                                  memory_pool=ARROW_POOL)
+            parts.append(part.filter(pc.equal(part["of_company"], company_id)).drop_columns(["of_company"]))
+    return pa.concat_tables(parts) if parts else _arrow(store_table, [])
+
+
+def _values(rows, position, name):
+    """One column of rows read (Python rows, or an Arrow table)."""
+    if isinstance(rows, pa.Table):
+        return rows.column(name).to_pylist()
+    return [row[position] for row in rows]
 
 
 def index_identity(session):
@@ -439,14 +482,15 @@ class IndexStore:
                         cursor.execute(*compiled(delete(T.metadata.tables[name]).where(
                             T.metadata.tables[name].c[key].in_(sorted(keys)))))
                 for name, rows in rows_by_table.items():
-                    if rows:
-                        cursor.register("incoming", _arrow(T.metadata.tables[name], rows))
+                    if len(rows):
+                        cursor.register("incoming", rows if isinstance(rows, pa.Table)
+                                        else _arrow(T.metadata.tables[name], rows))
                         cursor.execute(f"INSERT INTO {name} SELECT * FROM incoming")
                         cursor.unregister("incoming")
-                touched[derived.MAIL].update(row[ACTIVITY_CUSTOMER]
-                                             for row in rows_by_table.get("mail_activities") or ())
-                touched[derived.PURCHASES].update(row[PURCHASE_CUSTOMER]
-                                                  for row in rows_by_table.get("purchases") or ())
+                touched[derived.MAIL].update(_values(rows_by_table.get("mail_activities", ()), ACTIVITY_CUSTOMER,
+                                                     "customer_id"))
+                touched[derived.PURCHASES].update(_values(rows_by_table.get("purchases", ()), PURCHASE_CUSTOMER,
+                                                          "customer_id"))
                 if replaced.get("mails"):  # whose mails changed family
                     touched[derived.MAIL].update(self._customers_of(cursor, A.customer_id, A.mail_id,
                                                                     replaced["mails"]))
@@ -613,7 +657,8 @@ class IndexStore:
                 if keys.get(kind):
                     replaced.setdefault(table, set()).update(keys[kind])
         for table, table_keys in replaced.items():
-            rows[table] = [row for chunk in _read(session, table, company_id, table_keys) for row in chunk]
+            rows[table] = (_read_columns(session, table, company_id, table_keys) if table in AS_READ else
+                           [row for chunk in _read(session, table, company_id, table_keys) for row in chunk])
         run(self._write, self.catalogs[company_id], replaced, rows, replaced.get("customers", ()))
         self.added[company_id] = self.added.get(company_id, 0) + sum(len(r) for r in rows.values())
         share, least = REWRITTEN_AFTER

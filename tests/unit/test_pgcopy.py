@@ -2,6 +2,7 @@
 batch of rows inserted with one COPY (a multi-row INSERT on SQLite)."""
 import datetime as dt
 import itertools
+import threading
 
 import psycopg2.extras
 import pytest
@@ -179,3 +180,37 @@ def test_upsert_rows_rolled_back_leaves_nothing_and_the_next_transaction_works(e
     with engine.begin() as connection:
         pgcopy.upsert_rows(connection, _keyed, [{"shop_id": 2, "code": "B", "name": "二"}], keys=("shop_id", "code"))
     assert _keyed_rows(engine) == [(2, "B", "二", 0)]
+
+
+def test_copies_in_two_threads_take_the_callback_off_one_at_a_time_and_put_it_back():
+    """The callback is the process's: a search replica's thread copying while the service's loop copies must neither
+    see it off and copy under it, nor put back the None the other left."""
+    extensions.set_wait_callback(psycopg2.extras.wait_select)
+    seen, entered = [], threading.Event()
+
+    def second():
+        entered.set()
+        with pgcopy._without_wait_callback(None, lock_wait=False):
+            seen.append(extensions.get_wait_callback())
+
+    try:
+        with pgcopy._without_wait_callback(None, lock_wait=False):
+            assert extensions.get_wait_callback() is None
+            other = threading.Thread(target=second)
+            other.start()
+            assert entered.wait(30)
+            other.join(0.2)
+            assert other.is_alive() and seen == []  # waits for the first to put the callback back
+        other.join(30)
+        assert seen == [None] and extensions.get_wait_callback() is psycopg2.extras.wait_select
+    finally:
+        extensions.set_wait_callback(None)
+
+
+def test_copy_out_reads_a_query_in_csv(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with engine.begin() as connection:
+        insert_rows(connection, _table, _ROWS)
+        data = pgcopy.copy_out(connection, "SELECT id, name, note FROM copied ORDER BY id")
+    assert data.decode() == '1,佐藤\tタブ,\n2,C:\\new\\N,"改行\nと\r復帰"\n3,"",""\n'

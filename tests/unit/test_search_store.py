@@ -2,11 +2,12 @@
 page and download exactly as a store loaded afresh from the index; on disk it is opened again where it stopped."""
 import contextlib
 import copy
+import json
 import random
 
 import duckdb
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bench.generate import generate
@@ -18,6 +19,9 @@ from services.search import store_derived as derived
 from services.search import store_tables as T
 from services.search.models import Base, IndexedCustomer, IndexIdentity
 from services.search.store import IndexStore
+from services.common.migrations import upgrade
+from tests.support import Databases
+from tests.support import test_database_server as database_server
 
 SHOPS = [1, 2]
 OPERATOR_SCOPE = Scope(1, OPERATOR, permissions={"may_export_customers": True})
@@ -486,3 +490,56 @@ def test_a_step_looks_only_for_keys_the_table_may_hold():
     connection.execute("INSERT INTO lines VALUES (3), (7), (7)")
     assert store_module._held(connection, "lines", {1, 7, 8, 100}) == {1, 7}
     assert store_module._held(connection, "lines", set()) == set()
+
+
+@pytest.mark.skipif(database_server() is None, reason="PostgreSQL only: set TSUHAN_TEST_DATABASE")
+def test_on_postgresql_a_followed_step_read_with_copy_holds_the_rows_a_load_reads(tmp_path):
+    """A step's purchases, lines, mails, activities and choices come to the store through COPY and Arrow's CSV reader
+    (a load reads Python rows): text with commas, quotes, newlines and backslashes, empty text against none, times with
+    and without fractions, none shipped, another company's rows of the same keys left out."""
+    databases = Databases(tmp_path)
+    url = databases.create("store_copy")
+    upgrade("search", url)
+    engine = create_engine(url)
+    factory = sessionmaker(engine)
+    try:
+        events = _enrich(list(generate(company_id=1, shop_ids=SHOPS, customers=60, seed=11, products=8, mails=3)))
+        other = list(generate(company_id=2, shop_ids=[9], customers=5, seed=4, products=2, mails=1))
+        with factory() as session:
+            for event in events + other:
+                indexer.apply(session, event)
+            session.commit()
+        with _store(factory) as store:
+            changed = []
+            for n, event in enumerate(e for e in events if e["entity"] == "purchase"):
+                event = copy.deepcopy(event)
+                event["version"] += 1
+                data = event["data"]
+                data["order_attributes"] = [{"メモ": 'カンマ,と"引用"\nと改行\\N'}, {"": ""}, {}][n % 3]
+                data["media"] = ["", "google", "\\"][n % 3]
+                data["shipped_at"] = [None, "2025-03-01T10:00:00.123456+09:00", "2025-03-02T00:00:00+09:00"][n % 3]
+                data["lines"] = [{"product_code": 'P,"7"', "quantity": 2, "unit_price": 0},
+                                 {"product_code": "", "quantity": 1, "unit_price": 1200}]
+                changed.append(event)
+            changed += [dict(copy.deepcopy(e), version=e["version"] + 1) for e in events
+                        if e["entity"] in ("mail", "mail_activity", "customer")]
+            with factory() as session:
+                for event in changed:
+                    indexer.apply(session, event)
+                session.commit()
+            with factory() as session:
+                assert store.follow(session) > 0
+            with _store(factory) as afresh:
+                for table in ("purchases", "lines", "mails", "mail_activities", "choices", "customers"):
+                    statement = select(T.metadata.tables[table]).order_by(*T.metadata.tables[table].columns)
+                    assert store.execute(1, statement) == afresh.execute(1, statement), table
+                shipped = store.execute(1, select(T.purchases.c.shipped_at, T.purchases.c.media,
+                                                  T.purchases.c.order_attributes).order_by(T.purchases.c.id))
+                assert {row[1] for row in shipped} == {"", "google", "\\"} and any(row[0] is None for row in shipped)
+                assert any(row[0] is not None and row[0].microsecond == 123456 for row in shipped)
+                assert {"メモ": 'カンマ,と"引用"\nと改行\\N'} in [json.loads(row[2]) for row in shipped]
+                assert store.execute(2, select(func.count()).select_from(T.purchases)) == \
+                    afresh.execute(2, select(func.count()).select_from(T.purchases))
+    finally:
+        engine.dispose()
+        databases.drop_all()
