@@ -71,6 +71,7 @@ def main(argv):
         from services.connector import run
 
         garbage.freeze_startup()  # the modules it imported live as long as it
+        garbage.tune_reader()
         return run(args)
     if command == "create-company":
         return create_company(args)

@@ -25,3 +25,10 @@ def test_what_a_process_made_at_start_is_left_out_of_later_collections():
     assert before == "0"
     assert int(after) > 10_000  # a service's modules, their functions, classes and schemas
     assert int(young) < 100  # collected first: only what came after is the collector's again
+
+
+def test_the_connector_runs_with_the_collector_set_for_reading():
+    # its usage error comes from the connector's own parser, after the settings
+    assert python("import gc, sys; from services.__main__ import main\n"
+                  "try:\n    main(['import'])\nexcept SystemExit:\n    pass\n"
+                  "print(*gc.get_threshold())")[-3:] == ["200000", "10", "10"]
