@@ -15,11 +15,11 @@ import datetime as dt
 import re
 import time
 
-from kombu.utils import json
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import wire_json
 from .contracts import field_error
 from .errors import Conflict
 from .outbox import utcnow
@@ -85,9 +85,9 @@ class HandledRequests:
                 raise
             if (handled.method, handled.company_id, handled.shop_id) != (method, company_id, shop_id):
                 raise Conflict("request id used for another request", {"request_id": ["reused"]}) from None
-            return json.loads(handled.result)
+            return wire_json.loads(handled.result)
         result = apply()
-        row.result = json.dumps(stored(result) if stored else result)
+        row.result = wire_json.dumps_text(stored(result) if stored else result)
         session.flush()
         return result
 

@@ -32,6 +32,12 @@ def dumps(value):
         return kombu_json.dumps(value)
 
 
+def dumps_text(value):
+    """``dumps`` as text: kombu's JSON of ``value``, its datetimes and the like wrapped, for a column to keep."""
+    data = dumps(value)
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
 def text(value):
     """The JSON text of plain data (what an outbox row holds): str, not ASCII-escaped."""
     try:

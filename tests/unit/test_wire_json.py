@@ -70,3 +70,11 @@ def test_nameko_installs_it_in_place_of_kombus_json():
     finally:
         kombu.serialization.register_json()
     assert kombu.serialization.dumps(BATCH, serializer="json")[2] == kombu_json.dumps(BATCH)
+
+
+def test_text_kept_in_a_column_is_kombus_json_with_its_wrapped_values():
+    value = {"id": 7, "registered_at": dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.timezone.utc), "name": "佐藤"}
+    kept = wire_json.dumps_text(value)
+    assert isinstance(kept, str) and "佐藤" in kept
+    assert kombu_json.loads(kept) == wire_json.loads(kept) == value
+    assert wire_json.dumps_text({"big": 2 ** 70}) == kombu_json.dumps({"big": 2 ** 70})  # kombu's, as text
