@@ -1,14 +1,15 @@
 """Recording a cart's batch of orders set-wise: one round of queries per batch, not one per order.
 
-Every order is validated in Python first (a bad one is reported by index and writes nothing). The purchases the batch
-names are then read in one query (locked, by id, so that two batches touching the same orders take them in the same
-order), the products its lines name are read (or created) once, and the new purchases, their lines, their answers and
-one ``purchases_recorded`` event for the batch are written with multi-row INSERTs. An order stored exactly as sent is
-left alone.
+Every order is validated in Python first (a bad one is reported by index and writes nothing). The products its lines
+name are read (or created) once; the orders are inserted as new purchases with one multi-row INSERT that skips a
+(shop, order code) stored already, and only those skipped are read (locked, by id, so that two batches touching the
+same orders take them in the same order) and updated; then their lines, their answers and one
+``purchases_recorded`` event for the batch are written. An order stored exactly as sent is left alone. With
+``update_only`` nothing is inserted: the orders are read first.
 
-Two batches inserting the same new order at once: the insert skips a (shop, order code) another transaction stored
-meanwhile (ON CONFLICT DO NOTHING waits for that transaction), and the orders skipped are recorded again as updates.
-An order named twice in one batch is applied in turn, as if it came in the next batch.
+Two batches inserting the same new order at once: the insert waits for the other transaction (ON CONFLICT DO
+NOTHING) and skips the order once it is stored, which is then recorded as an update. An order named twice in one
+batch is applied in turn, as if it came in the next batch.
 """
 import json
 import uuid
@@ -198,16 +199,25 @@ def _same(stored, target):
 
 
 def _write(session, scope, round_, mode, answer):
-    stored = _stored(session, [(values["shop_id"], values["order_code"]) for _index, values in round_])
-    new, changed = [], []
-    for index, values in round_:
+    """One round: unless only updates are asked for, the orders are inserted as new first, without looking them up
+    (a shop's history imported once has nothing stored to find); those whose (shop, order code) is stored already,
+    or was stored by a concurrent batch meanwhile (the insert skips them), are then read, locked, and recorded as
+    updates (or left unchanged, or skipped when only new orders are asked for)."""
+    stored_first = round_
+    if mode != schemas.UPDATE_ONLY:
+        new = [(index, values, _target(scope, values, None, 1)) for index, values in round_]
+        stored_first = _insert(session, new)
+        _note_applied(answer, "created", [written for written in new if written[2].id is not None])
+    stored = _stored(session, [(values["shop_id"], values["order_code"]) for _index, values in stored_first])
+    changed, gone = [], []
+    for index, values in stored_first:
         purchase = stored.get((values["shop_id"], values["order_code"]))
         if purchase is None and mode == schemas.UPDATE_ONLY:
             answer["skipped"].append({"index": index, "reason": "not_stored"})
-        elif purchase is not None and mode == schemas.CREATE_ONLY:
+        elif purchase is None:  # deleted by a concurrent call since the insert skipped it: inserted again
+            gone.append((index, values))
+        elif mode == schemas.CREATE_ONLY:
             answer["skipped"].append({"index": index, "reason": "already_stored"})
-        elif purchase is None:
-            new.append((index, values, _target(scope, values, None, 1)))
         else:
             target = _target(scope, values, purchase.id, purchase.version)
             if _same(purchase, target):
@@ -216,24 +226,26 @@ def _write(session, scope, round_, mode, answer):
             else:
                 target.version += 1
                 changed.append((index, values, target))
-    lost = _insert(session, new)
-    if lost:  # stored by a concurrent batch since they were looked up: recorded again, now as updates
-        _write(session, scope, lost, mode, answer)
     _update(session, changed)
     for purchase in stored.values():
         # Read before the writes, stale after them: the next round reads them afresh.
         session.expunge(purchase)
-    for kind, written in (("created", [w for w in new if w[2].id is not None]), ("updated", changed)):
-        answer[kind] += len(written)
-        for index, values, target in written:
-            answer["cancelled"] += values["status"] != schemas.ORDERED
-            answer["applied"].append({"index": index, "id": target.id, "version": target.version})
-            answer["events"].append((index, target))
+    _note_applied(answer, "updated", changed)
+    if gone:
+        _write(session, scope, gone, mode, answer)
+
+
+def _note_applied(answer, kind, written):
+    answer[kind] += len(written)
+    for index, values, target in written:
+        answer["cancelled"] += values["status"] != schemas.ORDERED
+        answer["applied"].append({"index": index, "id": target.id, "version": target.version})
+        answer["events"].append((index, target))
 
 
 def _insert(session, new):
     """Insert the new purchases (in key order, so that concurrent batches wait for each other in one order); returns
-    the orders whose purchase another transaction stored first, as (index, values)."""
+    the orders whose (shop, order code) is stored already, as (index, values)."""
     if not new:
         return []
     ids = {(shop_id, code): purchase_id for purchase_id, shop_id, code in pgcopy.upsert_rows(
