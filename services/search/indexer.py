@@ -289,7 +289,10 @@ def apply_batch(session, events, owner=None):
     changed = 0
     for entity in sorted(by_entity):
         entities = by_entity[entity]
-        applied = claim_many(session, entity, entities)
+        applied = claim_many(session, entity, entities, {
+            entity_id: max(versions) for entity_id, versions in entities.items()
+            if sorted(versions) == list(range(1, len(versions) + 1))
+            and versions[max(versions)]["event_type"] != DELETIONS.get(entity)})
         pages, one_by_one = {}, []
         for entity_id, versions in entities.items():
             current = applied.get(entity_id, 0)
@@ -302,7 +305,7 @@ def apply_batch(session, events, owner=None):
             else:
                 one_by_one.extend(newer)
         for page in pages.values():  # a page per company: the journal notes each change with its company
-            write_page(session, entity, page)
+            write_page(session, entity, page, noted=applied.inserted)
             changed += len(page)
         changed += sum(apply(session, event, owner) for event in one_by_one)
     return changed
@@ -398,18 +401,31 @@ def insert_many(session, model, rows):
     pgcopy.insert_rows(session.connection(), model.__table__, rows)
 
 
-def claim_many(session, entity, entity_ids):
+class Claimed(dict):
+    """{entity id: applied version} of ``claim_many``; ``inserted``: the ids it noted with their new version."""
+
+    inserted = frozenset()
+
+
+def claim_many(session, entity, entity_ids, new_versions=None):
     """``claim`` of many entities at once: {entity id: applied version}, their rows locked in one order. The rows
     this inserts are its own until it commits (another transaction inserting one waits, as ``claim`` says): only
-    those another had inserted are read and locked."""
+    those another had inserted are read and locked.
+
+    ``new_versions`` ({entity id: version}): the version to note for an entity the index has none of yet, when the
+    caller will write it in this transaction (its events follow each other from the first); it is then claimed as
+    never applied (0) and listed in the answer's ``inserted``, so that its version is not written a second time."""
     ids = sorted({str(i) for i in entity_ids})
     if not ids:
-        return {}
+        return Claimed()
+    new_versions = {str(i): version for i, version in (new_versions or {}).items()}
     inserted = {entity_id for entity_id, in pgcopy.upsert_rows(
-        session.connection(), AppliedVersion.__table__, [{"entity": entity, "entity_id": i, "version": 0} for i in ids],
+        session.connection(), AppliedVersion.__table__,
+        [{"entity": entity, "entity_id": i, "version": new_versions.get(i, 0)} for i in ids],
         keys=("entity", "entity_id"), returning=("entity_id",), order_by=("entity_id",))}
     older = [i for i in ids if i not in inserted]
-    claimed = dict.fromkeys(inserted, 0)
+    claimed = Claimed.fromkeys(inserted, 0)
+    claimed.inserted = frozenset(i for i in inserted if i in new_versions)
     for chunk in _chunks_of(older, 1000):
         claimed.update(session.execute(select(AppliedVersion.entity_id, AppliedVersion.version).where(
             AppliedVersion.entity == entity, AppliedVersion.entity_id.in_(chunk))
@@ -417,9 +433,9 @@ def claim_many(session, entity, entity_ids):
     return claimed
 
 
-def write_page(session, entity, envelopes):
+def write_page(session, entity, envelopes, noted=frozenset()):
     """What ``write`` does for each envelope, for many of one entity (claimed, their customers locked) in a few
-    statements: a rebuild's page."""
+    statements: a rebuild's page. ``noted``: ids whose version the claim noted already."""
     if not envelopes:
         return
     ids = [int(e["entity_id"]) for e in envelopes]
@@ -443,7 +459,7 @@ def write_page(session, entity, envelopes):
         changes = [change for e in envelopes for change in write_address_state(session, e)]
     note_changes(session, changes, envelopes[0]["company_id"])
     upsert_many(session, AppliedVersion, [{"entity": entity, "entity_id": str(e["entity_id"]), "version": e["version"]}
-                                          for e in envelopes])
+                                          for e in envelopes if str(e["entity_id"]) not in noted])
 
 
 def _chunks_of(values, size):

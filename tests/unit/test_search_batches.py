@@ -89,6 +89,21 @@ def test_batches_leave_the_index_as_events_applied_one_by_one():
                                        "AND entity_id = :id"), {"id": later[0]["entity_id"]}).scalar() == 3
 
 
+def test_an_entity_new_to_the_index_with_several_versions_in_a_batch_notes_its_last_version_once():
+    events, _ = _history()
+    customer, deleted = [e for e in events if e["entity"] == "customer"][:2]
+    batch = [customer, _renamed(customer, 2, "二版"), deleted,
+             {**copy.deepcopy(deleted), "version": 2, "event_type": "customer_deleted"}]
+    one, many = _index(), _index()
+    _one_by_one(one, [batch])
+    _batched(many, [batch])
+    assert _rows(many) == _rows(one)
+    with many.connect() as connection:
+        assert sorted(connection.execute(text("SELECT entity_id, version FROM applied_versions")).all()) == sorted(
+            [(customer["entity_id"], 2), (deleted["entity_id"], 2)])
+        assert connection.execute(text("SELECT family_name FROM ix_customers")).scalars().all() == ["二版"]
+
+
 def test_a_batch_whose_event_skips_versions_takes_the_owners_state():
     events, _ = _history()
     customer = next(e for e in events if e["entity"] == "customer")
