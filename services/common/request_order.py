@@ -35,7 +35,8 @@ class RequestOrder:
     @contextlib.contextmanager
     def running(self, request_id):
         """Around the whole of a request's work, its transaction included: a batch sent after it waits for the
-        end of this block, not for the database's next poll."""
+        end of this block, not for the database's next poll. Raises ValidationFailed (a malformed request id)."""
+        request_id = check_request_id(request_id)
         if request_id is None or request_id in self._running:  # a repeat running beside the first: the first tells
             yield
             return

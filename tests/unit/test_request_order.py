@@ -156,3 +156,12 @@ def test_a_repeat_running_beside_the_first_leaves_the_first_to_tell(handled):
             pass
         assert order._running["batch-1"] is first and not first.is_set()
     assert "batch-1" not in order._running and first.is_set()
+
+
+@pytest.mark.parametrize("request_id", [{"id": 1}, ["batch-1"], "has space"])
+def test_a_malformed_request_id_is_refused_at_its_field_before_anything_runs(handled, request_id):
+    ran = []
+    with pytest.raises(ValidationFailed) as refused:
+        with RequestOrder(handled).running(request_id):
+            ran.append(1)
+    assert refused.value.fields == {"request_id": ["invalid"]} and ran == []
