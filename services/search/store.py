@@ -212,7 +212,7 @@ def _read_columns(session, table, company_id, keys):
     statement, company_column, _key, key_columns = SOURCES[table]
     statement = statement.add_columns(company_column.label("of_company"))
     schema = _ARROW_SCHEMAS[table].append(pa.field("of_company", pa.int64()))
-    read = pacsv.ReadOptions(column_names=schema.names)
+    read = pacsv.ReadOptions(column_names=schema.names, use_threads=False)  # no pool of threads of its own
     convert = pacsv.ConvertOptions(column_types=schema, true_values=["t"], false_values=["f"], strings_can_be_null=True,
                                    quoted_strings_can_be_null=False)  # NULL is left empty, an empty string quoted
     keys, parts = sorted(keys), []
