@@ -147,7 +147,7 @@ def _may_wait(table):
 
 
 def copy_out(connection, query):
-    """The rows of ``query`` (SQL text, no parameters) in COPY's CSV format, as bytes: on PostgreSQL, a reader that
+    """The rows of ``query`` (SQL text, no parameters) in COPY's CSV format (a memoryview of the bytes): a reader that
     hands rows on as they are (to Arrow, say) without a Python object a value. ``connection``: a SQLAlchemy
     Connection."""
     statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
@@ -158,7 +158,7 @@ def copy_out(connection, query):
                 cursor.copy_expert(statement, out)
         except psycopg2.Error as exc:
             raise DBAPIError.instance(statement, None, exc, psycopg2.Error) from exc
-    return out.getvalue()
+    return out.getbuffer()  # no copy of what may be megabytes
 
 
 def _copy(connection, statement, data, lock_wait):

@@ -213,4 +213,4 @@ def test_copy_out_reads_a_query_in_csv(engine):
     with engine.begin() as connection:
         insert_rows(connection, _table, _ROWS)
         data = pgcopy.copy_out(connection, "SELECT id, name, note FROM copied ORDER BY id")
-    assert data.decode() == '1,佐藤\tタブ,\n2,C:\\new\\N,"改行\nと\r復帰"\n3,"",""\n'
+    assert bytes(data).decode() == '1,佐藤\tタブ,\n2,C:\\new\\N,"改行\nと\r復帰"\n3,"",""\n'
