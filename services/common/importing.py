@@ -186,7 +186,7 @@ def run(path, shape, kind, mapping, shop_id, send, checkpoint, save, identity, o
         request_id = after = None
         if batch:
             request_id = f"imp-{identity}-{batch_size}-{start}"
-            after = next((sent_id for sent_id, *_rest in reversed(pending) if sent_id is not None), None)
+            after = pending[-1][0] if pending else None  # a batch sent before and still unanswered (never empty)
             answer = send([item.record for item in batch], request_id, options, after)
         else:
             answer = None

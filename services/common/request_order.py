@@ -57,14 +57,11 @@ class RequestOrder:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             ended = self._running.get(after)
-            if ended is not None:
+            if ended is not None:  # running here: its end tells, applied or not
                 ended.wait(max(0.0, deadline - time.monotonic()))
-                if self._applied(after, read, company_id):
-                    return
-                raise Unavailable("the batch this one was sent after was not applied", {"after": ["not_applied"]})
             if self._applied(after, read, company_id):
                 return
-            if time.monotonic() >= deadline:
+            if ended is not None or time.monotonic() >= deadline:
                 raise Unavailable("the batch this one was sent after was not applied", {"after": ["not_applied"]})
             time.sleep(self.poll_seconds)
 
