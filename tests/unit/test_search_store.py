@@ -442,6 +442,21 @@ def test_a_store_closed_after_a_quiet_while_opens_its_files_again(index, tmp_pat
         reopened.close()
 
 
+def test_a_result_larger_than_the_memory_limit_spills_into_the_slot_and_the_allocator_hands_memory_back(tmp_path):
+    store = IndexStore.open(tmp_path / "stores", threads=1, memory_limit="100MB")
+    try:
+        settings = dict(store.db.execute("SELECT name, value FROM duckdb_settings() "
+                                         "WHERE name = 'allocator_background_threads'").fetchall())
+        assert settings == {"allocator_background_threads": "true"}
+        # 3,000,000 rows of 32-character text sorted: about 150 MB, more than DuckDB may hold
+        assert store.db.execute("SELECT count(*), max(m) FROM (SELECT md5(i::varchar) AS m FROM range(3000000) t(i) "
+                                "ORDER BY m)").fetchone() == (3000000, "fffffe98d0963d27015c198262d97221")
+        spilled = tmp_path / "stores" / "slot-1" / "spill"
+        assert spilled.is_dir() and any(spilled.iterdir())
+    finally:
+        store.close()
+
+
 def test_mail_flags_follow_new_activities_a_mail_changing_family_and_an_activity_taken_out(index):
     """The customers' flags (any mail of a family) answer as the activities do after each kind of change."""
     factory, events = index
