@@ -8,12 +8,11 @@
 | category_updated       | category      | Category schema (deleted: true when removed)               |
 | history_group_updated  | history_group | HistoryGroup schema (with choices)                         |
 """
-import json
 
 from services.common.contracts import moment_text
 from services.common.outbox import record_event, record_events
 
-from . import schemas
+from . import order_attributes, schemas
 from .models import OutboxEvent
 
 PURCHASE_RECORDED = "purchase_recorded"
@@ -40,7 +39,7 @@ def recorded_purchase(p):
     return {"id": p.id, "version": p.version, "shop_id": p.shop_id, "customer_id": p.customer_id,
             "member_number": p.member_number, "order_code": p.order_code,
             "purchased_at": moment_text(p.purchased_at), "shipped_at": moment_text(p.shipped_at), "sales": p.sales,
-            "billed_amount": p.billed_amount, "media": p.media, "order_attributes": json.loads(p.order_attributes),
+            "billed_amount": p.billed_amount, "media": p.media, "order_attributes": order_attributes.as_dict(p.order_attributes),
             "counted": p.counted, "status": p.status,
             "lines": [{"product_code": line.product_code, "quantity": line.quantity, "unit_price": line.unit_price}
                       for line in p.lines]}

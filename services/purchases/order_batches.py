@@ -11,7 +11,6 @@ Two batches inserting the same new order at once: the insert waits for the other
 NOTHING) and skips the order once it is stored, which is then recorded as an update. An order named twice in one
 batch is applied in turn, as if it came in the next batch.
 """
-import json
 import uuid
 from types import SimpleNamespace
 
@@ -22,7 +21,7 @@ from services.common.batches import MAX_RECORDS
 from services.common.contracts import field_error, load
 from services.common.errors import ValidationFailed
 
-from . import events, history_groups, schemas
+from . import events, history_groups, order_attributes, schemas
 from .line_products import LineProducts
 from .models import Purchase, PurchaseAnswer, PurchaseLine
 
@@ -178,7 +177,7 @@ def _target(scope, values, purchase_id, version):
         purchased_at=values["purchased_at"], shipped_at=values["shipped_at"], lines=lines, sales=sales,
         # 請求金額 defaults to the sales; a lower amount records a discount (割引 = 売上 − 請求金額).
         billed_amount=sales if values["billed_amount"] is None else values["billed_amount"], media=values["media"],
-        order_attributes=json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True),
+        order_attributes=order_attributes.as_text(values["order_attributes"]),
         answers=[SimpleNamespace(group_id=g, choice_id=c) for g, c in values["answers"].items() if c is not None],
         # A cancelled or returned order stays on record but never counts.
         counted=values["counted"] and values["status"] == schemas.ORDERED, status=values["status"], version=version)

@@ -1,5 +1,4 @@
 """購入履歴: recording orders (idempotent by shop + order code), manual registration, edits, a customer's history."""
-import json
 import uuid
 
 from sqlalchemy import func, select
@@ -11,7 +10,7 @@ from services.common.contracts import field_error, load
 from services.common.db import add_unless_present
 from services.common.errors import NotFound
 
-from . import catalog, events, history_groups, order_batches, schemas
+from . import catalog, events, history_groups, order_attributes, order_batches, schemas
 from .models import Purchase, PurchaseAnswer, PurchaseLine
 
 _input = schemas.PurchaseInput()
@@ -74,7 +73,7 @@ def _apply(session, purchase, values, customer, products=None):
     purchase.purchased_at = values["purchased_at"]
     purchase.shipped_at = values["shipped_at"]
     purchase.media = values["media"]
-    purchase.order_attributes = json.dumps(values["order_attributes"], ensure_ascii=False, sort_keys=True)
+    purchase.order_attributes = order_attributes.as_text(values["order_attributes"])
     purchase.status = values["status"]
     # A cancelled or returned order stays on record but never counts.
     purchase.counted = values["counted"] and values["status"] == schemas.ORDERED

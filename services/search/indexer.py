@@ -114,7 +114,9 @@ def purchase_row(event):
            "billed_amount": data["billed_amount"], "media": data["media"],
            # events published before the index kept sales and prices carry none (the migration marks them stale)
            "sales": data.get("sales", 0),
-           "order_attributes": json.dumps(data["order_attributes"], ensure_ascii=False), "counted": data["counted"]}
+           # most orders have no attributes: "{}" without an encoder made for them (json.dumps with options makes one)
+           "order_attributes": (json.dumps(data["order_attributes"], ensure_ascii=False) if data["order_attributes"]
+                                else "{}"), "counted": data["counted"]}
     lines = [{"purchase_id": row["id"], "customer_id": data["customer_id"], "product_code": line["product_code"],
               "quantity": line["quantity"], "unit_price": line.get("unit_price") or 0} for line in data["lines"]]
     return row, lines
