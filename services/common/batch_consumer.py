@@ -22,6 +22,7 @@ consumers (its RPC) stays what it is. An acknowledgement that fails on a broken 
 """
 import logging
 import time
+from functools import partial
 
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
@@ -37,11 +38,23 @@ _STOP = object()
 
 
 class BatchQueueConsumer(QueueConsumer):
-    """Nameko's queue consumer, shared by the batch handlers of a service only, with their prefetch."""
+    """Nameko's queue consumer, shared by the batch handlers of a service only, each handler's queue consumed with
+    the handler's own prefetch.
 
-    @property
-    def prefetch_count(self):
-        return max([provider.prefetch_count for provider in self._providers] or [self.container.max_workers])
+    Nameko sets one prefetch (the largest) on every consumer of its connection: a queue of batch events (a message
+    of a thousand orders or customers, applied one a transaction) was then handed up to a thousand messages at once
+    when a backlog waited, as many as the queue of single events of the same service. RabbitMQ gives a consumer the
+    prefetch set on its channel when the consumer starts (``basic.qos`` without ``global``), so each consumer is
+    started right after its own prefetch is set."""
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], callbacks=[partial(self.handle_message, provider)],
+                                    accept=self.accept)
+            consumer.qos(prefetch_count=provider.prefetch_count)
+            consumer.consume()  # kombu starts it once: consuming it again when the connection enters it does nothing
+            self._consumers[provider] = consumer
+        return self._consumers.values()
 
 
 class BatchEventHandler(EventHandler):

@@ -4,8 +4,12 @@ import copy
 import itertools
 import json
 import re
+import shutil
+import subprocess
 import uuid
+from urllib.parse import unquote
 
+import pytest
 from kombu import Connection, Producer
 
 from bench.generate import generate
@@ -90,3 +94,23 @@ def drop_poison(amqp_uri):
             else:
                 channel.basic_reject(message.delivery_tag, requeue=True)
         return dropped
+
+
+def test_each_queue_of_events_is_consumed_with_its_own_prefetch(stack):
+    """A queue of batch events (one message: a thousand orders or customers) is handed two messages at a time, a
+    queue of single events a thousand: twice what each handler applies in one transaction."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        pytest.skip("rabbitmqctl is not installed")
+    vhost = unquote(stack.amqp_uri.rstrip("/").rsplit("/", 1)[1]) if stack.amqp_uri.count("/") > 2 else "/"
+    listed = subprocess.run([ctl, "list_consumers", "-p", vhost or "/", "queue_name", "prefetch_count", "--quiet",
+                             "--no-table-headers"], check=True, capture_output=True, text=True,
+                            timeout=HUNG_SECONDS).stdout
+    prefetch = {}
+    for line in listed.splitlines():
+        queue, count = line.split("\t")[:2]
+        prefetch.setdefault(queue, set()).add(int(count))
+    assert prefetch["evt-purchases-purchases_recorded--search.on_purchases_purchases_recorded"] == {2}
+    assert prefetch["evt-customers-customers_recorded--search.on_customers_customers_recorded"] == {2}
+    assert prefetch["evt-customers-customer_created--search.on_customers_customer_created"] == {1000}
+    assert prefetch["evt-mailhistory-mail_activity_recorded--search.on_mailhistory_mail_activity_recorded"] == {1000}
