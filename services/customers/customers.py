@@ -1,5 +1,6 @@
 """The customer master: create, update, delete, read, batch upsert by member number."""
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
@@ -383,7 +384,8 @@ class _Batch:
     def __init__(self, session, scope, shop_ids, keep_existing):
         self.session, self.scope, self.shop_ids, self.keep_existing = session, scope, shop_ids, keep_existing
         self._checked_choices = {}
-        self.events = []  # (event type, draft, the customer as the event announces it), in the order of the records
+        # (draft, the customer as the batch event carries it after that change), in the order of the records
+        self.events = []
 
     def create(self, record):
         values = load(_input, record)
@@ -400,7 +402,7 @@ class _Batch:
         columns.update(company_id=self.scope.company_id, version=1, registered_at=now, updated_at=now)
         draft = _Draft(columns, True)
         _apply_to_draft(draft, values)
-        self.events.append((events.CUSTOMER_CREATED, draft, draft.as_now()))
+        self.events.append((draft, draft.as_now()))
         return draft
 
     def update(self, draft, record):
@@ -428,7 +430,7 @@ class _Batch:
         draft.version += 1
         draft.updated_at = utcnow()
         draft.changed = True
-        self.events.append((events.CUSTOMER_UPDATED, draft, draft.as_now()))
+        self.events.append((draft, draft.as_now()))
         return "updated"
 
     def _check_listed(self, shop_id):
@@ -467,10 +469,10 @@ class _Batch:
                             [dict(d.columns(), b_id=d.id) for d in changed])
         written = [d for d in drafts if d.changed and d.id is not None]
         _write_choices(session, written)
-        events.customers_changed(session, [
-            (event_type, SimpleNamespace(**vars(then), id=d.id, choices=[
-                SimpleNamespace(group_id=group, choice_id=choice) for group, choice in then.chosen.items()]))
-            for event_type, d, then in self.events if d.id is not None])
+        events.customers_recorded(session, self.scope.company_id, uuid.uuid4().hex, [
+            SimpleNamespace(**vars(then), id=d.id, choices=[
+                SimpleNamespace(group_id=group, choice_id=choice) for group, choice in then.chosen.items()])
+            for d, then in self.events if d.id is not None])
 
 
 _NEW_DEFAULTS = {c.name: c.default.arg for c in Customer.__table__.columns

@@ -3,6 +3,7 @@
 | event type                      | entity           | data                                                |
 | customer_created                | customer         | Customer schema                                     |
 | customer_updated                | customer         | Customer schema                                     |
+| customers_recorded              | customer_batch   | {"customers": [Customer schema, ...]}: the customers a batch (upsert_customers) created or changed, in its order; each stands for a customer_created (its version 1) or customer_updated |
 | customer_deleted                | customer         | {"id", "member_number", "shop_id"}                  |
 | member_registered               | registration     | the notification mail: {"customer_id", "to", "from_name", "from_address", "subject", "body"} (to empty: no mail) |
 | attribute_group_updated         | attribute_group  | AttributeGroup schema (with choices)                |
@@ -18,6 +19,7 @@ from .models import OutboxEvent
 CUSTOMER_CREATED = "customer_created"
 CUSTOMER_UPDATED = "customer_updated"
 CUSTOMER_DELETED = "customer_deleted"
+CUSTOMERS_RECORDED = "customers_recorded"
 MEMBER_REGISTERED = "member_registered"
 ATTRIBUTE_GROUP_UPDATED = "attribute_group_updated"
 REGISTRATION_SETTINGS_UPDATED = "registration_settings_updated"
@@ -74,9 +76,13 @@ def support_entry_changed(session, entry, event_type):
                         version=entry.version, company_id=entry.company_id, data=_entry.dump(entry))
 
 
-def customers_changed(session, changes):
-    """``customer_changed`` for many customers at once, in one statement: ``changes`` are (event type, customer)
-    in the order they happened."""
+def customers_recorded(session, company_id, batch_id, customers):
+    """One ``customers_recorded`` event for the customers a batch created or changed (each as it was after that
+    change, in the batch's order): it stands for a ``customer_created`` or ``customer_updated`` of each, same id and
+    version. One event instead of one a customer: each is a row in the outbox, a message on the broker and one for
+    every reader (the outbox relay's publishing was two fifths of the service's time in an import)."""
+    if not customers:
+        return []
     return record_events(session, OutboxEvent, [
-        {"event_type": event_type, "entity": "customer", "entity_id": customer.id, "version": customer.version,
-         "company_id": customer.company_id, "data": _customer.dump(customer)} for event_type, customer in changes])
+        {"event_type": CUSTOMERS_RECORDED, "entity": "customer_batch", "entity_id": batch_id, "version": 1,
+         "company_id": company_id, "data": {"customers": [_customer.dump(customer) for customer in customers]}}])

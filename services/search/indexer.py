@@ -248,12 +248,15 @@ def apply(session, event, owner=None):
 
 
 # A batch event: its data's list → the event type and entity each of its entries stands for.
-BATCH_EVENTS = {"purchases_recorded": ("purchases", "purchase_recorded", "purchase")}
+BATCH_EVENTS = {"purchases_recorded": ("purchases", "purchase_recorded", "purchase"),
+                # a customer's first version is its creation; the index writes both kinds alike
+                "customers_recorded": ("customers", "customer_updated", "customer")}
 
 
 def unbatched(events):
-    """The envelopes with each batch event (``purchases_recorded``) replaced by one envelope for every entity it
-    carries, with the entity's own id and version: applied (and de-duplicated) as if each had come alone."""
+    """The envelopes with each batch event (``purchases_recorded``, ``customers_recorded``) replaced by one envelope
+    for every entity it carries, with the entity's own id and version: applied (and de-duplicated) as if each had
+    come alone."""
     single = []
     for event in events:
         if event["event_type"] not in BATCH_EVENTS:

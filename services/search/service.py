@@ -53,7 +53,7 @@ def _indexing(source, event_type):
     return handle
 
 
-INDEXED = {"customers": ("customer_created", "customer_updated", "customer_deleted"),
+INDEXED = {"customers": ("customer_created", "customer_updated", "customers_recorded", "customer_deleted"),
            "purchases": ("purchase_recorded", "purchases_recorded", "purchase_deleted"),
            "mailhistory": ("mail_updated", "mail_activity_recorded", "address_error_changed")}
 

@@ -357,8 +357,8 @@ def test_a_member_number_twice_in_one_batch_is_created_then_updated_by_its_secon
             {"member_number": "Ｄ－１", "given_name": "二"},
             {"member_number": "D-1", "given_name": "三", "pc_email": "broken"},
         ])
-        seen = take(lambda e: e["entity"] == "customer" and e["data"]["member_number"] == "D-1", 2,
-                    "two events of D-1")
+        (batch,) = take(lambda e: e["event_type"] == "customers_recorded" and e["company_id"] == tenant.company_id,
+                        1, "the batch's event")
     customer = rpc.customers.get_customer_by_member_number(tenant.operator_scope(), "D-1")
     other = rpc.customers.get_customer_by_member_number(tenant.operator_scope(), "D-2")
     assert result == {"created": 2, "updated": 1, "unchanged": 0, "skipped": [],
@@ -367,9 +367,12 @@ def test_a_member_number_twice_in_one_batch_is_created_then_updated_by_its_secon
                                     {"index": 1, "id": other["id"], "member_number": "D-2", "version": 1},
                                     {"index": 2, "id": customer["id"], "member_number": "D-1", "version": 2}]}
     assert (customer["family_name"], customer["given_name"], customer["version"]) == ("初回", "二", 2)
-    assert [(e["event_type"], e["version"], e["data"]["given_name"]) for e in seen] == [
-        ("customer_created", 1, "一"), ("customer_updated", 2, "二")]
-    assert seen[1]["data"] == customer
+    # one event for the batch, each creation and change in it in the records' order (the refused record: none)
+    assert batch["entity"] == "customer_batch"
+    announced = batch["data"]["customers"]
+    assert [(c["member_number"], c["version"], c["given_name"]) for c in announced] == [
+        ("D-1", 1, "一"), ("D-2", 1, ""), ("D-1", 2, "二")]
+    assert announced[2] == customer
 
 
 def test_batch_options_say_whether_a_batch_creates_updates_or_only_fills_empty_fields(rpc, tenant):
@@ -423,12 +426,13 @@ def test_a_record_that_changes_nothing_is_unchanged_and_publishes_nothing(rpc, t
              message="the customers' outbox relayed")
     with published_events(amqp_uri, "customers") as take:
         again = rpc.customers.upsert_customers(scope, [record, dict(record, given_name="次郎")])
-        seen = take(lambda e: e["entity"] == "customer" and e["data"]["member_number"] == "U-1", 1, "the update")
+        (batch,) = take(lambda e: e["event_type"] == "customers_recorded" and e["company_id"] == tenant.company_id,
+                        1, "the update")
     customer_id = first["customers"][0]["id"]
     assert again == {"created": 0, "updated": 1, "unchanged": 1, "skipped": [], "errors": [],
                      "customers": [{"index": 0, "id": customer_id, "member_number": "U-1", "version": 2},
                                    {"index": 1, "id": customer_id, "member_number": "U-1", "version": 2}]}
-    assert [(e["event_type"], e["version"]) for e in seen] == [("customer_updated", 2)]
+    assert [(c["id"], c["version"]) for c in batch["data"]["customers"]] == [(customer_id, 2)]
 
 
 @pytest.mark.parametrize("options, fields", [

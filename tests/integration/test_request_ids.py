@@ -52,7 +52,7 @@ KINDS = {
             system(t), [{"shop_id": t.shops[0]["id"], "member_number": f"B-{n}", "family_name": "一括"}],
             request_id=rid),
         lambda rpc, t, _: rpc.customers.list_customers(t.operator_scope())["total"],
-        ("customers", "customer_created")),
+        ("customers", "customers_recorded")),
     "register_member": Kind(
         lambda rpc, t, _, n, rid: rpc.customers.register_member(
             t.company_id, 103, {"agreed_to_terms": True, "family_name": "鈴木", "given_name": f"花子{n}", "mail_permission": "refused"},

@@ -159,3 +159,36 @@ def test_a_purchases_recorded_batch_event_stands_for_the_purchase_recorded_of_ea
     with many.connect() as connection:
         assert connection.execute(text("SELECT customer_id FROM ix_purchases WHERE id = :id"),
                                   {"id": int(moved["entity_id"])}).scalar() == moved["data"]["customer_id"]
+
+
+def test_a_customers_recorded_batch_event_stands_for_the_customer_event_of_each_customer_it_carries():
+    events, later = _history()
+    customers = [e for e in events if e["entity"] == "customer"]
+    others = [e for e in events if e["entity"] != "customer"]
+    renamed = later[:2]  # customers[0] again, versions 2 and 3, in one batch as an import's two records make them
+
+    def batch(event_id, carried):
+        return {"event_id": event_id, "event_type": "customers_recorded", "entity": "customer_batch",
+                "entity_id": event_id, "version": 1, "company_id": 1, "occurred_at": "2026-11-01T10:00:00+09:00",
+                "data": {"customers": [{**e["data"], "id": int(e["entity_id"]), "version": e["version"]}
+                                       for e in carried]}}
+
+    first, second = batch("c-1", customers[:30]), batch("c-2", customers[30:] + renamed)
+    assert [e["entity_id"] for e in indexer.unbatched([first])] == [c["entity_id"] for c in customers[:30]]
+    assert [(e["event_type"], e["entity"], e["entity_id"], e["version"])
+            for e in indexer.unbatched([second])][-2:] == [
+        ("customer_updated", "customer", customers[0]["entity_id"], 2),
+        ("customer_updated", "customer", customers[0]["entity_id"], 3)]
+    one, many = _index(), _index()
+    _one_by_one(one, [customers, renamed, others])
+    for events_of_batch in ([first], [second, first], [batch("c-1", customers[:30])]):  # the first delivered again
+        with sessionmaker(many)() as session:
+            indexer.apply_batch(session, indexer.unbatched(events_of_batch))
+            session.commit()
+    _batched(many, [others])
+    expected, got = _rows(one), _rows(many)
+    for table in TABLES:
+        assert got[table] == expected[table], table
+    with many.connect() as connection:
+        assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
+                                  {"id": int(customers[0]["entity_id"])}).scalar() == "改名三"
