@@ -39,8 +39,8 @@ def recorded_purchase(p):
     return {"id": p.id, "version": p.version, "shop_id": p.shop_id, "customer_id": p.customer_id,
             "member_number": p.member_number, "order_code": p.order_code,
             "purchased_at": moment_text(p.purchased_at), "shipped_at": moment_text(p.shipped_at), "sales": p.sales,
-            "billed_amount": p.billed_amount, "media": p.media, "order_attributes": order_attributes.as_dict(p.order_attributes),
-            "counted": p.counted, "status": p.status,
+            "billed_amount": p.billed_amount, "media": p.media,
+            "order_attributes": order_attributes.as_dict(p.order_attributes), "counted": p.counted, "status": p.status,
             "lines": [{"product_code": line.product_code, "quantity": line.quantity, "unit_price": line.unit_price}
                       for line in p.lines]}
 
