@@ -6,8 +6,8 @@
 Starts every service as its own process on fresh PostgreSQL databases and a private RabbitMQ vhost, stops search,
 writes the customers (customers.upsert_customers, 500 a call) and then one order for each of the first ``orders``
 of them (purchases.record_orders, 500 a call) through the real services, and waits until their outboxes have put
-every customer_created and purchases_recorded event (one for each call of 500 orders) in the search queues. Then starts search (``--replicas``
-processes) and times how long its queues take to empty and search.reconcile to agree with the owners.
+every customers_recorded and purchases_recorded event (one for each call of 500) in the search queues. Then starts
+search (``--replicas`` processes) and times how long its queues take to empty and search.reconcile to agree with the owners.
 """
 import argparse
 import logging
@@ -21,7 +21,7 @@ from services.common.config import SERVICE_NAMES
 from bench.stack import fresh_stack
 from tests.support import make_tenant, wait_for
 
-QUEUES = ("evt-customers-customer_created--search.on_customers_customer_created",
+QUEUES = ("evt-customers-customers_recorded--search.on_customers_customers_recorded",
           "evt-purchases-purchases_recorded--search.on_purchases_purchases_recorded")
 PER_CALL = 500
 
@@ -68,12 +68,12 @@ def run(args, amqp_uri, urls, processes):
                  "counted": True, "lines": [{"product_code": "P-1", "quantity": 1, "unit_price": 1000}]}
                 for n in ordered[start:start + PER_CALL]])
             assert not result["errors"], result["errors"][:3]
-        batches = -(-len(ordered) // PER_CALL)
-        wait_for(lambda: queued(amqp_uri) >= len(numbers) + batches, timeout=600, interval=1,
+        customer_batches, batches = -(-len(numbers) // PER_CALL), -(-len(ordered) // PER_CALL)
+        wait_for(lambda: queued(amqp_uri) >= customer_batches + batches, timeout=600, interval=1,
                  message="every event in the queues")
         total = len(numbers) + len(ordered)
-        print(f"{total} events ({len(numbers)} customer_created, {len(ordered)} purchases in {batches} "
-              f"purchases_recorded) queued in "
+        print(f"{total} changes ({len(numbers)} customers in {customer_batches} customers_recorded, {len(ordered)} "
+              f"purchases in {batches} purchases_recorded) queued in "
               f"{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
         started = time.monotonic()
@@ -85,7 +85,7 @@ def run(args, amqp_uri, urls, processes):
         wait_for(lambda: rpc.search.reconcile(scope)["in_agreement"], timeout=600, interval=0.5,
                  message="search and the owners in agreement")
         agreed = time.monotonic() - started
-        print(f"search ({args.replicas} replica(s)) started with {total} events queued: queues empty after "
+        print(f"search ({args.replicas} replica(s)) started with {total} changes queued: queues empty after "
               f"{emptied:.1f} s, reconcile in agreement after {agreed:.1f} s (service start included) = "
               f"{total / agreed:.0f} events/s; load average {os.getloadavg()[0]:.2f}")
 
