@@ -71,6 +71,21 @@ def _batched(engine, batches):
             session.commit()
 
 
+def _batch_event(event_type, entity, key, event_id, carried):
+    """A batch event (``purchases_recorded``, ``customers_recorded``) carrying these single events' entities."""
+    return {"event_id": event_id, "event_type": event_type, "entity": entity, "entity_id": event_id, "version": 1,
+            "company_id": 1, "occurred_at": "2026-11-01T10:00:00+09:00",
+            "data": {key: [{**e["data"], "id": int(e["entity_id"]), "version": e["version"]} for e in carried]}}
+
+
+def _delivered(engine, deliveries):
+    """Each delivery (a list of batch events) applied in a transaction of its own, as the search service does."""
+    for events_of_batch in deliveries:
+        with sessionmaker(engine)() as session:
+            indexer.apply_batch(session, indexer.unbatched(events_of_batch))
+            session.commit()
+
+
 def test_batches_leave_the_index_as_events_applied_one_by_one():
     events, later = _history()
     shuffled = events[:]
@@ -135,10 +150,7 @@ def test_a_purchases_recorded_batch_event_stands_for_the_purchase_recorded_of_ea
     moved = later[5]  # purchases[0] again, version 2, under another customer
 
     def batch(event_id, carried):
-        return {"event_id": event_id, "event_type": "purchases_recorded", "entity": "purchase_batch",
-                "entity_id": event_id, "version": 1, "company_id": 1, "occurred_at": "2026-11-01T10:00:00+09:00",
-                "data": {"purchases": [{**e["data"], "id": int(e["entity_id"]), "version": e["version"]}
-                                       for e in carried]}}
+        return _batch_event("purchases_recorded", "purchase_batch", "purchases", event_id, carried)
 
     # two batches, the second with a later version of one purchase, the first delivered twice
     first, second = batch("b-1", purchases[:40]), batch("b-2", purchases[40:] + [moved])
@@ -149,10 +161,7 @@ def test_a_purchases_recorded_batch_event_stands_for_the_purchase_recorded_of_ea
     one, many = _index(), _index()
     _one_by_one(one, [others] + singles)
     _batched(many, [others])
-    for events_of_batch in ([first], [second, first]):
-        with sessionmaker(many)() as session:
-            indexer.apply_batch(session, indexer.unbatched(events_of_batch))
-            session.commit()
+    _delivered(many, [[first], [second, first]])
     expected, got = _rows(one), _rows(many)
     for table in TABLES:
         assert got[table] == expected[table], table
@@ -168,10 +177,7 @@ def test_a_customers_recorded_batch_event_stands_for_the_customer_event_of_each_
     renamed = later[:2]  # customers[0] again, versions 2 and 3, in one batch as an import's two records make them
 
     def batch(event_id, carried):
-        return {"event_id": event_id, "event_type": "customers_recorded", "entity": "customer_batch",
-                "entity_id": event_id, "version": 1, "company_id": 1, "occurred_at": "2026-11-01T10:00:00+09:00",
-                "data": {"customers": [{**e["data"], "id": int(e["entity_id"]), "version": e["version"]}
-                                       for e in carried]}}
+        return _batch_event("customers_recorded", "customer_batch", "customers", event_id, carried)
 
     first, second = batch("c-1", customers[:30]), batch("c-2", customers[30:] + renamed)
     assert [e["entity_id"] for e in indexer.unbatched([first])] == [c["entity_id"] for c in customers[:30]]
@@ -181,10 +187,7 @@ def test_a_customers_recorded_batch_event_stands_for_the_customer_event_of_each_
         ("customer_updated", "customer", customers[0]["entity_id"], 3)]
     one, many = _index(), _index()
     _one_by_one(one, [customers, renamed, others])
-    for events_of_batch in ([first], [second, first], [batch("c-1", customers[:30])]):  # the first delivered again
-        with sessionmaker(many)() as session:
-            indexer.apply_batch(session, indexer.unbatched(events_of_batch))
-            session.commit()
+    _delivered(many, [[first], [second, first]])  # the first delivered again
     _batched(many, [others])
     expected, got = _rows(one), _rows(many)
     for table in TABLES:
