@@ -23,6 +23,7 @@ from unittest import mock
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
+from services.common import stack_dump
 from services.common.config import SERVICE_NAMES
 from services.common.contracts import JST
 from services.common.db import make_engine
@@ -143,6 +144,17 @@ class ServiceProcesses:
 
     def log(self, label):
         return (self.log_dir / f"{label}.log").read_text(errors="replace")
+
+    def green_stacks(self, label, wait=10):
+        """What a service that stopped answering is doing: it writes its threads' stacks to its log on SIGUSR1
+        (services/common/stack_dump.py); the part written, shortened to the project's and the libraries' paths."""
+        before = len(self.log(label))
+        self.processes[label].send_signal(stack_dump.SIGNAL)
+        deadline = time.monotonic() + wait
+        while stack_dump.END not in self.log(label)[before:] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        written = self.log(label)[before:]
+        return re.sub(r"\S*/site-packages/", "", written.replace(f"{ROOT}/", ""))
 
 
 def japan_today():

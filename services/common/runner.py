@@ -9,7 +9,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 from psycogreen.eventlet import patch_psycopg
 
-from . import allocator, garbage
+from . import allocator, garbage, stack_dump
 from .config import nameko_config
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def run_until_stopped(runner):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    stack_dump.install()
     runner.start()
     garbage.freeze_startup()  # the containers and what they made live as long as the process
     waiting = eventlet.spawn(runner.wait)

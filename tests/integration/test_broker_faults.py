@@ -50,7 +50,8 @@ def start_services(tmp, amqp_uri, databases, extra_env=None):
 
 
 def wait_until_answering(amqp_uri, services, processes=None):
-    """Each service answers its health call; when one never does, the error carries the end of its log."""
+    """Each service answers its health call; when one never does, the error carries the end of its log and the
+    stacks of its threads."""
     def answers(service):
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as rpc:
             return getattr(rpc, service).health()["status"] == "ok"
@@ -61,8 +62,10 @@ def wait_until_answering(amqp_uri, services, processes=None):
         except AssertionError as exc:
             if processes is None:
                 raise
-            tail = "\n".join(processes.log(service).splitlines()[-60:])
-            raise AssertionError(f"{exc}\n--- the end of {service}'s log ---\n{tail}") from None
+            tail = "\n".join(processes.log(service).splitlines()[-40:])
+            stacks = processes.green_stacks(service)
+            raise AssertionError(f"{exc}\n--- the end of {service}'s log ---\n{tail}\n"
+                                 f"--- what {service} is doing (its threads' stacks) ---\n{stacks}") from None
 
 
 @pytest.fixture(scope="module")
