@@ -27,10 +27,10 @@ from functools import partial
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import QueueConsumer
 
 from .acks import settle
 from .entrypoints import EventHandler
+from .queue_consumer import QueueConsumer
 
 log = logging.getLogger(__name__)
 

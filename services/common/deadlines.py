@@ -21,6 +21,7 @@ from nameko.standalone.rpc import ClusterProxy, PollingQueueConsumer, SingleThre
 
 from . import wire_json
 from .acks import settle
+from .queue_consumer import QueueConsumer
 
 DEADLINE_KEY = "deadline"  # in a worker's context data
 DEADLINE_HEADER = "nameko." + DEADLINE_KEY  # Nameko's own prefix: the context passes it on to nested calls
@@ -121,6 +122,8 @@ def _transient(queue):
 class _ReplyListener(ReplyListener):
     """Nameko's, except that a reply whose acknowledgement fails (the connection broke) does not stop the service,
     and that its queue is transient."""
+
+    queue_consumer = QueueConsumer()
 
     def setup(self):
         super().setup()

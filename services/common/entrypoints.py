@@ -5,7 +5,7 @@ published (the publisher gives up after its retries) or an acknowledgement writt
 in the worker thread, and the container kills itself. Here such a failure is logged and the message left to the
 broker: a reply that cannot be sent is dropped (its caller times out), a message whose acknowledgement fails is
 redelivered by the broker to a consumer that has reconnected. The queue consumer itself reconnects (kombu retries
-for as long as it takes).
+for as long as it takes), however the connection broke (``services.common.queue_consumer``).
 
 An RPC request found past its caller's deadline (``services.common.deadlines``) is acknowledged and dropped, never
 run: its caller has already given up.
@@ -23,6 +23,7 @@ from nameko.timer import Timer as NamekoTimer
 
 from .acks import settle
 from .deadlines import DEADLINE_HEADER, seconds_past
+from .queue_consumer import QueueConsumer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ def durable_queue_arguments(config):
 
 
 class RpcConsumer(NamekoRpcConsumer):
+    queue_consumer = QueueConsumer()
+
     def setup(self):
         super().setup()
         self.queue.queue_arguments = durable_queue_arguments(self.container.config)
@@ -69,6 +72,8 @@ class Rpc(NamekoRpc):
 
 
 class EventHandler(NamekoEventHandler):
+    queue_consumer = QueueConsumer()
+
     def setup(self):
         super().setup()
         if self.queue.durable and not self.queue.auto_delete and not self.queue.exclusive:

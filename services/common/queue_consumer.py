@@ -1,0 +1,37 @@
+"""Nameko's queue consumer, over a connection that is never replaced behind its back.
+
+A service consumes its queues (RPC requests, events, RPC replies) over one connection, read by the consumer's
+thread, while its workers acknowledge messages over the same connection. When a broker node goes away, a worker's
+acknowledgement may be the first to fail on the broken socket: py-amqp then marks the connection as no longer
+connected, and kombu's ``Connection.connection`` (which ``drain_events`` and ``heartbeat_check`` go through)
+connects again of its own accord, to the next node of the failover list, without a word (kombu issue #220). The
+consumer went on reading the new connection, on which nothing consumed any queue: the service was deaf until
+restarted, its log silent (seen when a node of a three-node cluster stopped during writes).
+
+Here that connection raises instead: the consumer loop takes it as the lost connection it is, logs it, and
+connects again the way it does after any outage, starting its consumers on the new connection.
+"""
+from amqp.exceptions import RecoverableConnectionError
+from kombu import Connection
+from nameko.messaging import QueueConsumer as NamekoQueueConsumer
+
+
+class ConsumingConnection(Connection):
+    """A kombu connection that reports its underlying connection broken instead of connecting again: a
+    reconnection is for its consumer loop to make, with its consumers."""
+
+    @property
+    def connection(self):
+        if self._connection is not None and not self._closed and not self.connected:
+            raise RecoverableConnectionError("the connection to the broker broke (a write on it failed)")
+        return super().connection
+
+
+class QueueConsumer(NamekoQueueConsumer):
+    """Nameko's, over a ``ConsumingConnection`` with Nameko's settings (heartbeat, transport options, failover
+    list)."""
+
+    @property
+    def connection(self):
+        declared = super().connection
+        return ConsumingConnection(**dict(declared._info(resolve=False)))  # as kombu's own ``clone`` copies one
