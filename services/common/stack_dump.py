@@ -28,7 +28,8 @@ def green_stacks():
     current = greenlet.getcurrent()
     blocks = []
     for thread in _all_objects():
-        if not isinstance(thread, greenlet.greenlet) or thread is current or thread.gr_frame is None:
+        # by type: isinstance would ask a dead weak proxy among the objects for its class, and raise
+        if not issubclass(type(thread), greenlet.greenlet) or thread is current or thread.gr_frame is None:
             continue
         frames = traceback.extract_stack(thread.gr_frame)
         blocks.append("\n".join(f"  {frame.filename}:{frame.lineno} {frame.name}" for frame in frames))

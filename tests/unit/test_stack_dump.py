@@ -1,5 +1,6 @@
 """The stacks a service writes on SIGUSR1: every green thread's, those frozen at start-up included."""
 import gc
+import weakref
 
 import eventlet
 from eventlet.event import Event
@@ -38,3 +39,15 @@ def test_a_finished_green_thread_is_not_shown():
     done.kill()
 
     assert not [block for block in stack_dump.green_stacks() if "waiting_for_a_reply" in block]
+
+
+def test_a_dead_weak_proxy_among_the_objects_is_passed_over():
+    class Referent:
+        pass
+
+    referent = Referent()
+    proxy = weakref.proxy(referent)
+    del referent  # the proxy stays, tracked by the collector, pointing at nothing
+
+    assert proxy is not None
+    assert isinstance(stack_dump.green_stacks(), list)
