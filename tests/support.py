@@ -145,12 +145,14 @@ class ServiceProcesses:
     def log(self, label):
         return (self.log_dir / f"{label}.log").read_text(errors="replace")
 
-    def green_stacks(self, label, wait=10):
+    def green_stacks(self, label):
         """What a service that stopped answering is doing: it writes its threads' stacks to its log on SIGUSR1
-        (services/common/stack_dump.py); the part written, shortened to the project's and the libraries' paths."""
+        (services/common/stack_dump.py); the part written, shortened to the project's and the libraries' paths.
+        Waits for the green threads' part until the "hung" limit: a process whose loop is held writes only its OS
+        threads' stacks."""
         before = len(self.log(label))
         self.processes[label].send_signal(stack_dump.SIGNAL)
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + HUNG_SECONDS
         while stack_dump.END not in self.log(label)[before:] and time.monotonic() < deadline:
             time.sleep(0.2)
         written = self.log(label)[before:]
