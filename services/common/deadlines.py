@@ -11,17 +11,19 @@ Callers use ``ClusterRpcProxy`` (standalone: the gateway, the command line) or t
 service calling another) from here instead of Nameko's.
 """
 import time
+import uuid
 
 import eventlet
+from kombu import Queue
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RpcTimeout
-from nameko.rpc import MethodProxy, ReplyListener, ServiceProxy
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, MethodProxy, ReplyListener, ServiceProxy
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from nameko.standalone.rpc import ClusterProxy, PollingQueueConsumer, SingleThreadedReplyListener, StandaloneProxyBase
 
 from . import wire_json
 from .acks import settle
-from .queue_consumer import QueueConsumer
+from .queue_consumer import QueueConsumer, QueueOfAConnection
 
 DEADLINE_KEY = "deadline"  # in a worker's context data
 DEADLINE_HEADER = "nameko." + DEADLINE_KEY  # Nameko's own prefix: the context passes it on to nested calls
@@ -119,15 +121,25 @@ def _transient(queue):
     return queue
 
 
-class _ReplyListener(ReplyListener):
+class _ReplyListener(QueueOfAConnection, ReplyListener):
     """Nameko's, except that a reply whose acknowledgement fails (the connection broke) does not stop the service,
-    and that its queue is transient."""
+    and that its queue is transient and named anew on each connection (``services.common.queue_consumer``): calls
+    made once it is consumed ask for their replies there."""
 
     queue_consumer = QueueConsumer()
 
     def setup(self):
         super().setup()
         _transient(self.queue)
+
+    def queue_for_a_connection(self):
+        reply_id = str(uuid.uuid4())
+        self.queue = _transient(Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_id),
+                                      exchange=self.queue.exchange, routing_key=reply_id,
+                                      queue_arguments=self.queue.queue_arguments))
+
+    def queue_ready(self):
+        self.routing_key = self.queue.routing_key  # what Nameko's calls give as their reply_to
 
     def handle_message(self, body, message):
         settle(self.queue_consumer.ack_message, message)

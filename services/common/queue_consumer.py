@@ -10,6 +10,12 @@ restarted, its log silent (seen when a node of a three-node cluster stopped duri
 
 Here that connection raises instead: the consumer loop takes it as the lost connection it is, logs it, and
 connects again the way it does after any outage, starting its consumers on the new connection.
+
+A reply queue is declared under a new name on each connection (``QueueOfAConnection``). Under its old name, after a
+node of a cluster went away, its declaration raced with that node's clean-up of the queue it had held under the same
+name (``NOT_FOUND`` on declare, bind or consume, the loop connecting again each time); a name no node has known
+cannot meet a leftover. Replies on their way to the old queue are lost, as replies are in any outage: their callers
+time out.
 """
 from amqp.exceptions import RecoverableConnectionError
 from kombu import Connection
@@ -27,11 +33,36 @@ class ConsumingConnection(Connection):
         return super().connection
 
 
+class QueueOfAConnection:
+    """A provider whose queue serves one connection only (a reply listener's): before each connection's consumers
+    start it makes a queue of a new name (``queue_for_a_connection``), and once every consumer of the connection
+    has started, that queue is told ready (``queue_ready``: a reply listener then gives its name to new calls)."""
+
+    def queue_for_a_connection(self):
+        raise NotImplementedError
+
+    def queue_ready(self):
+        raise NotImplementedError
+
+
 class QueueConsumer(NamekoQueueConsumer):
     """Nameko's, over a ``ConsumingConnection`` with Nameko's settings (heartbeat, transport options, failover
-    list)."""
+    list), giving each ``QueueOfAConnection`` provider its new queue on every connection."""
 
     @property
     def connection(self):
         declared = super().connection
         return ConsumingConnection(**dict(declared._info(resolve=False)))  # as kombu's own ``clone`` copies one
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._connection_queues():
+            provider.queue_for_a_connection()
+        return super().get_consumers(consumer_cls, channel)
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        for provider in self._connection_queues():
+            provider.queue_ready()
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def _connection_queues(self):
+        return [provider for provider in self._providers if isinstance(provider, QueueOfAConnection)]

@@ -1,15 +1,23 @@
-"""The services' queue consumer connection, on the real broker: once a write on it has failed (a worker's
+"""The services' queue consumer, on the real broker: once a write on its connection has failed (a worker's
 acknowledgement on a socket the broker's node dropped), reading it raises a connection error for the consumer loop to
-reconnect with its consumers, where kombu connected again of its own accord, to a connection consuming nothing."""
+reconnect with its consumers, where kombu connected again of its own accord, to a connection consuming nothing; and
+on each connection a service's reply queue has a new name."""
+import os
+import shutil
 import socket
+import subprocess
 from types import SimpleNamespace
 
 import pytest
 from amqp.exceptions import RecoverableConnectionError
 from kombu import Connection
 
+from services.common.deadlines import ClusterRpcProxy
+from services.common.migrations import upgrade
 from services.common.queue_consumer import ConsumingConnection, QueueConsumer
-from tests.support import private_vhost
+from tests.support import HUNG_SECONDS, Databases, ServiceProcesses, make_tenant, private_vhost, wait_for
+
+CALL_SECONDS = 30
 
 
 def broken_under_a_write(connection_class, amqp_uri):
@@ -64,3 +72,51 @@ def test_the_queue_consumer_keeps_nameko_settings_on_its_connection():
     assert connection.alt == ["amqp://guest:guest@10.0.0.1:5672/", "amqp://guest:guest@10.0.0.2:5672/"]
     assert connection.heartbeat == 30
     assert connection.transport_options == {"max_retries": 3}
+
+
+def reply_queues(vhost, service):
+    listed = subprocess.run([shutil.which("rabbitmqctl"), "list_queues", "-p", vhost, "name", "--quiet",
+                             "--no-table-headers"], check=True, capture_output=True, text=True, timeout=HUNG_SECONDS)
+    return {name for name in listed.stdout.split() if name.startswith(f"rpc.reply-{service}-")}
+
+
+@pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="closes the broker's connections with rabbitmqctl")
+def test_a_service_connecting_again_asks_for_its_replies_on_a_reply_queue_of_a_new_name(tmp_path):
+    """The customers service calls shops for every new customer: after the broker closed every connection, its reply
+    queue is declared under a name no node has known (a leftover of the old one cannot shadow it), and its calls get
+    their replies there."""
+    databases = Databases(tmp_path)
+    urls = {service: databases.create(f"replies-{service}") for service in ("shops", "customers")}
+    for service, url in urls.items():
+        upgrade(service, url)
+    try:
+        with private_vhost("replies") as amqp_uri:
+            vhost = amqp_uri.rsplit("/", 1)[1]
+            env = dict(os.environ, AMQP_URI=amqp_uri, TSUHAN_VAR_DIR=str(tmp_path),
+                       SHOPS_DATABASE_URL=urls["shops"], CUSTOMERS_DATABASE_URL=urls["customers"])
+            processes = ServiceProcesses(env, tmp_path)
+            for service in urls:
+                processes.start(service)
+            tenant = make_tenant(urls["shops"])
+
+            def created(given_name):
+                # a call's reply lost to the reconnection is not an answer: it is asked again after CALL_SECONDS
+                with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=CALL_SECONDS) as rpc:
+                    return rpc.customers.create_customer(tenant.operator_scope(), {
+                        "shop_id": tenant.shops[0]["id"], "family_name": "再接続", "given_name": given_name})
+
+            try:
+                assert wait_for(lambda: created("前"), message="customers answering")["id"]
+                before = reply_queues(vhost, "customers")
+                assert len(before) == 1
+
+                subprocess.run([shutil.which("rabbitmqctl"), "close_all_connections", "-p", vhost, "closed by a test"],
+                               check=True, capture_output=True, timeout=HUNG_SECONDS)
+
+                assert wait_for(lambda: created("後"), message="customers answering again")["id"]
+                assert len(reply_queues(vhost, "customers") - before) == 1
+                assert "Connection to broker lost" in processes.log("customers")
+            finally:
+                processes.stop_all()
+    finally:
+        databases.drop_all()
