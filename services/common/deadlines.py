@@ -128,11 +128,7 @@ class _ReplyListener(QueueOfAConnection, ReplyListener):
 
     queue_consumer = QueueConsumer()
 
-    def setup(self):
-        super().setup()
-        _transient(self.queue)
-
-    def queue_for_a_connection(self):
+    def queue_for_a_connection(self):  # the queue Nameko's setup made is never declared: each connection has its own
         reply_id = str(uuid.uuid4())
         self.queue = _transient(Queue(RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, reply_id),
                                       exchange=self.queue.exchange, routing_key=reply_id,

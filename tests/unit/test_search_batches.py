@@ -29,6 +29,12 @@ def _rows(engine):
                 for table, columns in TABLES.items()}
 
 
+def _assert_same_rows(got_index, expected_index):
+    expected, got = _rows(expected_index), _rows(got_index)
+    for table in TABLES:
+        assert got[table] == expected[table], table
+
+
 def _renamed(event, version, name):
     later = copy.deepcopy(event)
     later["version"], later["event_type"] = version, "customer_updated"
@@ -94,9 +100,7 @@ def test_batches_leave_the_index_as_events_applied_one_by_one():
     one, many = _index(), _index()
     _one_by_one(one, batches)
     _batched(many, batches)
-    expected, got = _rows(one), _rows(many)
-    for table in TABLES:
-        assert got[table] == expected[table], table
+    _assert_same_rows(many, one)
     with many.connect() as connection:
         assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
                                   {"id": int(later[0]["entity_id"])}).scalar() == "改名三"
@@ -162,9 +166,7 @@ def test_a_purchases_recorded_batch_event_stands_for_the_purchase_recorded_of_ea
     _one_by_one(one, [others] + singles)
     _batched(many, [others])
     _delivered(many, [[first], [second, first]])
-    expected, got = _rows(one), _rows(many)
-    for table in TABLES:
-        assert got[table] == expected[table], table
+    _assert_same_rows(many, one)
     with many.connect() as connection:
         assert connection.execute(text("SELECT customer_id FROM ix_purchases WHERE id = :id"),
                                   {"id": int(moved["entity_id"])}).scalar() == moved["data"]["customer_id"]
@@ -189,9 +191,7 @@ def test_a_customers_recorded_batch_event_stands_for_the_customer_event_of_each_
     _one_by_one(one, [customers, renamed, others])
     _delivered(many, [[first], [second, first]])  # the first delivered again
     _batched(many, [others])
-    expected, got = _rows(one), _rows(many)
-    for table in TABLES:
-        assert got[table] == expected[table], table
+    _assert_same_rows(many, one)
     with many.connect() as connection:
         assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
                                   {"id": int(customers[0]["entity_id"])}).scalar() == "改名三"
