@@ -28,11 +28,16 @@ STATUSES = (ORDERED, CANCELLED, RETURNED)
 class _Normalised(Contract):
     @pre_load
     def fold_codes(self, data, **_kwargs):
+        """The codes folded (``fold_width``), in a copy of ``data`` when one changes (most come folded already)."""
         if isinstance(data, dict):
-            data = dict(data)
+            original = data
             for key in ("code", "product_code", "order_code"):
-                if isinstance(data.get(key), str):
-                    data[key] = fold_width(data[key])
+                value = data.get(key)
+                if isinstance(value, str):
+                    folded = fold_width(value)
+                    if folded != value:
+                        data = dict(data) if data is original else data
+                        data[key] = folded
         return data
 
 
@@ -114,11 +119,13 @@ class PurchaseInput(_Normalised):
 
     @pre_load
     def blanks(self, data, **kwargs):
+        """Blank optional values as none, in a copy of ``data`` (the caller's own is never changed)."""
         data = self.fold_codes(data, **kwargs)
         if isinstance(data, dict):
-            for key in ("shipped_at", "billed_amount", "order_code", "member_number"):
-                if data.get(key) == "":
-                    data[key] = None
+            blank = [key for key in ("shipped_at", "billed_amount", "order_code", "member_number")
+                     if data.get(key) == ""]
+            if blank:
+                data = dict(data, **dict.fromkeys(blank))
         return data
 
 
