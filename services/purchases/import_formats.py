@@ -91,12 +91,15 @@ class _Order:
 
 _ORDER_FIELDS = ("member_number", "customer_email", "purchased_at", "shipped_at", "status", "cancelled_at",
                  "subtotal", "discount", "media")
+_ORDER_PARSERS = {"purchased_at": cells.moment, "shipped_at": cells.moment, "cancelled_at": cells.moment,
+                  "subtotal": cells.integer, "discount": cells.integer}  # the other order fields: cells.text
 
 
-def _collect(order, row, columns):
+def _collect(order, row, columns, order_fields):
+    """``order_fields``: those of _ORDER_FIELDS the file has a column for."""
     order.rows.append(row)
-    for name in _ORDER_FIELDS:
-        if name not in order.values and columns.has(name) and columns.raw(row, name).strip():
+    for name in order_fields:
+        if name not in order.values and columns.raw(row, name).strip():
             order.values[name] = (row, name)
     kind = cells.text(columns.raw(row, "line_kind")) if columns.has("line_kind") else ""
     if kind in _PRODUCT_LINE_KINDS:
@@ -110,9 +113,7 @@ def _record(order, columns, shop_id):
             item.problems.append({"row": row.row_number, "column": "", "code": "undecodable_row"})
     read = {}
     for name, (row, _) in order.values.items():
-        parse = {"purchased_at": cells.moment, "shipped_at": cells.moment, "cancelled_at": cells.moment,
-                 "subtotal": cells.integer, "discount": cells.integer}.get(name, cells.text)
-        read[name] = columns.read(item, row, name, parse)
+        read[name] = columns.read(item, row, name, _ORDER_PARSERS.get(name, cells.text))
     status = status_of(read.get("status"))
     if read.get("cancelled_at") is not None:
         status = CANCELLED
@@ -154,16 +155,17 @@ def _record(order, columns, shop_id):
 def items(rows, header, mapping, shop_id):
     """The file's rows as ``ImportItem``s, one order each (its consecutive rows with the same 受注コード)."""
     columns = Cells(header, mapping)
+    order_fields = [name for name in _ORDER_FIELDS if columns.has(name)]
     order = None
     for row in rows:
         code = cells.text(columns.raw(row, "order_code"))
         if order is not None and code == order.code and code:
-            _collect(order, row, columns)
+            _collect(order, row, columns, order_fields)
             continue
         if order is not None:
             yield _record(order, columns, shop_id)
         order = _Order(code)
-        _collect(order, row, columns)
+        _collect(order, row, columns, order_fields)
         if not code:  # no code: an order of this one row, refused by the service's check of order_code
             yield _record(order, columns, shop_id)
             order = None
