@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-scale bench-freshness bench-load bench-import bench-index-backlog
+.PHONY: run test test-cluster migrate demo check-broker clean bench-search bench-scale bench-freshness bench-load bench-import bench-import-stages bench-index-backlog
 
 # The browser libraries the gateway serves itself (no CDN: the admin works without outside network), at the versions
 # package-lock.json pins, copied from node_modules/ into gateway/static/vendor/ (npm run vendor).
@@ -92,6 +92,13 @@ IMPORT_LINES ?= 1000000
 IMPORT_CUSTOMERS ?= 100000
 bench-import: $(VENV)/.dev-installed
 	$(PY) -m bench.import_bench --lines $(IMPORT_LINES) --customers $(IMPORT_CUSTOMERS)
+
+# Each part of that path alone, in one process (reading the file, the purchases service's check and write, the index,
+# the replica), in CPU per 1,000 order lines: the least of STAGE_REPEAT runs of STAGE_LINES order lines.
+STAGE_LINES ?= 300000
+STAGE_REPEAT ?= 3
+bench-import-stages: $(VENV)/.dev-installed
+	$(PY) -m bench.import_stages --lines $(STAGE_LINES) --repeat $(STAGE_REPEAT)
 
 # How fast the search index works off a backlog of owner events (search stopped while BACKLOG_CUSTOMERS customers
 # and BACKLOG_ORDERS orders are written, then started), on fresh PostgreSQL databases.
