@@ -16,8 +16,12 @@ EC-CUBE 4 受注CSV in CP932 (``bench/import_data.py``), and the least of ``--re
 - **purchases write**: ``order_batches.write_orders`` of each checked batch, committed, on a fresh purchases
   database; and that database's PostgreSQL backend;
 - **index**: ``indexer.apply_batch`` of each ``purchases_recorded`` event the writes left in the outbox, committed,
-  on a fresh index database; and its backend;
-- **replica**: ``IndexStore.follow`` of the index after each of those events (DuckDB's own threads included).
+  on a fresh index database; and its backend while it applies them;
+- **replica**: ``IndexStore.follow`` of the index after each of those events (DuckDB's own threads included; what
+  its reads cost the index database is counted in neither).
+
+After each batch the grown tables are analysed, as each service's statistics keeper does every 10 s
+(``table_statistics``): without it a grown table is planned as an empty one and the figures grow with the tables.
 
 What is left out is what a batch costs on its way between the parts (the RPC, the outbox relay, the broker, the
 customers service's look-up): the difference between ``make bench-import``'s figures and these.
