@@ -127,7 +127,8 @@ def _field_loader(field, key):
         nested = _nested_loader(field)
         return lambda value, data: _checked(validators, nested(value, data))
 
-    if kind.deserialize is not fields.Field.deserialize or kind._validate_missing is not fields.Field._validate_missing:
+    if any(getattr(kind, step) is not getattr(fields.Field, step)
+           for step in ("deserialize", "_validate_missing", "_validate", "_validate_all")):
         def own(value, data):  # the field's own deserialize: its type conversion and validators
             return field.deserialize(value, key, data, partial=False)
 

@@ -207,3 +207,24 @@ def test_a_value_on_its_bounds_is_taken_the_quick_way(data):
     expected = schema.load(data)
     schema.load = None  # marshmallow's own load is not asked
     assert quick(data) == expected
+
+
+class _Shouting(fields.String):
+    """A field of its own with a check of its own beside its validators (``_validate``)."""
+
+    def _validate(self, value):
+        super()._validate(value)
+        if not value.isupper():
+            raise ValidationError("not_upper")
+
+
+class _OwnChecks(Contract):
+    word = fields.Raw(validate=validate.Length(max=3))
+    shout = _Shouting()
+
+
+@pytest.mark.parametrize("data", [{"word": "abc"}, {"word": "abcd"}, {"shout": "HEY"},
+                                  {"shout": "hey"}])
+def test_a_field_with_checks_of_its_own_answers_as_marshmallow(data):
+    schema = _OwnChecks()
+    assert _answer(contract_loading.loader(schema), data) == _answer(schema.load, data)
