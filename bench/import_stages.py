@@ -54,20 +54,22 @@ PARTS = ("connector", "purchases check", "purchases write", "purchases database"
 
 
 def read_orders(path, batch):
-    """The file's orders as the connector sends them, in batches encoded for the wire."""
+    """The file's orders as the connector sends them, in batches encoded for the wire, and the member numbers they
+    name."""
     kind = KINDS["purchases"]
     shape = csvreading.inspect_file(path)
     _key, mapping = import_mapping.default_mapping(shape.header, kind.fields, kind.formats)
-    batches, records = [], []
+    batches, records, members = [], [], set()
     for item in kind.items(csvreading.read_rows(path, shape), shape.header, mapping, SHOP_ID):
         if item.record is not None and item.record.get("member_number"):
             records.append(item.record)
+            members.add(item.record["member_number"])
             if len(records) == batch:
                 batches.append(wire_json.dumps(records))
                 records = []
     if records:
         batches.append(wire_json.dumps(records))
-    return batches
+    return batches, members
 
 
 class Backend:
@@ -84,10 +86,9 @@ def run_once(path, databases, batch):
     """{part: CPU seconds} for one pass over the file."""
     spent = dict.fromkeys(PARTS, 0.0)
     started = time.process_time()
-    batches = read_orders(path, batch)
+    batches, members = read_orders(path, batch)
     spent["connector"] = time.process_time() - started
 
-    members = {record["member_number"] for encoded in batches for record in wire_json.loads(encoded)}
     known = {number: {"id": n, "member_number": number, "shop_id": SHOP_ID}
              for n, number in enumerate(sorted(members), start=1)}
     scope = Scope(COMPANY_ID, OPERATOR)

@@ -136,8 +136,7 @@ def _field_loader(field, key):
     convert = field._deserialize
 
     def converted(value, data):  # what Field.deserialize does with a value neither missing nor None
-        return _checked(validators, convert(value, key, data, partial=False)) if validators else convert(
-            value, key, data, partial=False)
+        return _checked(validators, convert(value, key, data, partial=False))
 
     return converted
 
@@ -157,7 +156,7 @@ def _typed_loader(wanted, validators):
             allowed = frozenset(validator.choices)
             choices = allowed if choices is None else choices & allowed
         elif wanted is int and kind is validate.Range and validator.min_inclusive and validator.max_inclusive:
-            least = validator.min if least is None or (validator.min is not None and validator.min > least) else least
+            least = _higher(least, validator.min)
             most = _lower(most, validator.max)
         else:
             others.append(validator)
@@ -189,6 +188,11 @@ def _typed_loader(wanted, validators):
 def _lower(bound, other):
     """The lower of two upper bounds, None standing for none."""
     return other if bound is None or (other is not None and other < bound) else bound
+
+
+def _higher(bound, other):
+    """The higher of two lower bounds, None standing for none."""
+    return other if bound is None or (other is not None and other > bound) else bound
 
 
 def _nested_loader(field):
