@@ -15,6 +15,7 @@ import uuid
 
 import eventlet
 from kombu import Queue
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, MethodProxy, ReplyListener, ServiceProxy
@@ -23,6 +24,7 @@ from nameko.standalone.rpc import ClusterProxy, PollingQueueConsumer, SingleThre
 
 from . import wire_json
 from .acks import settle
+from .errors import Unavailable
 from .queue_consumer import QueueConsumer, QueueOfAConnection
 
 DEADLINE_KEY = "deadline"  # in a worker's context data
@@ -84,15 +86,20 @@ class _DeadlineMethodProxy(MethodProxy):
 
 
 class _ServiceMethodProxy(_DeadlineMethodProxy):
-    """Inside a service: waits for the reply until the call's deadline, then raises RpcTimeout."""
+    """Inside a service: waits for the reply until the call's deadline. A call the broker does not take (it is away)
+    or that gets no reply by then (a reply lost in an outage) raises ``Unavailable``: the request it serves is
+    answered as one that met an outage, which its caller may send again, never as an unexpected error."""
 
     def __call__(self, *args, **kwargs):
         deadline = call_deadline(self.timeout, self.worker_ctx.context_data.get(DEADLINE_KEY))
-        reply = self._call(*args, **kwargs)
-        if deadline is None:
-            return reply.result()
-        with eventlet.Timeout(max(deadline - time.time(), 0), RpcTimeout(self.timeout)):
-            return reply.result()
+        try:
+            reply = self._call(*args, **kwargs)
+            if deadline is None:
+                return reply.result()
+            with eventlet.Timeout(max(deadline - time.time(), 0), RpcTimeout(self.timeout)):
+                return reply.result()
+        except (RpcTimeout, OperationalError) as away:
+            raise Unavailable(f"{self.service_name} did not answer ({type(away).__name__})") from away
 
 
 class _DeadlineServiceProxy(ServiceProxy):

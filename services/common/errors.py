@@ -59,7 +59,8 @@ class AuthenticationFailed(ServiceError):
 @deserialize_to_instance
 class Unavailable(ServiceError):
     """The service cannot reach its database just now (refused, gone away, out of connections, a lock or
-    serialisation conflict it gave up on). What was asked was rolled back; a caller may try again later (a write with
+    serialisation conflict it gave up on), or a service it asks did not answer in time or could not be asked (a
+    broker outage). What was asked was rolled back; a caller may try again later (a write with
     the same request id, so that it applies once)."""
 
     code = "unavailable"
