@@ -100,7 +100,8 @@ class PurchaseLine(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    # A product is never deleted (the database refuses it: migration 0008), so no key is checked line by line.
+    product_id: Mapped[int] = mapped_column(Integer, index=True)
     product_code: Mapped[str] = mapped_column(String(50))
     product_name: Mapped[str] = mapped_column(String(300))
     line_remark: Mapped[str] = mapped_column(String(300), default="")

@@ -1,34 +1,9 @@
 """Ids that go out in events are never handed out twice, even on SQLite where a deleted highest rowid comes back."""
-import datetime as dt
-
 import pytest
-from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Table, create_engine, func, insert, select
+from sqlalchemy import MetaData, Table, create_engine, func, select
 
 from services.common.migrations import upgrade
-
-NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
-
-
-def _filler(column):
-    """A value for a required column, by its type (the schema of an older revision is read from the database)."""
-    if isinstance(column.type, Boolean):
-        return False
-    if isinstance(column.type, Integer):
-        return 1
-    if isinstance(column.type, DateTime):
-        return NOW
-    if isinstance(column.type, Date):
-        return NOW.date()
-    return "x"
-
-
-def _add(connection, table_name, **values):
-    """Insert a row into the table as the database has it now; returns its id."""
-    table = Table(table_name, MetaData(), autoload_with=connection)
-    row = {c.name: _filler(c) for c in table.columns
-           if not c.nullable and not c.primary_key and c.server_default is None}
-    row.update(values)
-    return connection.execute(insert(table).values(**row)).inserted_primary_key[0]
+from tests.support import add_row as _add
 
 
 def _newest_deleted_then_added(engine, table_name, unique):
