@@ -11,6 +11,7 @@ from services.common.health import health_report
 from services.common.import_jobs import Jobs
 from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
+from services.common.known_shops import KnownShops, named_shop_ids
 from services.common.request_order import RequestOrder
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -30,6 +31,7 @@ _entry = schemas.SupportEntry()
 _entries = schemas.SupportEntry(many=True)
 handled = HandledRequests(HandledRequest)
 batch_order = RequestOrder(handled)
+known_shops = KnownShops()
 
 
 class CustomersService(ImportEntrypoints, IndexVersionsEntrypoint):
@@ -143,7 +145,7 @@ class CustomersService(ImportEntrypoints, IndexVersionsEntrypoint):
         ``after`` was not applied)."""
         scope = Scope.parse(scope)
         with batch_order.running(request_id):
-            shop_ids = self._shop_ids(scope)
+            shop_ids = known_shops.ids(scope, named_shop_ids(customers_), lambda: self._shop_ids(scope))
             batch_order.wait_for(after, self.db.read, scope.company_id)
             with self.db.unit_of_work() as session:
                 return handled.once(session, request_id, "upsert_customers", scope,

@@ -9,6 +9,7 @@ from services.common.health import health_report
 from services.common.import_jobs import Jobs
 from services.common.index_service import IndexVersionsEntrypoint
 from services.common.import_service import ImportEntrypoints
+from services.common.known_shops import KnownShops, named_shop_ids
 from services.common.request_order import RequestOrder
 from services.common.requests import HandledRequests
 from services.common.scope import Scope
@@ -28,6 +29,7 @@ _group = schemas.HistoryGroup()
 _groups = schemas.HistoryGroup(many=True)
 handled = HandledRequests(HandledRequest)
 batch_order = RequestOrder(handled)
+known_shops = KnownShops()
 
 
 class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
@@ -74,7 +76,7 @@ class PurchasesService(ImportEntrypoints, IndexVersionsEntrypoint):
         Forbidden, Unavailable (the batch named by ``after`` was not applied)."""
         scope = Scope.parse(scope)
         with batch_order.running(request_id):
-            shop_ids = self._shop_ids(scope)
+            shop_ids = known_shops.ids(scope, named_shop_ids(orders), lambda: self._shop_ids(scope))
             known = self.customers.resolve_member_numbers(scope.as_dict(), purchases.member_numbers_of(orders))
             with self.db.read() as session:
                 checked = purchases.check_orders(session, scope, orders, known, shop_ids, options)
