@@ -6,8 +6,6 @@ shop before the first order, and the codes the shop does not know yet are create
 ``catalog.product_for_line`` creates one (one statement per shop instead of a savepoint and an insert each). Products
 are created only for orders already found valid (``order_batches`` checks every order first).
 """
-from services.common.text import fold_width
-
 from . import catalog
 
 
@@ -17,14 +15,12 @@ class LineProducts:
         self.known = {}  # (shop id, code) → its product's id, code, name and price, as stored or created
 
     def preload(self, orders):
-        """Read at once the products the (raw) orders name, per shop; codes folded as the schema folds them."""
+        """Read at once the products the orders name, per shop: ``orders`` as checked (their codes folded by the
+        schema), the orders refused left out."""
         wanted = {}
-        for order in orders if isinstance(orders, list) else ():
-            if not isinstance(order, dict) or not isinstance(order.get("shop_id"), int):
-                continue
-            for line in order.get("lines") if isinstance(order.get("lines"), list) else ():
-                if isinstance(line, dict) and isinstance(line.get("product_code"), str):
-                    wanted.setdefault(order["shop_id"], set()).add(fold_width(line["product_code"]))
+        for values in orders:
+            codes = wanted.setdefault(values["shop_id"], set())
+            codes.update(line["product_code"] for line in values["lines"])
         for shop_id, codes in wanted.items():
             self.known.update(((shop_id, code), product) for code, product
                               in catalog.products_by_code(self.session, self.company_id, shop_id, codes).items())

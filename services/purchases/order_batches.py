@@ -68,7 +68,7 @@ def write_orders(session, scope, checked):
     """The checked batch written in the session's transaction, with its ``purchases_recorded`` event."""
     errors = checked.errors
     products = LineProducts(session, scope.company_id)
-    products.preload(checked.orders)
+    products.preload([values for _index, values in checked.valid])
     orders_to_write = _priced(products, checked.valid, errors)
     answer = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0, "skipped": [], "applied": [],
               "events": []}
