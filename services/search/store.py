@@ -41,6 +41,7 @@ from services.common import pgcopy
 from services.common.errors import Unavailable
 
 from . import store_derived as derived
+from . import store_ranges
 from . import store_tables as T
 from .models import (AddressErrorCount, IndexChange, IndexedChoice, IndexedCustomer, IndexedLine, IndexedMail,
                      IndexedMailActivity, IndexedPurchase, IndexIdentity, SavedSearch, SavedSearchMember)
@@ -586,9 +587,18 @@ class IndexStore:
         rows = 0
         try:
             for table in T.metadata.sorted_tables:
-                order = f" ORDER BY {', '.join(ORDERED_BY[table.name])}" if table.name in ORDERED_BY else ""
-                cursor.execute(f"INSERT INTO {table.name} SELECT * FROM {source}.main.{table.name}{order}")
-                rows += cursor.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+                order = ORDERED_BY.get(table.name)
+                held = cursor.execute(f"SELECT count(*) FROM {source}.main.{table.name}").fetchone()[0]
+                parts = store_ranges.ranges(cursor, source, table, order, held) if order else [("", [])]
+                for condition, parameters in parts:
+                    cursor.execute(f"INSERT INTO {table.name} SELECT * FROM {source}.main.{table.name}{condition}"
+                                   + (f" ORDER BY {', '.join(order)}" if order else ""), parameters)
+                    if len(parts) > 1:
+                        cursor.execute(f"CHECKPOINT {catalog}")  # the range's rows written out before the next
+                copied = cursor.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+                if copied != held:  # ranges that missed or repeated rows: the company keeps the database it has
+                    raise RuntimeError(f"{table.name} written again with {copied} rows of {held}")
+                rows += copied
             cursor.execute(f"CHECKPOINT {catalog}")
         finally:
             cursor.close()

@@ -16,6 +16,7 @@ from services.common.scope import OPERATOR, SHOP, Scope
 from services.search import exports, indexer, rebuild, searching
 from services.search import store as store_module
 from services.search import store_derived as derived
+from services.search import store_ranges
 from services.search import store_tables as T
 from services.search.models import Base, IndexedCustomer, IndexIdentity
 from services.search.store import IndexStore
@@ -372,6 +373,41 @@ def test_a_loaded_store_keeps_lines_by_product_activities_by_kind_and_purchases_
                               ("purchases", "purchased_at")):
             stored = _stored_order(store, table, column)
             assert len(stored) > 100 and stored == sorted(stored), table
+
+
+def test_tables_written_again_a_range_at_a_time_keep_the_order_and_every_row(index, monkeypatch):
+    factory, _events = index
+    monkeypatch.setattr(store_module, "ORDERED_FROM", 0)
+    monkeypatch.setattr(store_ranges, "ROWS_AT_A_TIME", 150)  # every ordered table in several ranges
+    with _store(factory) as store:
+        assert store.made[1] == 2
+        for table, columns in store_module.ORDERED_BY.items():
+            stored = _stored_order(store, table, ", ".join(columns))
+            assert len(stored) > 300 and stored == sorted(stored), table
+        counts = store.counts()
+        monkeypatch.setattr(store_ranges, "ROWS_AT_A_TIME", 10 ** 9)
+        _agree(factory, store)  # against a store loaded afresh and written again in one statement a table
+        assert store.counts() == counts
+
+
+def test_ranges_of_a_column_cover_every_row_once_in_its_order(monkeypatch):
+    monkeypatch.setattr(store_ranges, "ROWS_AT_A_TIME", 100)
+    db = duckdb.connect()
+    try:
+        db.execute("CREATE TABLE lines (product_code VARCHAR, purchase_id INTEGER)")
+        codes = ["A-1", "A-1", "B 2", "ｶﾅ", "Z", None, "A-10", ""] * 50 + [f"P{n:03}" for n in range(400)]
+        db.executemany("INSERT INTO lines VALUES (?, ?)", [(code, n) for n, code in enumerate(codes)])
+        table = T.metadata.tables["lines"]
+        parts = store_ranges.ranges(db, "memory", table, ("product_code", "purchase_id"), len(codes))
+        assert len(parts) > 3
+        in_parts = [row for condition, parameters in parts for row in db.execute(
+            f"SELECT product_code, purchase_id FROM memory.main.lines{condition} ORDER BY product_code, purchase_id",
+            parameters).fetchall()]
+        assert in_parts == db.execute("SELECT product_code, purchase_id FROM lines "
+                                      "ORDER BY product_code, purchase_id").fetchall()
+        assert store_ranges.ranges(db, "memory", table, ("product_code",), store_ranges.ROWS_AT_A_TIME) == [("", [])]
+    finally:
+        db.close()
 
 
 def test_a_small_company_is_loaded_once_in_the_order_read_and_answers_as_one_written_in_order(index, monkeypatch):
