@@ -12,7 +12,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-# A product is never deleted (a category removed moves its products to another; the catalogue offers no deletion):
+# A product is never deleted (the catalogue offers no deletion, and a category goes only once it holds none):
 # the database refuses it, so that every line's product_id, read or created in the line's own transaction, names a
 # product for good. The foreign key checked that for every line written, a look-up and a row lock each: a fifth of
 # the database's work in a batch of order lines (docs/performance.md).
