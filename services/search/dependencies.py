@@ -13,6 +13,7 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
+from services.common import allocator
 from services.common.config import search_store_dir
 from services.common.db import make_engine
 from services.common.errors import Unavailable
@@ -71,6 +72,8 @@ class StoreKeeper:
                 self.state, self.loaded_at = "ready", time.time()
                 return 0
             followed = self.store.follow(session, self._native)
+        if followed:  # what the step's rows took, freed, handed back (allocator.trim)
+            self._native(allocator.trim)
         self._prune()
         return followed
 

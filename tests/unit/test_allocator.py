@@ -27,3 +27,12 @@ def test_a_system_without_a_c_library_to_find_is_left_alone():
     assert python("import ctypes.util; ctypes.util.find_library = lambda name: None; "
                   "from services.common import allocator; print(allocator.cap_arenas())",
                   MALLOC_ARENA_MAX=None) == "False"
+
+
+def test_memory_freed_is_handed_back():
+    assert python("from services.common import allocator\n"
+                  "held = [bytearray(4000) for _ in range(20000)]  # malloc's, not Python's small-object arenas\n"
+                  "del held\n"
+                  "print(allocator.trim())", MALLOC_ARENA_MAX=None) == "True"
+    assert python("import ctypes.util; ctypes.util.find_library = lambda name: None; "
+                  "from services.common import allocator; print(allocator.trim())") == "False"

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bench.generate import generate
+from services.common import allocator
 from services.search import indexer
 from services.search import store as store_module
 from services.search import store_tables as T
@@ -78,3 +79,24 @@ def test_a_step_waits_a_poll_after_a_quiet_step_half_a_second_after_a_busy_one_n
     assert keeper.pause_after(20000) == 0
     slow = StoreKeeper(None, None, poll_seconds=2.0)  # a replica set to poll seldom never polls more often when busy
     assert [slow.pause_after(n) for n in (1, 100, 20000)] == [2.0, 2.0, 0]
+
+
+def test_a_step_that_followed_changes_hands_the_memory_it_freed_back(tmp_path, monkeypatch):
+    engine = _index(tmp_path)
+    trimmed = []
+    monkeypatch.setattr(allocator, "trim", lambda: trimmed.append(True) or True)
+    keeper = StoreKeeper(sessionmaker(engine), tmp_path / "store", poll_seconds=0.01)
+    runner = eventlet.spawn(keeper.run)
+    try:
+        _until(lambda: keeper.report()["state"] == "ready", "ready")
+        eventlet.sleep(0.1)  # steps that follow nothing
+        assert trimmed == []
+        with sessionmaker(engine)() as session:
+            first = next(generate(company_id=1, shop_ids=[1, 2], customers=CUSTOMERS, seed=5, products=6, mails=3))
+            assert indexer.apply(session, dict(first, version=first["version"] + 1))  # a customer changed
+            session.commit()
+        _until(lambda: trimmed, "trimmed after a step that followed the changes")
+    finally:
+        keeper.close()
+        runner.wait()
+        engine.dispose()
