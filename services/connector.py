@@ -23,7 +23,7 @@ from services.common.errors import ServiceError, Unavailable, ValidationFailed
 from services.import_kinds import KINDS
 from services.purchases import import_formats as purchase_files
 
-RPC_TIMEOUT = 120  # a batch of 1,000 orders of many lines on a small machine takes seconds; this means "no answer"
+RPC_TIMEOUT = 120  # a batch of 2,000 orders of many lines on a small machine takes seconds; this means "no answer"
 RETRIES = 8
 
 

@@ -29,12 +29,12 @@ SKIP_REASONS = {
 }
 SHOWN_PROBLEMS = 200
 """How many bad rows the report lists (the failed-rows file holds them all)."""
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 2000
 """Records per batch call of an import. Each call costs its owner the same whatever its size (the RPC, the look-ups
-of the batch's shops and customers, a transaction, an event, the index's batch): at 2,000 an import cost about a
-fifth less CPU than at 500 (117–130 against 146–149 ms per 1,000 order lines; 5,000 saved no more), but the search
-replica, holding larger steps, went past 500 MB in a 2,000,000-line import; 1,000 keeps it under (docs/performance.md).
-One call takes well under a second."""
+of the batch's customers, a transaction, an event, the index's batch): at 2,000 a million-line import cost 109
+against 118 ms of CPU per 1,000 order lines at 1,000 (5,000 saved little more), and the search replica, which hands
+back what each step freed (``allocator.trim``), stays within 500 MB at 2,000,000 lines (446–453 MB;
+docs/performance.md). One call takes well under a second."""
 
 
 def message(code):
