@@ -89,6 +89,21 @@ class Databases:
 
 
 @contextlib.contextmanager
+def database_at(tmp_dir, service, revision, label=None):
+    """A fresh database of ``service`` at migration ``revision`` (SQLite, or TSUHAN_TEST_DATABASE's PostgreSQL):
+    (url, engine), disposed and dropped afterwards."""
+    databases = Databases(tmp_dir)
+    url = databases.create(label or service)
+    upgrade(service, url, revision)
+    engine = create_engine(url)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
+        databases.drop_all()
+
+
+@contextlib.contextmanager
 def private_vhost(name=""):
     """A RabbitMQ vhost of this run, so that tests never talk to services someone else is running (``name``: one
     apart from the run's own, for a test whose services must not meet the suite's)."""

@@ -4,11 +4,11 @@ migrations make is the models' (on SQLite, and on PostgreSQL when TSUHAN_TEST_DA
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from services.common.migrations import upgrade
 from services.search.models import Base
-from tests.support import Databases
+from tests.support import database_at
 
 SUMMARIES = [  # customer, company, first purchase, count, total, address errors
     (1, 1, "2025-01-02 10:00:00+09:00", 3, 9000, 0),
@@ -22,10 +22,12 @@ ADDRESS_STATES = [(2, "a@example.jp", True), (2, "b@example.jp", True), (3, "c@e
 @pytest.fixture
 def index_at_0010(tmp_path):
     """An index at the migration before, with summaries and address states, and an engine on it."""
-    databases = Databases(tmp_path)
-    url = databases.create("search_migrations")
-    upgrade("search", url, "0010")
-    engine = create_engine(url)
+    with database_at(tmp_path, "search", "0010", "search_migrations") as (url, engine):
+        _fill(engine)
+        yield url, engine
+
+
+def _fill(engine):
     with engine.begin() as connection:
         for customer, company, first, count, total, errors in SUMMARIES:
             connection.execute(text(
@@ -35,9 +37,6 @@ def index_at_0010(tmp_path):
         for customer, address, error in ADDRESS_STATES:
             connection.execute(text("INSERT INTO ix_address_states (customer_id, address, address_error) "
                                     "VALUES (:c, :a, :e)"), {"c": customer, "a": address, "e": error})
-    yield url, engine
-    engine.dispose()
-    databases.drop_all()
 
 
 def test_the_address_errors_stay_and_the_purchase_figures_go(index_at_0010):
