@@ -89,17 +89,21 @@ class Purchase(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    lines: Mapped[list["PurchaseLine"]] = relationship(cascade="all, delete-orphan", order_by="PurchaseLine.line_no",
-                                                       lazy="selectin")
+    lines: Mapped[list["PurchaseLine"]] = relationship(
+        primaryjoin="Purchase.id == foreign(PurchaseLine.purchase_id)", cascade="all, delete-orphan",
+        order_by="PurchaseLine.line_no", lazy="selectin")
     answers: Mapped[list["PurchaseAnswer"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class PurchaseLine(Base):
+    """A purchase's line, kept by (purchase, line number 1, 2, …). No key to the purchase is checked line by line:
+    lines are written only for a purchase inserted or locked in their transaction, and a purchase's deletion takes
+    its lines with it (a trigger: migration 0009)."""
+
     __tablename__ = "purchase_lines"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
-    line_no: Mapped[int] = mapped_column(Integer)
+    purchase_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # A product is never deleted (the database refuses it: migration 0008), so no key is checked line by line.
     product_id: Mapped[int] = mapped_column(Integer, index=True)
     product_code: Mapped[str] = mapped_column(String(50))

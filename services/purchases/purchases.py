@@ -16,8 +16,10 @@ from .models import Purchase, PurchaseAnswer, PurchaseLine
 _input = schemas.PurchaseInput()
 
 
-def get_purchase(session, scope, purchase_id):
-    purchase = session.get(Purchase, arguments.entity_id(purchase_id, "purchase_id"))
+def get_purchase(session, scope, purchase_id, lock=False):
+    """``lock``: the purchase's row locked for the transaction (a change or deletion: the lines it writes or takes
+    belong to a purchase no other transaction changes meanwhile)."""
+    purchase = session.get(Purchase, arguments.entity_id(purchase_id, "purchase_id"), with_for_update=lock)
     if purchase is None:
         raise NotFound("purchase not found")
     scope.ensure_shop(purchase.company_id, purchase.shop_id)
@@ -153,7 +155,7 @@ write_orders = order_batches.write_orders
 
 
 def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
-    purchase = get_purchase(session, scope, purchase_id)
+    purchase = get_purchase(session, scope, purchase_id, lock=True)
     values = validate(session, scope, data, shop_ids, enforce_survey=True)
     if values["shop_id"] != purchase.shop_id:
         raise field_error("shop_id", "cannot_change")
@@ -168,7 +170,7 @@ def update_purchase(session, scope, purchase_id, data, customer, shop_ids=None):
 def set_counted(session, scope, purchase_id, counted):
     """集計対象 on or off; an uncounted purchase is kept and shown but left out of counts and reports. A cancelled or
     returned purchase is never counted: turning it on raises ValidationFailed at ``counted``."""
-    purchase = get_purchase(session, scope, purchase_id)
+    purchase = get_purchase(session, scope, purchase_id, lock=True)
     counted = arguments.flag(counted, "counted")
     if counted and purchase.status != schemas.ORDERED:
         raise field_error("counted", "not_counted_status")
@@ -180,7 +182,7 @@ def set_counted(session, scope, purchase_id, counted):
 
 
 def delete_purchase(session, scope, purchase_id):
-    purchase = get_purchase(session, scope, purchase_id)
+    purchase = get_purchase(session, scope, purchase_id, lock=True)
     purchase.version += 1
     events.purchase_deleted(session, purchase)
     session.delete(purchase)
