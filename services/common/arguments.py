@@ -95,7 +95,11 @@ def _plainly_clean(value):
         encoded = orjson.dumps(value)  # refuses a lone surrogate (and a key that is no string)
     except (TypeError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return False
-    return b"\\u0000" not in encoded and _depth(value) <= MAX_DEPTH
+    if b"\\u0000" in encoded:
+        return False
+    # Containers nest no deeper than there are containers: counted in the text (a bracket inside a string only adds
+    # to the count), most values need no walk.
+    return encoded.count(b"[") + encoded.count(b"{") <= MAX_DEPTH or _depth(value) <= MAX_DEPTH
 
 
 def _depth(value):

@@ -62,6 +62,16 @@ def test_bad_text_and_deep_nesting_are_found_by_path_anywhere():
     assert arguments.problems({"a": [[["fine"]]]}) == {}
 
 
+def test_nesting_is_measured_whatever_the_brackets_in_the_text():
+    chain = "[{"  # brackets in a string are no nesting
+    for _ in range(arguments.MAX_DEPTH):
+        chain = [chain]
+    assert arguments.problems(chain) == {}  # as deep as allowed
+    assert arguments.problems({"lines": [{"n": i} for i in range(20)]}) == {}  # many containers, shallow
+    deeper = {"lines": [{"n": i} for i in range(20)] + [chain]}
+    assert arguments.problems(deeper) == {"lines.20" + ".0" * (arguments.MAX_DEPTH - 2): ["too_deep"]}
+
+
 def test_id_lists_are_checked_entry_by_entry():
     assert arguments.id_list([3, 1], "group_ids") == [3, 1]
     assert refusal(arguments.id_list, [3, "x"], "group_ids") == {"group_ids.1": ["not_integer"]}
