@@ -73,11 +73,11 @@ class Purchase(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(Integer, index=True)
-    shop_id: Mapped[int] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int] = mapped_column(Integer)  # the unique key (shop, order code) answers a shop's purchases
     customer_id: Mapped[int] = mapped_column(Integer, index=True)
     member_number: Mapped[str] = mapped_column(String(50))
     order_code: Mapped[str] = mapped_column(String(100))
-    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sales: Mapped[int] = mapped_column(Integer, default=0)
     billed_amount: Mapped[int] = mapped_column(Integer, default=0)
