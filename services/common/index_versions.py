@@ -22,8 +22,10 @@ def versions_after(session, entities, entity, company_id, after_id, limit):
     limit = min(arguments.integer(limit, "limit", 1), MAX_VERSIONS)
     model, column = entities[entity] if isinstance(entities[entity], tuple) else (entities[entity], None)
     column = model.version if column is None else column
-    rows = session.execute(select(model.id, column).where(model.company_id == company_id, model.id > after_id)
-                           .order_by(model.id).limit(limit))
+    # the connection's rows, not the session's: the ORM's handling of each row took two thirds of a page's time
+    rows = session.connection().execute(select(model.id, column).where(model.company_id == company_id,
+                                                                       model.id > after_id)
+                                        .order_by(model.id).limit(limit))
     return [[row_id, row_version] for row_id, row_version in rows]
 
 

@@ -73,8 +73,10 @@ def resolve_member_numbers(session, scope, member_numbers):
     numbers = sorted(n for n in folded if n)
     found = {}
     for start in range(0, len(numbers), 500):
-        rows = session.execute(_scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
-                               .where(Customer.member_number.in_(numbers[start:start + 500]))).all()
+        # the connection's rows, not the session's: a batch's orders name a thousand members and more
+        rows = session.connection().execute(
+            _scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
+            .where(Customer.member_number.in_(numbers[start:start + 500]))).all()
         for row in rows:
             for number in folded[row.member_number]:
                 found[number] = {"id": row.id, "member_number": row.member_number, "shop_id": row.shop_id}

@@ -230,10 +230,11 @@ _CODES_PER_QUERY = 1000
 
 def products_by_code(session, company_id, shop_id, codes):
     """The shop's products with these codes, {code: row with id, code, name, price} (a query per 1,000 codes; rows,
-    not entities: a batch's order lines read a thousand of them)."""
+    not entities: a batch's order lines read a thousand of them, from the session's connection, without the ORM's
+    handling of each row)."""
     codes, found = sorted(codes), {}
     for start in range(0, len(codes), _CODES_PER_QUERY):
-        found.update((product.code, product) for product in session.execute(
+        found.update((product.code, product) for product in session.connection().execute(
             select(Product.id, Product.code, Product.name, Product.price).where(
                 Product.company_id == company_id, Product.shop_id == shop_id,
                 Product.code.in_(codes[start:start + _CODES_PER_QUERY]))))
