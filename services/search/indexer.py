@@ -7,6 +7,7 @@ import re
 import time
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from services.common import pgcopy
 from services.common.contracts import Timestamp
@@ -406,6 +407,20 @@ def insert_many(session, model, rows):
     pgcopy.insert_rows(session.connection(), model.__table__, rows)
 
 
+def insert_new(session, model, rows):
+    """Insert rows of entities the index has never held (their versions noted by this transaction's claim): one
+    COPY, nothing to look up or replace. Under a savepoint: should a row be held after all, nothing is written and
+    False is returned, for the caller to write them as it writes any other."""
+    if not rows:
+        return True
+    try:
+        with session.begin_nested():
+            insert_many(session, model, rows)
+    except IntegrityError:
+        return False
+    return True
+
+
 class Claimed(dict):
     """{entity id: applied version} of ``claim_many``; ``inserted``: the ids it noted with their new version."""
 
@@ -452,8 +467,14 @@ def write_page(session, entity, envelopes, noted=frozenset()):
         changes = [("customer", i) for i in ids]
     elif entity == "purchase":
         mapped = [purchase_row(e) for e in envelopes]
-        session.execute(delete(IndexedLine).where(IndexedLine.purchase_id.in_(ids)))
-        upsert_many(session, IndexedPurchase, [row for row, _ in mapped])
+        # A purchase claimed as new (an import's, nearly all) has no row and no lines here: inserted, not replaced.
+        new = [row for row, _ in mapped if str(row["id"]) in noted]
+        held = [row for row, _ in mapped if str(row["id"]) not in noted]
+        if not insert_new(session, IndexedPurchase, new):
+            held += new
+        if held:
+            session.execute(delete(IndexedLine).where(IndexedLine.purchase_id.in_([row["id"] for row in held])))
+            upsert_many(session, IndexedPurchase, held)
         insert_many(session, IndexedLine, [line for _, its in mapped for line in its])
         changes = [("purchase", i) for i in ids]
     elif entity in ("mail", "mail_activity"):

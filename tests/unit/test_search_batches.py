@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from bench.generate import generate
 from services.search import indexer
 from services.search.models import Base
+from tests.support import database_at
 
 TABLES = {  # table: the columns its rows are compared by (lines: their ids are the database's own)
     "ix_customers": "*", "ix_customer_choices": "customer_id, group_id, choice_id", "ix_purchases": "*",
@@ -195,3 +196,23 @@ def test_a_customers_recorded_batch_event_stands_for_the_customer_event_of_each_
     with many.connect() as connection:
         assert connection.execute(text("SELECT family_name FROM ix_customers WHERE id = :id"),
                                   {"id": int(customers[0]["entity_id"])}).scalar() == "改名三"
+
+
+def test_a_purchase_held_without_its_version_is_written_over_not_doubled(tmp_path):
+    """On the test database (PostgreSQL's COPY under a savepoint when TSUHAN_TEST_DATABASE names a server)."""
+    with database_at(tmp_path, "search", "head", "held") as (_url, index), \
+            database_at(tmp_path, "search", "head", "expected") as (_other, expected):
+        _held_without_its_version(index, expected)
+
+
+def _held_without_its_version(index, expected):
+    events, _later = _history()
+    purchases = [e for e in events if e["entity"] == "purchase"]
+    others = [e for e in events if e["entity"] != "purchase"]
+    _batched(expected, [others, purchases])
+    _batched(index, [others, purchases[:3]])
+    with index.begin() as connection:  # the first purchase's row and lines stay, its version is forgotten
+        connection.execute(text("DELETE FROM applied_versions WHERE entity = 'purchase' AND entity_id = :id"),
+                           {"id": purchases[0]["entity_id"]})
+    _batched(index, [[purchases[0]] + purchases[3:]])  # claimed as new, held all the same
+    _assert_same_rows(index, expected)
