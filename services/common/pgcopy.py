@@ -109,6 +109,42 @@ def upsert_rows(connection, table, rows, keys, update=(), returning=(), order_by
     return [tuple(row) for row in result] if returning else []
 
 
+_TAKEN = ("23505", "55P03")  # unique_violation; lock_not_available (a key another transaction holds past LOCK_WAIT)
+
+
+def insert_new_rows(connection, table, rows, order_by=()):
+    """Insert rows (dicts with the same keys, no id) expected to be new under the table's unique keys, as
+    ``upsert_rows`` would with ``DO NOTHING`` but without staging them or reading them back: their ids drawn from
+    the table's sequence first, then one COPY (in the order of ``order_by``) under a savepoint. Returns the ids in
+    the rows' order, or None when a key is stored already (or held by another transaction past LOCK_WAIT): then
+    nothing is written and the ids drawn are never used. PostgreSQL only (elsewhere: None, nothing done)."""
+    if not rows or connection.dialect.name != "postgresql":
+        return None
+    (key,) = table.primary_key.columns
+    order = sorted(range(len(rows)), key=lambda i: tuple(rows[i][c] for c in order_by)) if order_by else range(
+        len(rows))
+    drawn = [drawn_id for drawn_id, in connection.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%(table)s, %(column)s)) FROM generate_series(1, %(count)s)",
+        {"table": table.name, "column": key.name, "count": len(rows)})]
+    ids = [None] * len(rows)
+    for position, drawn_id in zip(order, drawn):
+        ids[position] = drawn_id
+    columns, read = copy_shape(table, rows[0])
+    data = text_format([(ids[i],) + read(rows[i]) for i in order], len(columns) + 1).encode()
+    name = connection.dialect.identifier_preparer.quote
+    savepoint = connection.begin_nested()
+    try:
+        _copy(connection, f"COPY {name(table.name)} ({', '.join(map(name, [key.name] + columns))}) FROM STDIN",
+              data, lock_wait=True)
+    except DBAPIError as failure:
+        savepoint.rollback()
+        if getattr(failure.orig, "pgcode", None) in _TAKEN:
+            return None
+        raise
+    savepoint.commit()
+    return ids
+
+
 def _upsert_statement_rows(connection, table, rows, keys, update, returning):
     """``upsert_rows`` where there is no COPY (SQLite): one multi-row INSERT … ON CONFLICT."""
     statement = sqlite.insert(table)

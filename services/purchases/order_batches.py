@@ -1,15 +1,15 @@
 """Recording a cart's batch of orders set-wise: one round of queries per batch, not one per order.
 
 Every order is validated in Python first (a bad one is reported by index and writes nothing). The products its lines
-name are read (or created) once; the orders are inserted as new purchases with one multi-row INSERT that skips a
-(shop, order code) stored already, and only those skipped are read (locked, by id, so that two batches touching the
-same orders take them in the same order) and updated; then their lines, their answers and one
-``purchases_recorded`` event for the batch are written. An order stored exactly as sent is left alone. With
-``update_only`` nothing is inserted: the orders are read first.
+name are read (or created) once; the orders are inserted as new purchases (copied straight in while none is stored
+yet, else with one multi-row INSERT that skips a (shop, order code) stored already), and only those skipped are read
+(locked, by id, so that two batches touching the same orders take them in the same order) and updated; then their
+lines, their answers and one ``purchases_recorded`` event for the batch are written. An order stored exactly as sent
+is left alone. With ``update_only`` nothing is inserted: the orders are read first.
 
-Two batches inserting the same new order at once: the insert waits for the other transaction (ON CONFLICT DO
-NOTHING) and skips the order once it is stored, which is then recorded as an update. An order named twice in one
-batch is applied in turn, as if it came in the next batch.
+Two batches inserting the same new order at once: the insert waits for the other transaction (ON CONFLICT DO NOTHING;
+a straight copy gives way to it after ``pgcopy.LOCK_WAIT`` at most) and skips the order once it is stored, which is
+then recorded as an update. An order named twice in one batch is applied in turn, as if it came in the next batch.
 """
 import uuid
 from types import SimpleNamespace
@@ -205,7 +205,7 @@ def _write(session, scope, round_, mode, answer):
     stored_first = round_
     if mode != schemas.UPDATE_ONLY:
         new = [(index, values, _target(scope, values, None, 1)) for index, values in round_]
-        stored_first = _insert(session, new)
+        stored_first = _insert(session, new, scope.company_id)
         _note_applied(answer, "created", [written for written in new if written[2].id is not None])
     stored = _stored(session, [(values["shop_id"], values["order_code"]) for _index, values in stored_first])
     changed, gone = [], []
@@ -242,19 +242,36 @@ def _note_applied(answer, kind, written):
         answer["events"].append((index, target))
 
 
-def _insert(session, new):
+_NAMED_STORED = set()
+"""Companies whose last batch named orders stored already (a file sent again): their next batch goes to the upsert
+at once rather than being tried as all new first (a copy that stops at the first stored order, its work and the ids
+it drew lost). A batch found all new takes the company off."""
+
+
+def _insert(session, new, company_id):
     """Insert the new purchases (in key order, so that concurrent batches wait for each other in one order); returns
-    the orders whose (shop, order code) is stored already, as (index, values)."""
+    the orders whose (shop, order code) is stored already, as (index, values). A history imported once has none
+    stored: its batch is tried as all new first (``pgcopy.insert_new_rows``: copied straight in, nothing staged or
+    read back), and inserted as an upsert when one is stored after all."""
     if not new:
         return []
+    rows, keys = [_row(t) for _i, _v, t in new], ("shop_id", "order_code")
+    if company_id not in _NAMED_STORED:
+        ids = pgcopy.insert_new_rows(session.connection(), _purchases, rows, order_by=keys)
+        if ids is not None:
+            for (_index, _values, target), purchase_id in zip(new, ids):
+                target.id = purchase_id
+            _insert_details(session, [target for _i, _v, target in new])
+            return []
     ids = {(shop_id, code): purchase_id for purchase_id, shop_id, code in pgcopy.upsert_rows(
-        session.connection(), _purchases, [_row(t) for _i, _v, t in new], keys=("shop_id", "order_code"),
-        returning=("id", "shop_id", "order_code"), order_by=("shop_id", "order_code"))}
+        session.connection(), _purchases, rows, keys=keys, returning=("id", "shop_id", "order_code"),
+        order_by=keys)}
     lost = []
     for index, values, target in new:
         target.id = ids.get((target.shop_id, target.order_code))
         if target.id is None:
             lost.append((index, values))
+    (_NAMED_STORED.add if lost else _NAMED_STORED.discard)(company_id)
     _insert_details(session, [target for _i, _v, target in new if target.id is not None])
     return lost
 

@@ -214,3 +214,39 @@ def test_copy_out_reads_a_query_in_csv(engine):
         insert_rows(connection, _table, _ROWS)
         data = pgcopy.copy_out(connection, "SELECT id, name, note FROM copied ORDER BY id")
     assert bytes(data).decode() == '1,佐藤\tタブ,\n2,C:\\new\\N,"改行\nと\r復帰"\n3,"",""\n'
+
+
+_numbered = sa.Table("numbered", _metadata, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("shop_id", sa.Integer, nullable=False), sa.Column("code", sa.String(20), nullable=False),
+                     sa.Column("name", sa.String(50)), sa.UniqueConstraint("shop_id", "code"))
+
+
+def _numbered_rows(engine):
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.select(_numbered).order_by(_numbered.c.id))]
+
+
+def test_new_rows_are_copied_in_with_ids_drawn_in_the_order_of_their_keys(engine):
+    rows = [{"shop_id": 2, "code": "B", "name": "二"}, {"shop_id": 1, "code": "A\tタブ", "name": None}]
+    with engine.begin() as connection:
+        ids = pgcopy.insert_new_rows(connection, _numbered, rows, order_by=("shop_id", "code"))
+    if engine.dialect.name != "postgresql":  # no COPY: the caller upserts
+        assert ids is None and _numbered_rows(engine) == []
+        return
+    assert ids == [2, 1]  # in the rows' order
+    assert _numbered_rows(engine) == [(1, 1, "A\tタブ", None), (2, 2, "B", "二")]
+
+
+def test_a_key_stored_already_writes_nothing_and_the_transaction_goes_on(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    with engine.begin() as connection:
+        assert pgcopy.insert_new_rows(connection, _numbered, [{"shop_id": 1, "code": "A", "name": "一"}]) == [1]
+    with engine.begin() as connection:
+        assert pgcopy.insert_new_rows(connection, _numbered, [{"shop_id": 1, "code": "C", "name": "三"},
+                                                              {"shop_id": 1, "code": "A", "name": "x"}]) is None
+        # the same transaction writes on: the rows as an upsert, ids 2 and 3 drawn for nothing and never used
+        assert pgcopy.upsert_rows(connection, _numbered, [{"shop_id": 1, "code": "C", "name": "三"},
+                                                          {"shop_id": 1, "code": "A", "name": "x"}],
+                                  keys=("shop_id", "code"), returning=("id", "code")) == [(4, "C")]
+    assert _numbered_rows(engine) == [(1, 1, "A", "一"), (4, 1, "C", "三")]
