@@ -5,6 +5,7 @@ Rebuild and repair page through the owners' ``export_for_index`` RPCs (event env
 single entity), reconciliation through their ``index_versions`` (ids and versions only), so all work at any time,
 also while events keep arriving: each entity is claimed as an event claims it.
 """
+import concurrent.futures
 import itertools
 
 from sqlalchemy import String, and_, cast, delete, select
@@ -96,10 +97,15 @@ def load_page(session, entity, page):
 
 
 def reconcile(read, owners, scope):
-    """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing)."""
+    """Compare owners and index: per entity, counts and the entities whose versions differ (or are missing). The
+    entities are compared at once, each in a thread of its own (green threads in a service): the owners' pages and
+    the index's reads of one overlap those of the others."""
     report = {"in_agreement": True, "entities": {}}
+    with concurrent.futures.ThreadPoolExecutor(len(VERSION_OWNERS)) as pool:
+        found = dict(zip(VERSION_OWNERS, pool.map(lambda entity: disagreements(read, owners, scope, entity),
+                                                  VERSION_OWNERS)))
     for entity in VERSION_OWNERS:
-        owner_count, index_count, stale, extra = disagreements(read, owners, scope, entity)
+        owner_count, index_count, stale, extra = found[entity]
         report["entities"][entity] = {"owner": owner_count, "index": index_count, "stale": stale[:100],
                                       "extra": extra[:100]}
         if stale or extra or owner_count != index_count:
@@ -124,15 +130,18 @@ def repair(unit_of_work, read, owners, scope):
 
 
 def owner_versions(owners, scope, entity):
-    """``(id, version)`` of every entity of the company its owner keeps, by id (``index_versions``, 50,000 a call)."""
-    after = 0
-    while True:
-        page = owners[VERSION_OWNERS[entity]].index_versions(scope, entity, after, MAX_VERSIONS)
-        for entity_id, version in page:
-            yield int(entity_id), version
-        if len(page) < MAX_VERSIONS:
-            return
-        after = page[-1][0]
+    """``(id, version)`` of every entity of the company its owner keeps, by id (``index_versions``, 50,000 a call).
+    The next page is asked for as soon as a full page has come, while the caller goes through that one."""
+    def page_after(after):
+        return owners[VERSION_OWNERS[entity]].index_versions(scope, entity, after, MAX_VERSIONS)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        coming = pool.submit(page_after, 0)
+        while coming is not None:
+            page = coming.result()
+            coming = pool.submit(page_after, page[-1][0]) if len(page) >= MAX_VERSIONS else None
+            for entity_id, version in page:
+                yield int(entity_id), version
 
 
 def disagreements(read, owners, scope, entity):
