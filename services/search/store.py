@@ -33,7 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from duckdb_engine import Dialect
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, delete, func, select, union
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Integer, any_, delete, func, literal_column, select,
+                        union)
 from sqlalchemy.dialects.postgresql.base import CreateEnumType
 from sqlalchemy.schema import CreateTable
 
@@ -193,14 +194,22 @@ def _read(session, table, company_id, keys=None):
         yield [row[:-1] for row in rows if row[-1] == company_id]
 
 
-def _by_keys(table, keys):
+def _by_keys(table, keys, within=lambda column, chunk: column.in_(chunk)):
     """The statements reading a store table's index rows of ``keys``, CHUNK keys each, by their keys alone, each row
-    with its company last (``of_company``), for the reader to leave another company's out (``_read``)."""
+    with its company last (``of_company``), for the reader to leave another company's out (``_read``).
+    ``within(column, chunk)``: the condition that the column holds one of the chunk's keys."""
     statement, company_column, _key, key_columns = SOURCES[table]
     statement = statement.add_columns(company_column.label("of_company"))  # a label: never merged with a column read
     keys = sorted(keys)
     for start in range(0, len(keys), CHUNK):
-        yield statement.where(*[column.in_(keys[start:start + CHUNK]) for column in key_columns])
+        yield statement.where(*[within(column, keys[start:start + CHUNK]) for column in key_columns])
+
+
+def _listed(column, chunk):
+    """``column = ANY(ARRAY[…])`` with the chunk's integer keys written out at once, for a statement compiled with
+    its values in its text (a COPY's): the compiler rendered each key of an ``IN`` itself, a tenth of a followed
+    step's time."""
+    return column == any_(literal_column("ARRAY[" + ",".join(str(int(key)) for key in chunk) + "]"))
 
 
 AS_READ = ("purchases", "lines", "mails", "mail_activities", "choices", "saved_members")
@@ -232,7 +241,7 @@ def _read_columns(session, table, company_id, keys):
         return _arrow(store_table, [row for chunk in _read(session, table, company_id, keys) for row in chunk])
     read, convert = _CSV_OPTIONS[table]
     parts = []
-    for chunk in _by_keys(table, keys):
+    for chunk in _by_keys(table, keys, _listed):
         data = pgcopy.copy_out(connection, chunk.compile(dialect=connection.dialect,
                                                          compile_kwargs={"literal_binds": True}))
         if data:
