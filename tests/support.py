@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Table, create_engine, insert, text
 from sqlalchemy.orm import sessionmaker
 
@@ -101,6 +103,13 @@ def database_at(tmp_dir, service, revision, label=None):
     finally:
         engine.dispose()
         databases.drop_all()
+
+
+def schema_differences(engine, metadata):
+    """What the database behind ``engine`` holds otherwise than ``metadata`` declares (alembic's comparison): empty
+    when the migrations make the models' schema."""
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), metadata)
 
 
 @contextlib.contextmanager

@@ -1,12 +1,10 @@
 """The purchases database as its migrations leave it, on SQLite and (TSUHAN_TEST_DATABASE) PostgreSQL."""
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
 from services.common.migrations import upgrade
 from services.purchases.models import Base
-from tests.support import add_row as _add, database_at
+from tests.support import add_row as _add, database_at, schema_differences
 
 
 @pytest.fixture
@@ -71,6 +69,4 @@ def test_lines_are_kept_by_purchase_and_line_number_and_go_with_their_purchase(p
 def test_the_migrations_make_the_models_schema(purchases_at_0007):
     url, engine = purchases_at_0007
     upgrade("purchases", url)
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == []
+    assert schema_differences(engine, Base.metadata) == []

@@ -2,13 +2,11 @@
 rebuild finds the company's address states) and leaves the purchase figures to the replicas' stores; the schema the
 migrations make is the models' (on SQLite, and on PostgreSQL when TSUHAN_TEST_DATABASE names a server)."""
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from services.common.migrations import upgrade
 from services.search.models import Base
-from tests.support import database_at
+from tests.support import database_at, schema_differences
 
 SUMMARIES = [  # customer, company, first purchase, count, total, address errors
     (1, 1, "2025-01-02 10:00:00+09:00", 3, 9000, 0),
@@ -53,6 +51,4 @@ def test_the_address_errors_stay_and_the_purchase_figures_go(index_at_0010):
 def test_the_migrations_make_the_models_schema(index_at_0010):
     url, engine = index_at_0010
     upgrade("search", url)
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == []
+    assert schema_differences(engine, Base.metadata) == []
