@@ -121,28 +121,53 @@ def insert_new_rows(connection, table, rows, order_by=()):
     if not rows or connection.dialect.name != "postgresql":
         return None
     (key,) = table.primary_key.columns
-    order = sorted(range(len(rows)), key=lambda i: tuple(rows[i][c] for c in order_by)) if order_by else range(
-        len(rows))
+    order = _order(rows, order_by)
+    # The sequence named once (a sub-select, evaluated once): named in each row's nextval, it cost four times the draw.
     drawn = [drawn_id for drawn_id, in connection.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence(%(table)s, %(column)s)) FROM generate_series(1, %(count)s)",
-        {"table": table.name, "column": key.name, "count": len(rows)})]
+        "SELECT nextval((SELECT pg_get_serial_sequence(%(table)s, %(column)s))::regclass) "
+        "FROM generate_series(1, %(count)s)", {"table": table.name, "column": key.name, "count": len(rows)})]
     ids = [None] * len(rows)
     for position, drawn_id in zip(order, drawn):
         ids[position] = drawn_id
     columns, read = copy_shape(table, rows[0])
-    data = text_format([(ids[i],) + read(rows[i]) for i in order], len(columns) + 1).encode()
+    values = [(ids[i],) + read(rows[i]) for i in order]
+    return ids if _copied_new(connection, table, [key.name] + columns, values) else None
+
+
+def insert_new_keys(connection, table, rows, order_by=()):
+    """Insert rows (dicts with the same keys, their table's keys given) expected to be new, as ``upsert_rows`` would
+    with ``DO NOTHING`` but without staging them or reading them back: one COPY (in the order of ``order_by``) under
+    a savepoint. Returns True, or False when a key is stored already (or held by another transaction past
+    LOCK_WAIT): then nothing is written. PostgreSQL only (elsewhere: False, nothing done)."""
+    if not rows or connection.dialect.name != "postgresql":
+        return False
+    columns, read = copy_shape(table, rows[0])
+    return _copied_new(connection, table, columns, [read(rows[i]) for i in _order(rows, order_by)])
+
+
+def _order(rows, order_by):
+    """The positions of ``rows`` in the order of their ``order_by`` values (as given when none)."""
+    if not order_by:
+        return range(len(rows))
+    return sorted(range(len(rows)), key=lambda i: tuple(rows[i][c] for c in order_by))
+
+
+def _copied_new(connection, table, columns, values):
+    """COPY the ``values`` (tuples of ``columns``) under a savepoint: False, and nothing written, when a key is
+    taken."""
+    data = text_format(values, len(columns)).encode()
     name = connection.dialect.identifier_preparer.quote
     savepoint = connection.begin_nested()
     try:
-        _copy(connection, f"COPY {name(table.name)} ({', '.join(map(name, [key.name] + columns))}) FROM STDIN",
-              data, lock_wait=True)
+        _copy(connection, f"COPY {name(table.name)} ({', '.join(map(name, columns))}) FROM STDIN", data,
+              lock_wait=True)
     except DBAPIError as failure:
         savepoint.rollback()
         if getattr(failure.orig, "pgcode", None) in _TAKEN:
-            return None
+            return False
         raise
     savepoint.commit()
-    return ids
+    return True
 
 
 def _upsert_statement_rows(connection, table, rows, keys, update, returning):
