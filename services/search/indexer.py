@@ -439,10 +439,15 @@ def claim_many(session, entity, entity_ids, new_versions=None):
     if not ids:
         return Claimed()
     new_versions = {str(i): version for i, version in (new_versions or {}).items()}
-    inserted = {entity_id for entity_id, in pgcopy.upsert_rows(
-        session.connection(), AppliedVersion.__table__,
-        [{"entity": entity, "entity_id": i, "version": new_versions.get(i, 0)} for i in ids],
-        keys=("entity", "entity_id"), returning=("entity_id",), order_by=("entity_id",))}
+    rows = [{"entity": entity, "entity_id": i, "version": new_versions.get(i, 0)} for i in ids]
+    # Entities all new (each one's events from its first version: an import's, a batch of creations): copied straight
+    # in, in the ids' order, nothing staged nor read back; one held after all makes it the upsert below.
+    if len(new_versions) == len(ids) and pgcopy.insert_new_keys(session.connection(), AppliedVersion.__table__, rows):
+        inserted = set(ids)
+    else:
+        inserted = {entity_id for entity_id, in pgcopy.upsert_rows(
+            session.connection(), AppliedVersion.__table__, rows, keys=("entity", "entity_id"),
+            returning=("entity_id",), order_by=("entity_id",))}
     older = [i for i in ids if i not in inserted]
     claimed = Claimed.fromkeys(inserted, 0)
     claimed.inserted = frozenset(i for i in inserted if i in new_versions)

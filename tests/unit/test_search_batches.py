@@ -216,3 +216,19 @@ def _held_without_its_version(index, expected):
                            {"id": purchases[0]["entity_id"]})
     _batched(index, [[purchases[0]] + purchases[3:]])  # claimed as new, held all the same
     _assert_same_rows(index, expected)
+
+
+def test_a_batch_of_new_entities_delivered_again_changes_nothing(tmp_path):
+    """On the test database: the second delivery's entities are all claimed as new (their events from version 1),
+    found held (PostgreSQL: the COPY of their versions refused under its savepoint), and left as they are."""
+    with database_at(tmp_path, "search", "head", "again") as (_url, index), \
+            database_at(tmp_path, "search", "head", "once") as (_other, expected):
+        events, _later = _history()
+        purchases = [e for e in events if e["entity"] == "purchase"]
+        customers = [e for e in events if e["entity"] == "customer"]
+        _batched(expected, [customers, purchases])
+        _batched(index, [customers, purchases, customers[:5] + customers[10:], purchases[3:]])
+        _assert_same_rows(index, expected)
+        with index.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM applied_versions WHERE entity = 'purchase'")
+                                      ).scalar() == len(purchases)
