@@ -342,11 +342,13 @@ def breakdown(urls, company_id, changes):
             outbox[key] = (r.published_at, r.entity_id)
     engine = create_engine(urls["search"])
     with engine.connect() as connection:
-        journal = connection.execute(text("SELECT seq, kind, key, changed_at FROM ix_changes ORDER BY seq")).all()
+        journal = connection.execute(text("SELECT seq, kind, key, last_key, changed_at FROM ix_changes ORDER BY seq")
+                                     ).all()
     engine.dispose()
     applied = {}
-    for entry in journal:
-        applied.setdefault((entry.kind, entry.key), []).append(entry.changed_at)
+    for entry in journal:  # an entry stands for its key, or for the run of keys up to its last key
+        for key in range(entry.key, (entry.key if entry.last_key is None else entry.last_key) + 1):
+            applied.setdefault((entry.kind, key), []).append(entry.changed_at)
     stages = {"committed → published": [], "published → applied": [], "applied → visible": []}
     for change in changes:
         found = outbox.get(change.ref)

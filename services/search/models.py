@@ -45,6 +45,9 @@ class IndexChange(Base):
                                      autoincrement=True)
     kind: Mapped[str] = mapped_column(String(20))  # customer, purchase, summary, mail, activity, saved, reset
     key: Mapped[int] = mapped_column(BigInteger)  # the entity's id (the company's for a reset)
+    # Set: the entry stands for every key from ``key`` to this one (a batch's new entities, whose ids follow each
+    # other, in one entry instead of one each).
+    last_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     company_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -59,7 +59,7 @@ after the store last followed."""
 LAYOUT = "5 " + " ".join(f"{enum.name}={','.join(enum.enums)}" for enum in T.ENUMS)
 """The store's table layout (store_tables.py, its ENUM catalogues, ORDERED_BY); a slot written with another is loaded
 afresh."""
-MAX_ENTRIES = 20000  # journal entries followed in one step
+MAX_ENTRIES = 20000  # journal entries, and changes (keys), followed in one step
 STATE_SAVED_EVERY = 10.0
 """Seconds between two writes of state.json while the journal is quiet (it is written after every step that
 followed something): a replica stopped after a quiet while opens its files instead of loading afresh."""
@@ -648,13 +648,15 @@ class IndexStore:
                 or time.time() - self.followed_at > JOURNAL_KEPT.total_seconds() / 2)
 
     def follow(self, session, run=None, gap_patience=30.0):
-        """Read again what the journal says changed since the last call. Returns the number of entries followed."""
+        """Read again what the journal says changed since the last call. Returns the number of changes (keys)
+        followed: MAX_ENTRIES or more when the step left some to follow."""
         run = run or _now
         now = time.monotonic()
         self.gaps = {seq: since for seq, since in self.gaps.items() if now - since < gap_patience}
-        columns = (IndexChange.seq, IndexChange.kind, IndexChange.key, IndexChange.company_id)
+        columns = (IndexChange.seq, IndexChange.kind, IndexChange.key, IndexChange.last_key, IndexChange.company_id)
         entries = session.execute(select(*columns).where(IndexChange.seq > self.seq)
                                   .order_by(IndexChange.seq).limit(MAX_ENTRIES)).all()
+        entries, left = _step_of(entries)
         # Every gap is asked for, a chunk at a time: a transaction rolled back leaves as many gaps as it noted
         # changes (a rebuild's page, a thousand), and a change committed late into a gap left unasked would be missed.
         gaps = sorted(self.gaps)
@@ -673,10 +675,12 @@ class IndexStore:
         for seq in range(self.seq + 1, newest):
             if seq not in seen:
                 self.gaps.setdefault(seq, now)
-        by_company = {}
+        by_company, changes = {}, 0
         for entry in entries:
+            keys = _keys_of(entry)
+            changes += len(keys)
             if entry.company_id is not None:
-                by_company.setdefault(entry.company_id, {}).setdefault(entry.kind, set()).add(entry.key)
+                by_company.setdefault(entry.company_id, {}).setdefault(entry.kind, set()).update(keys)
         for company_id, keys in sorted(by_company.items()):
             if "reset" in keys or company_id not in self.catalogs:
                 self.load_company(session, company_id, run)  # a rebuild, or a company new to the store
@@ -685,7 +689,7 @@ class IndexStore:
         self.seq = max(self.seq, newest)
         run(self._detach_retired)
         self._save_state()
-        return len(entries)
+        return max(changes, MAX_ENTRIES) if left else changes
 
     def _follow_company(self, session, company_id, keys, run):
         replaced, rows = {}, {}
@@ -701,6 +705,22 @@ class IndexStore:
         share, least = REWRITTEN_AFTER
         if self.added[company_id] >= max(least, share * self.written.get(company_id, 0)):
             run(self._rewrite, company_id)
+
+
+def _keys_of(entry):
+    """The keys a journal entry stands for: its key, or the run from it to its last key."""
+    return (entry.key,) if entry.last_key is None else range(entry.key, entry.last_key + 1)
+
+
+def _step_of(entries):
+    """The first of the entries (in journal order) whose keys make up to MAX_ENTRIES changes (one at least), and
+    whether any entries are left for the next step (those, or more than were read)."""
+    changes = 0
+    for taken, entry in enumerate(entries):
+        changes += len(_keys_of(entry))
+        if changes > MAX_ENTRIES and taken:
+            return entries[:taken], True
+    return entries, len(entries) >= MAX_ENTRIES
 
 
 def _kept_in_order(rows):

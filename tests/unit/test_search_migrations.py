@@ -2,9 +2,10 @@
 rebuild finds the company's address states) and leaves the purchase figures to the replicas' stores; the schema the
 migrations make is the models' (on SQLite, and on PostgreSQL when TSUHAN_TEST_DATABASE names a server)."""
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 
-from services.common.migrations import upgrade
+from services.common.migrations import alembic_config, upgrade
 from services.search.models import Base
 from tests.support import database_at, schema_differences
 
@@ -52,3 +53,18 @@ def test_the_migrations_make_the_models_schema(index_at_0010):
     url, engine = index_at_0010
     upgrade("search", url)
     assert schema_differences(engine, Base.metadata) == []
+
+
+def test_going_back_before_journal_runs_writes_each_run_out_key_by_key(tmp_path):
+    with database_at(tmp_path, "search", "head", "journal_runs") as (url, engine):
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO ix_changes (kind, key, last_key, company_id, changed_at) VALUES "
+                "('purchase', 10, 13, 1, '2026-12-08 10:00:00+00:00'), ('customer', 4, NULL, 1, "
+                "'2026-12-08 10:00:00+00:00'), ('purchase', 20, 21, 2, '2026-12-08 10:00:01+00:00')"))
+        command.downgrade(alembic_config("search", url), "0012")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT kind, key, company_id FROM ix_changes ORDER BY kind, key")).all()
+        assert [tuple(row) for row in rows] == [("customer", 4, 1), ("purchase", 10, 1), ("purchase", 11, 1),
+                                                ("purchase", 12, 1), ("purchase", 13, 1), ("purchase", 20, 2),
+                                                ("purchase", 21, 2)]

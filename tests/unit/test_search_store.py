@@ -18,7 +18,7 @@ from services.search import store as store_module
 from services.search import store_derived as derived
 from services.search import store_ranges
 from services.search import store_tables as T
-from services.search.models import Base, IndexedCustomer, IndexIdentity
+from services.search.models import Base, IndexChange, IndexedCustomer, IndexIdentity
 from services.search.store import IndexStore
 from services.common.migrations import upgrade
 from tests.support import Databases
@@ -594,3 +594,40 @@ def test_on_postgresql_a_followed_step_read_with_copy_holds_the_rows_a_load_read
     finally:
         engine.dispose()
         databases.drop_all()
+
+
+def test_a_run_of_new_purchases_is_one_journal_entry_and_is_followed_in_steps_of_bounded_size(index, monkeypatch):
+    factory, events = index
+    purchases = [e for e in events if e["entity"] == "purchase"]
+    first = max(int(e["entity_id"]) for e in purchases) + 1
+    batches = [[], []]
+    for n, template in enumerate(purchases[:12]):  # two batches of six new purchases, each one's ids following
+        purchase_id = first + n + (20 if n >= 6 else 0)
+        event = copy.deepcopy(template)
+        event["entity_id"], event["data"]["id"] = str(purchase_id), purchase_id
+        event["data"]["order_code"] = f"RUN{n}"
+        batches[n // 6].append(event)
+    with _store(factory) as store:
+        with factory() as session:
+            newest = session.scalar(select(func.max(IndexChange.seq)))
+        for batch in batches:
+            with factory() as session:
+                indexer.apply_batch(session, batch)
+                session.commit()
+        with factory() as session:
+            runs = session.execute(select(IndexChange.kind, IndexChange.key, IndexChange.last_key)
+                                   .where(IndexChange.seq > newest).order_by(IndexChange.seq)).all()
+        assert [tuple(run) for run in runs] == [("purchase", first, first + 5), ("purchase", first + 26, first + 31)]
+        monkeypatch.setattr(store_module, "MAX_ENTRIES", 5)  # a run longer than a step is followed whole, alone
+        with factory() as session:
+            assert store.follow(session) == 6  # as many as a step takes: the keeper goes on at once
+            assert store.follow(session) == 6
+            assert store.follow(session) == 0
+        _agree(factory, store)
+
+
+def test_journal_runs_are_the_consecutive_keys_of_each_kind():
+    changes = [("purchase", 7), ("customer", 3), ("purchase", 5), ("purchase", 6), ("customer", 2),
+               ("purchase", 9), ("purchase", 6), ("reset", 1)]
+    assert indexer.key_runs(changes) == [("customer", 2, 3), ("purchase", 5, 7), ("purchase", 9, 9),
+                                         ("reset", 1, 1)]
