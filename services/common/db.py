@@ -3,7 +3,7 @@ import contextlib
 import logging
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import ARRAY, any_, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +25,15 @@ def insert_for(session, table):
     """An INSERT of ``table`` in the session's dialect, for its ``on_conflict_do_nothing`` / ``do_update`` (both
     dialects spell ON CONFLICT the same way)."""
     return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def one_of(session, column, values):
+    """``column IN values`` as the session's database takes a long list best: on PostgreSQL ``= ANY`` of one array
+    (the driver writes the list out at once, where SQLAlchemy handled an ``IN``'s values as a parameter each: a
+    microsecond a value, a batch's thousand product codes and member numbers each time); elsewhere ``IN``."""
+    if session.bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def make_engine(url, **kwargs):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common import arguments, pgcopy
 from services.common.batches import MAX_RECORDS
 from services.common.contracts import JST, field_error, load
+from services.common.db import one_of
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.outbox import utcnow
 
@@ -76,7 +77,7 @@ def resolve_member_numbers(session, scope, member_numbers):
         # the connection's rows, not the session's: a batch's orders name a thousand members and more
         rows = session.connection().execute(
             _scoped(scope).with_only_columns(Customer.id, Customer.member_number, Customer.shop_id)
-            .where(Customer.member_number.in_(numbers[start:start + 500]))).all()
+            .where(one_of(session, Customer.member_number, numbers[start:start + 500]))).all()
         for row in rows:
             for number in folded[row.member_number]:
                 found[number] = {"id": row.id, "member_number": row.member_number, "shop_id": row.shop_id}

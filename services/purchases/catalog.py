@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from services.common import arguments
 from services.common.contracts import field_error, load
-from services.common.db import add_unless_present, insert_for
+from services.common.db import add_unless_present, insert_for, one_of
 from services.common.errors import Conflict, NotFound
 from services.common.text import fold_width
 
@@ -237,7 +237,7 @@ def products_by_code(session, company_id, shop_id, codes):
         found.update((product.code, product) for product in session.connection().execute(
             select(Product.id, Product.code, Product.name, Product.price).where(
                 Product.company_id == company_id, Product.shop_id == shop_id,
-                Product.code.in_(codes[start:start + _CODES_PER_QUERY]))))
+                one_of(session, Product.code, codes[start:start + _CODES_PER_QUERY]))))
     return found
 
 
