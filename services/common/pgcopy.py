@@ -149,7 +149,8 @@ def _order(rows, order_by):
     """The positions of ``rows`` in the order of their ``order_by`` values (as given when none)."""
     if not order_by:
         return range(len(rows))
-    return sorted(range(len(rows)), key=lambda i: tuple(rows[i][c] for c in order_by))
+    values = list(map(operator.itemgetter(*order_by), rows))
+    return sorted(range(len(rows)), key=values.__getitem__)
 
 
 def _copied_new(connection, table, columns, values):
@@ -192,7 +193,22 @@ def insert_rows(connection, table, rows):
         connection.execute(table.insert(), rows)
         return
     columns, read = copy_shape(table, rows[0])
-    data = text_format([read(row) for row in rows], len(columns)).encode()
+    _copy_in(connection, table, columns, [read(row) for row in rows])
+
+
+def insert_values(connection, table, columns, values):
+    """``insert_rows`` of rows given as tuples of ``columns`` (every column without a default among them): no dict
+    to make for each of a batch's thousands of order lines."""
+    if not values:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), [dict(zip(columns, row)) for row in values])
+        return
+    _copy_in(connection, table, columns, values)
+
+
+def _copy_in(connection, table, columns, values):
+    data = text_format(values, len(columns)).encode()
     name = connection.dialect.identifier_preparer.quote
     _copy(connection, f"COPY {name(table.name)} ({', '.join(map(name, columns))}) FROM STDIN", data,
           lock_wait=_may_wait(table))

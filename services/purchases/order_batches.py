@@ -12,6 +12,7 @@ a straight copy gives way to it after ``pgcopy.LOCK_WAIT`` at most) and skips th
 then recorded as an update. An order named twice in one batch is applied in turn, as if it came in the next batch.
 """
 import uuid
+from collections import namedtuple
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, delete, select, update
@@ -30,6 +31,7 @@ _options = schemas.RecordOptions()
 _dump = schemas.Purchase()
 _KEYS_PER_QUERY = 500
 _purchases, _lines, _answers = Purchase.__table__, PurchaseLine.__table__, PurchaseAnswer.__table__
+_LINE_COLUMNS = tuple(_lines.columns.keys())  # purchase_id, line_no, product_id, … as the table orders them
 
 
 def record_options(options):
@@ -161,15 +163,19 @@ def _stored(session, keys):
     return found
 
 
+_TargetLine = namedtuple("_TargetLine", _LINE_COLUMNS[1:])
+"""A line as the order makes it: the purchase_lines row's values after its purchase id, in their order."""
+
+
 def _target(scope, values, purchase_id, version):
     """The purchase as the order makes it, shaped as the Purchase schema dumps it."""
     lines, sales = [], 0
     for line_no, (line, product) in enumerate(zip(values["lines"], values["resolved"]), start=1):
         unit_price = product.price if line["unit_price"] is None else line["unit_price"]
-        lines.append(SimpleNamespace(line_no=line_no, product_id=product.id, product_code=product.code,
-                                     product_name=product.name, line_remark=line["line_remark"],
-                                     quantity=line["quantity"], unit_price=unit_price))
-        sales += unit_price * line["quantity"]
+        quantity = line["quantity"]
+        lines.append(_TargetLine(line_no, product.id, product.code, product.name, line["line_remark"], quantity,
+                                 unit_price))
+        sales += unit_price * quantity
     customer = values["customer"]
     return SimpleNamespace(
         id=purchase_id, company_id=scope.company_id, shop_id=values["shop_id"], customer_id=customer["id"],
@@ -291,10 +297,8 @@ def _update(session, changed):
 
 
 def _insert_details(session, targets):
-    lines = [{"purchase_id": t.id, "line_no": line.line_no, "product_id": line.product_id,
-              "product_code": line.product_code, "product_name": line.product_name, "line_remark": line.line_remark,
-              "quantity": line.quantity, "unit_price": line.unit_price} for t in targets for line in t.lines]
-    pgcopy.insert_rows(session.connection(), _lines, lines)
+    pgcopy.insert_values(session.connection(), _lines, _LINE_COLUMNS,
+                         [(t.id,) + line for t in targets for line in t.lines])
     answers = [{"purchase_id": t.id, "group_id": a.group_id, "choice_id": a.choice_id}
                for t in targets for a in t.answers]
     pgcopy.insert_rows(session.connection(), _answers, answers)

@@ -65,6 +65,14 @@ def test_rows_are_inserted_with_the_defaults_an_insert_fills(engine):
     assert _stored(engine) == _STORED
 
 
+def test_rows_given_as_values_of_columns_are_inserted(engine):
+    with engine.begin() as connection:
+        pgcopy.insert_values(connection, _table, ("id", "name", "note", "quantity"),
+                             [(n, *row[1:]) for n, row in enumerate(_STORED, start=1)])
+        pgcopy.insert_values(connection, _table, ("id", "name", "note", "quantity"), [])
+    assert _stored(engine) == _STORED
+
+
 def test_a_failed_batch_leaves_nothing(engine):
     with pytest.raises(sa.exc.DBAPIError), engine.begin() as connection:
         insert_rows(connection, _table, _ROWS)
