@@ -26,7 +26,9 @@ _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 def text(value):
     """A cell's text with full-width letters and digits folded and the ends stripped."""
-    return fold_width(value or "").strip()
+    if value.__class__ is str and value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # all fold_width would do: most cells hold plain half-width text
+    return fold_width(value or "")
 
 
 def day(value):
@@ -44,9 +46,19 @@ def day(value):
         raise CellUnreadable("invalid_date") from None
 
 
+_PLAIN_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+"""How carts write most moments (EC-CUBE's 受注日): read at once (a moment that cannot be is read the long way, which
+says why)."""
+
+
 def moment(value):
     """``2024-03-05 14:22:10`` (Japan time), ``2024-03-05T05:22:10Z``, ``2024/3/5`` (midnight) → an aware datetime;
     empty → None."""
+    if value.__class__ is str and _PLAIN_MOMENT.fullmatch(value):
+        try:
+            return dt.datetime.fromisoformat(value).replace(tzinfo=JST)
+        except ValueError:
+            pass
     value = text(value)
     if not value:
         return None
@@ -74,6 +86,8 @@ def moment(value):
 
 def integer(value, allow_negative=True):
     """``1,280`` / ``￥1,280`` / ``1280.0`` / ``-3`` → int; empty → None."""
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return int(value)  # plain digits, as most cells are
     value = text(value).replace(",", "").replace("¥", "").replace("\\", "").replace("円", "").strip()
     if not value:
         return None

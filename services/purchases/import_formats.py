@@ -63,6 +63,8 @@ _PRODUCT_LINE_KINDS = ("", "1")  # EC-CUBE 4's 明細区分: 1 商品; 送料, �
 
 def status_of(value):
     """A status cell → ordered / cancelled / returned (a word it does not know is an order that stands)."""
+    if value.__class__ is str and value.isdigit() and value.isascii():  # EC-CUBE's 対応状況(ID): no word in it
+        return _ECCUBE_STATUS_IDS.get(value, ORDERED)
     value = cells.text(value).lower()
     if value in _ECCUBE_STATUS_IDS:
         return _ECCUBE_STATUS_IDS[value]
@@ -74,6 +76,8 @@ def status_of(value):
 
 def _price(value):
     """A unit price in yen; a price with decimals (a file in another currency's habit) is rounded to the yen."""
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return int(value)  # plain digits, as most cells are
     text = cells.text(value).replace(",", "").replace("¥", "").replace("円", "")
     if not text:
         return None
