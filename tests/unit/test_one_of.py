@@ -12,7 +12,7 @@ from tests.support import Databases
 _metadata = sa.MetaData()
 _codes = sa.Table("codes", _metadata, sa.Column("id", sa.Integer, primary_key=True),
                   sa.Column("code", sa.String(50), nullable=False), sa.Column("number", sa.BigInteger))
-_STORED = ["A 1", "O'Brien", "C:\\new", "{x,y}", "NULL", "商品１", "", "z\"q"]
+_STORED = ["A 1", "O'Brien", "C:\\new", "{x,y}", "NULL", "商品１", "", "z\"q", "u\x1fs"]
 _databases = itertools.count()
 
 
@@ -35,9 +35,21 @@ def test_text_values_find_their_rows_and_nothing_else(engine):
         assert sorted(found) == sorted(["O'Brien", "C:\\new", "{x,y}", "NULL", "商品１", "", "z\"q"])
 
 
+def test_the_empty_text_alone_and_a_value_holding_the_separator(engine):
+    with Session(engine) as session:
+        def found(asked):
+            return sorted(session.execute(sa.select(_codes.c.code).where(one_of(session, _codes.c.code, asked)))
+                          .scalars())
+
+        assert found([""]) == [""]
+        assert found(["", ""]) == [""]
+        assert found(["u\x1fs", "A 1"]) == ["A 1", "u\x1fs"]
+        assert found(["u", "s"]) == []
+
+
 def test_numbers_and_a_thousand_values_at_once(engine):
     with Session(engine) as session:
         asked = list(range(0, 10_000, 10))
         found = session.execute(sa.select(_codes.c.id).where(one_of(session, _codes.c.number, asked))).scalars()
-        assert sorted(found) == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert sorted(found) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
         assert session.execute(sa.select(_codes.c.id).where(one_of(session, _codes.c.number, []))).all() == []
