@@ -19,10 +19,9 @@ from services.common.db import make_engine
 from services.common.errors import Unavailable
 from services.common.outages import first_line, unavailable
 
-from .store import MAX_ENTRIES, IndexStore, prune_journal
+from .store import BUSY_ENTRIES, MAX_ENTRIES, IndexStore, prune_journal
 
 log = logging.getLogger(__name__)
-BUSY_ENTRIES = 100  # journal entries in one step that make it a busy one (pause_after)
 BUSY_SECONDS = 0.5
 
 
@@ -104,7 +103,7 @@ class StoreKeeper:
             self._finished.send()
 
     def pause_after(self, followed):
-        """Seconds to wait after a step that followed ``followed`` journal entries.
+        """Seconds to wait after a step that followed ``followed`` changes (the keys its journal entries name).
 
         Each step costs the store the same whatever it takes (a transaction, a look at what the changes touch, the
         purchase figures of the customers it touched set again from their purchases: about 14 ms at 200,000
