@@ -16,6 +16,7 @@ import codecs
 import csv
 import dataclasses
 import os
+import typing
 
 import charset_normalizer
 
@@ -84,8 +85,7 @@ class FileShape:
                    data_offset=data["data_offset"], size=data["size"])
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
+class Row(typing.NamedTuple):  # a tuple, made for each record faster than a frozen dataclass
     row_number: int  # as a spreadsheet numbers it: the header is 1
     end_offset: int  # the byte after this record: where reading starts again to resume after it
     values: tuple  # the cells as read (not stripped); missing trailing cells are not padded here
@@ -223,7 +223,7 @@ def _records(path, encoding, delimiter, offset, row_number):
             if not values or (len(values) == 1 and not values[0].strip()):
                 row_number += 1  # a blank line: no record, but a row of the spreadsheet all the same
                 continue
-            yield Row(row_number=row_number, end_offset=tracker[0], values=tuple(values), undecodable=undecodable)
+            yield Row(row_number, tracker[0], tuple(values), undecodable)
             row_number += 1
 
 
