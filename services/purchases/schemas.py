@@ -26,12 +26,15 @@ STATUSES = (ORDERED, CANCELLED, RETURNED)
 
 
 class _Normalised(Contract):
+    CODES = ()
+    """The schema's fields that hold a code."""
+
     @pre_load
     def fold_codes(self, data, **_kwargs):
         """The codes folded (``fold_width``), in a copy of ``data`` when one changes (most come folded already)."""
         if isinstance(data, dict):
             original = data
-            for key in ("code", "product_code", "order_code"):
+            for key in self.CODES:
                 value = data.get(key)
                 if isinstance(value, str):
                     folded = fold_width(value)
@@ -56,6 +59,7 @@ class Category(Contract):
 
 
 class ProductInput(_Normalised):
+    CODES = ("code",)
     code = fields.String(required=True, validate=[not_blank(), max_length(50),
                                                   regexp(PRODUCT_CODE, "half_width_printable")])
     name = fields.String(load_default="", validate=max_length(300))
@@ -84,6 +88,7 @@ class ProductPage(Contract):
 # --- purchases -------------------------------------------------------------------------------
 
 class LineInput(_Normalised):
+    CODES = ("product_code",)
     # Loaded only inside PurchaseInput, whose check for bad text has walked the lines already: not walked again for
     # each line (an undecorated method takes the hook's name off this schema).
     def _refuse_bad_text(self, data, **_kwargs):
@@ -99,6 +104,8 @@ class LineInput(_Normalised):
 
 class PurchaseInput(_Normalised):
     """An order as a cart connector or the 購入履歴登録 form sends it."""
+
+    CODES = ("order_code",)
 
     shop_id = id_field(required=True)
     order_code = fields.String(load_default=None, allow_none=True, validate=[max_length(100), regexp(HALF_WIDTH, "half_width_only")])
