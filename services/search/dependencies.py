@@ -22,7 +22,7 @@ from services.common.outages import first_line, unavailable
 from .store import BUSY_ENTRIES, MAX_ENTRIES, IndexStore, prune_journal
 
 log = logging.getLogger(__name__)
-BUSY_SECONDS = 0.5
+BUSY_SECONDS = 1.0
 
 
 class StoreKeeper:
@@ -109,9 +109,10 @@ class StoreKeeper:
         purchase figures of the customers it touched set again from their purchases: about 14 ms at 200,000
         customers), so a step should take what came in a while, not the few entries since the last. A step that
         could not take everything goes on at once; after a busy one (BUSY_ENTRIES or more: a stream of changes, an
-        import's) the next waits BUSY_SECONDS, so that it takes five times as much for that cost (the search service
-        spent a fifth less per line imported; docs/performance.md), and a search sees what was written within about
-        half a second still; after any other, a poll (a lone change is seen as soon as ever)."""
+        import's) the next waits BUSY_SECONDS, so that it takes ten times as much for that cost (the search service
+        spent a fifth less per line imported with half a second, and the step's fixed cost grows with the company:
+        docs/performance.md), and a search sees what an import wrote within about a second; after any other, a poll
+        (a lone change is seen as soon as ever)."""
         if followed >= MAX_ENTRIES:
             return 0
         if followed >= BUSY_ENTRIES:
