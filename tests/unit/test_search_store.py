@@ -418,14 +418,20 @@ def test_a_small_company_is_loaded_once_in_the_order_read_and_answers_as_one_wri
         _agree(factory, store)  # against a store loaded afresh and written again in order
 
 
-def _change_and_follow(factory, events, store):
-    """About a twentieth of the index changed, then followed by the store (a busy step), and the journal quiet."""
+def _change_and_follow_busy(factory, events, store):
+    """About a twentieth of the index changed, then followed by the store in one busy step."""
     with factory() as session:
         for event in _changes(events, random.Random(7)):
             indexer.apply(session, event)
         session.commit()
     with factory() as session:
         assert store.follow(session) >= store_module.BUSY_ENTRIES
+
+
+def _change_and_follow(factory, events, store):
+    """The same changes followed, and the journal quiet."""
+    _change_and_follow_busy(factory, events, store)
+    with factory() as session:
         assert store.follow(session) == 0
 
 
@@ -434,12 +440,7 @@ def test_a_stream_of_changes_has_the_store_written_again_once_the_journal_is_qui
     with _store(factory) as store:
         monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))  # the changes below add about a twentieth
         first = store.generations[1]
-        with factory() as session:
-            for event in _changes(events, random.Random(7)):
-                indexer.apply(session, event)
-            session.commit()
-        with factory() as session:
-            assert store.follow(session) >= store_module.BUSY_ENTRIES
+        _change_and_follow_busy(factory, events, store)
         assert store.generations[1] == first and store.added[1] > 0, "not while the stream goes on"
         _agree(factory, store)  # in the order the stream left, the same answers
         with factory() as session:
@@ -454,12 +455,7 @@ def test_a_stream_that_adds_enough_has_the_store_written_again_while_it_goes_on(
         monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))
         monkeypatch.setattr(store_module, "REWRITTEN_WHILE_BUSY", 0.04)
         first = store.generations[1]
-        with factory() as session:
-            for event in _changes(events, random.Random(7)):
-                indexer.apply(session, event)
-            session.commit()
-        with factory() as session:
-            assert store.follow(session) >= store_module.BUSY_ENTRIES
+        _change_and_follow_busy(factory, events, store)
         assert store.generations[1] > first and store.added[1] == 0
 
 
