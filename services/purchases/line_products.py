@@ -12,7 +12,7 @@ from . import catalog
 class LineProducts:
     def __init__(self, session, company_id):
         self.session, self.company_id = session, company_id
-        self.known = {}  # (shop id, code) → its product's id, code, name and price, as stored or created
+        self.known = {}  # (shop id, code) → its ProductRow (id, code, name, price), as stored or created
 
     def preload(self, orders):
         """Read at once the products the orders name, per shop: ``orders`` as checked (their codes folded by the
@@ -31,7 +31,3 @@ class LineProducts:
         missing = {key: made_of for key, made_of in wanted.items() if key not in self.known}
         if missing:
             self.known.update(catalog.products_for_lines(self.session, self.company_id, missing))
-
-    def product(self, shop_id, code):
-        """The shop's product with this code (id, code, name, price), known or created."""
-        return self.known[(shop_id, code)]

@@ -112,16 +112,16 @@ def _priced(products, valid, errors):
     product it names is created. A product created by a line takes that line's name and price, the first line of
     the batch naming it, as when orders were applied one by one."""
     planned = {}  # (shop id, code) → (name, price) a product about to be created will have
-    kept = []
+    kept, known = [], products.known  # the products read, and those created below once added to it
     for index, values in valid:
-        sales, new = 0, {}
+        sales, new, shop_id = 0, {}, values["shop_id"]
         for line in values["lines"]:
-            key = (values["shop_id"], line["product_code"])
+            key = (shop_id, line["product_code"])
             price = line["unit_price"]
             if price is None:
-                known = products.known.get(key)
-                price = known.price if known is not None else (planned.get(key) or new.get(key) or ("", 0))[1]
-            if key not in products.known and key not in planned and key not in new:
+                product = known.get(key)
+                price = product.price if product is not None else (planned.get(key) or new.get(key) or ("", 0))[1]
+            if key not in known and key not in planned and key not in new:
                 new[key] = (line["product_name"], line["unit_price"] or 0)
             sales += price * line["quantity"]
         if sales > schemas.MAX_AMOUNT:  # each line may be within bounds and their sum not
@@ -131,7 +131,8 @@ def _priced(products, valid, errors):
         kept.append((index, values))
     products.create(planned)
     for index, values in kept:
-        values["resolved"] = [products.product(values["shop_id"], line["product_code"]) for line in values["lines"]]
+        shop_id = values["shop_id"]
+        values["resolved"] = [known[(shop_id, line["product_code"])] for line in values["lines"]]
     return kept
 
 
