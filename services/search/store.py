@@ -12,8 +12,7 @@ condition, count, page, sort and download from that copy with the SQL of ``query
   held of them (reading them twice changes nothing, so a replica that stops mid-way starts again from its last noted
   place, a little before it);
 - the slot directory keeps, besides the databases, ``state.json``: which index it copies (the index's identity
-  token), the journal place, when it last followed, and each company's current database (with its rows written in
-  order and added since). A replica that starts opens
+  token), the journal place, when it last followed, and each company's current database. A replica that starts opens
   its slot and follows the journal from there; a slot of another index, or one left longer than the journal is kept,
   is loaded afresh.
 
