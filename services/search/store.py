@@ -12,7 +12,8 @@ condition, count, page, sort and download from that copy with the SQL of ``query
   held of them (reading them twice changes nothing, so a replica that stops mid-way starts again from its last noted
   place, a little before it);
 - the slot directory keeps, besides the databases, ``state.json``: which index it copies (the index's identity
-  token), the journal place, when it last followed, and each company's current database. A replica that starts opens
+  token), the journal place, when it last followed, and each company's current database (with its rows written in
+  order and added since). A replica that starts opens
   its slot and follows the journal from there; a slot of another index, or one left longer than the journal is kept,
   is loaded afresh.
 
@@ -399,12 +400,14 @@ class IndexStore:
         self.identity = state.get("identity") if state.get("layout") == LAYOUT else None
         self.seq = max(0, int(state.get("seq", 0)) - FOLLOW_MARGIN)
         self.followed_at = float(state.get("followed_at", 0.0))
-        kept = set()
+        kept, order = set(), state.get("order", {})
         for company, generation in state.get("companies", {}).items():
             catalog = f"company_{int(company)}_{int(generation)}"
             if self._file(catalog).exists():
                 self._attach(catalog, str(self._file(catalog)))
-                self._install(int(company), catalog, int(generation))
+                written, added = order.get(company, (0, 0))
+                self._install(int(company), catalog, int(generation), int(written))
+                self.added[int(company)] = int(added)
                 kept.add(self._file(catalog).name)
         for path in self.directory.glob("company_*.duckdb"):  # databases no state names: an unfinished load
             if path.name not in kept:
@@ -414,7 +417,10 @@ class IndexStore:
         if self.directory is None:
             return
         state = {"layout": LAYOUT, "identity": self.identity, "seq": self.seq, "followed_at": self.followed_at,
-                 "companies": {str(company): self.generations[company] for company in self.catalogs}}
+                 "companies": {str(company): self.generations[company] for company in self.catalogs},
+                 # rows written in order, and added since: a restart keeps what waits to be written again
+                 "order": {str(company): [self.written.get(company, 0), self.added.get(company, 0)]
+                           for company in self.catalogs}}
         temporary = self.directory / "state.json.new"
         temporary.write_text(json.dumps(state))
         os.replace(temporary, self.directory / "state.json")

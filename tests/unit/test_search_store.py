@@ -662,3 +662,23 @@ def test_journal_runs_are_the_consecutive_keys_of_each_kind():
                ("purchase", 9), ("purchase", 6), ("reset", 1)]
     assert indexer.key_runs(changes) == [("customer", 2, 3), ("purchase", 5, 7), ("purchase", 9, 9),
                                          ("reset", 1, 1)]
+
+
+def test_a_store_reopened_with_rows_waiting_to_be_written_in_order_writes_them_once_quiet(index, tmp_path,
+                                                                                           monkeypatch):
+    factory, events = index
+    monkeypatch.setattr(store_module, "REWRITTEN_AFTER", (0.04, 10))
+    with _store(factory, tmp_path) as store:
+        _change_and_follow_busy(factory, events, store)  # a stream: the writing again waits for a quiet journal
+        first, waiting = store.generations[1], store.added[1]
+        assert waiting > 0
+    reopened = IndexStore.open(tmp_path)
+    try:
+        assert reopened.generations[1] == first and reopened.added[1] == waiting
+        with factory() as session:
+            reopened.follow(session)  # the journal's last entries read again (FOLLOW_MARGIN), as a stream
+            assert reopened.follow(session) == 0
+        assert reopened.generations[1] > first and reopened.added[1] == 0
+        _agree(factory, reopened)
+    finally:
+        reopened.close()
